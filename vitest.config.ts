@@ -1,0 +1,40 @@
+// Test projects by what they touch: pure logic, the built site, and the real local cluster.
+import { defineConfig } from 'vitest/config';
+
+const ignored = ['**/node_modules/**', '**/dist/**', '**/.tools/**', '**/.lab/**'];
+
+export default defineConfig({
+  test: {
+    reporters: ['default', './tests/support/summary-reporter.ts'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: [...ignored, '**/*.cluster.test.ts', '**/*.e2e.test.ts', 'tests/site/**'],
+        },
+      },
+      {
+        test: {
+          name: 'site',
+          include: ['tests/site/**/*.test.ts'],
+          exclude: ignored,
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: 'cluster',
+          include: ['**/*.cluster.test.ts'],
+          exclude: ignored,
+          globalSetup: ['./tests/support/cluster-global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          // One real cluster serves every file; files run one after another so they don't starve 2 cores.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
