@@ -78,6 +78,8 @@ authorization: {mode: Webhook}
 clusterDNS: [$DNS_SVC_IP]
 clusterDomain: cluster.local
 maxPods: 240
+# A fork bomb in one Pod stops at this many processes instead of exhausting the node.
+podPidsLimit: 1024
 serializeImagePulls: false
 evictionHard: {memory.available: 100Mi, nodefs.available: 2%, imagefs.available: 2%, nodefs.inodesFree: 2%}
 # containerd 1.6.20 does not pin the pause image; keep image GC from removing it.

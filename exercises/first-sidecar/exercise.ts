@@ -1,0 +1,84 @@
+// Exercise 1: a Pod with nginx and a logging sidecar that shares its network (seed section 4).
+import { containersPresent, containersRunning, fail, LOG_BOUNDS, pass, podExists, withPod } from '../checks/common.ts';
+import { describeProbe, httpGet, probeEvidence } from '../checks/http.ts';
+import { defineExercise } from '../model.ts';
+
+const POD = 'nginx-with-sidecar';
+const LINE = 'Logging from sidecar container';
+
+export default defineExercise({
+  id: 'first-sidecar',
+  title: 'Your first sidecar',
+  goal: `Create a Pod named \`${POD}\` with two containers:
+
+- \`nginx\` — image \`nginx:1.26\`, serving on port 80;
+- \`sidecar-logger\` — image \`busybox\`, printing \`${LINE}\` every 10 seconds.
+
+Both must be running. Because containers in a Pod share one network, nginx answers on \`localhost:80\` from inside
+the sidecar too: try \`kubectl exec ${POD} -c sidecar-logger -- wget -qO- http://localhost\`.`,
+  hints: [
+    'A Pod lists its containers under spec.containers; add a second entry next to nginx.',
+    'busybox has no long-running program of its own: give it a command, e.g. ["/bin/sh", "-c"] with a loop in args.',
+    'The loop: `while true; do echo "Logging from sidecar container"; sleep 10; done`.',
+    'Check with `kubectl logs nginx-with-sidecar -c sidecar-logger`.',
+  ],
+  checks: [
+    podExists(POD),
+    containersPresent(
+      POD,
+      'nginx-container',
+      'The Pod has an nginx container named "nginx"',
+      [{ name: 'nginx', image: 'nginx', nativeAllowed: false, role: 'the web server' }],
+      'The container must be named exactly "nginx" and run the image nginx:1.26.',
+    ),
+    containersPresent(
+      POD,
+      'sidecar-container',
+      'The Pod has a sidecar named "sidecar-logger"',
+      [{ name: 'sidecar-logger' }],
+      'Add a second container named exactly "sidecar-logger" (image busybox).',
+    ),
+    containersRunning(POD, ['nginx', 'sidecar-logger'], { requires: ['nginx-container', 'sidecar-container'] }),
+    {
+      id: 'sidecar-logs-line',
+      title: `sidecar-logger logs "${LINE}"`,
+      hint: `The sidecar's command should echo exactly "${LINE}"; \`kubectl logs ${POD} -c sidecar-logger\` shows what it prints.`,
+      requires: ['containers-running'],
+      timeoutMs: 15_000,
+      run: withPod(POD, async (_pod, ctx) => {
+        let text = '';
+        // The line comes every 10 s: wait only while the log is still empty (a fresh Pod), not when it says
+        // something else.
+        const seen = await ctx.waitFor(
+          async () => {
+            text = (await ctx.logs(POD, 'sidecar-logger', LOG_BOUNDS)) ?? '';
+            return text.includes(LINE) || (text.trim() !== '' && 'other');
+          },
+          { timeoutMs: 12_000, intervalMs: 500 },
+        );
+        const lines = text.split('\n').filter(Boolean);
+        const evidence = { matchedLines: lines.filter((l) => l.includes(LINE)).slice(-3), lastLines: lines.slice(-5) };
+        if (seen.ok && seen.value === true) return pass(`sidecar-logger's log shows "${LINE}".`, evidence);
+        const shown = lines.length ? `It logged: ${lines.slice(-3).join(' | ')}` : 'Its log is empty.';
+        return fail(`sidecar-logger's log does not contain "${LINE}". ${shown}`, evidence);
+      }),
+    },
+    {
+      id: 'shared-network',
+      title: 'nginx answers on localhost:80 from inside the sidecar',
+      hint: 'Containers of one Pod share its network: nginx must listen on port 80, and the sidecar reaches it at localhost.',
+      requires: ['containers-running'],
+      run: withPod(POD, async (_pod, ctx) => {
+        const probe = await httpGet(ctx, POD, ['sidecar-logger'], { host: 'localhost', port: 80, path: '/' });
+        const evidence = { probe: probeEvidence(probe) };
+        if (probe.status === 200) {
+          return pass("From inside sidecar-logger, http://localhost:80/ answers with nginx's page.", evidence);
+        }
+        return fail(
+          `From inside sidecar-logger, http://localhost:80/ ${describeProbe(probe)}. nginx should answer there, since the containers share the Pod's network.`,
+          evidence,
+        );
+      }),
+    },
+  ],
+});

@@ -1,0 +1,91 @@
+// Manifest files parse into objects and answers; anything unreadable is refused with its file and line.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManifestError } from './errors.ts';
+import { loadManifests, parseManifests } from './manifests.ts';
+
+const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers: []\n`;
+
+function refusal(text: string): ManifestError {
+  try {
+    parseManifests(text, 'work/pod.yaml');
+  } catch (error) {
+    if (error instanceof ManifestError) return error;
+    throw error;
+  }
+  throw new Error('expected a ManifestError');
+}
+
+describe('parseManifests', () => {
+  it('reads every document with the line it starts on, skipping empty ones', () => {
+    const text = `# comment\n${pod('a')}---\n---\n${pod('b')}`;
+    const { objects, answers } = parseManifests(text, 'work/pods.yaml');
+    expect(objects.map((d) => [d.object.metadata.name, d.line])).toEqual([
+      ['a', 2],
+      ['b', 10],
+    ]);
+    expect(objects[0]?.file).toBe('work/pods.yaml');
+    expect(answers).toEqual([]);
+  });
+
+  it('expands a List', () => {
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } }],
+    };
+    expect(parseManifests(JSON.stringify(list), 'list.json').objects.map((d) => d.object.kind)).toEqual(['Pod']);
+  });
+
+  it('reads answers, literal or from a log', () => {
+    const { answers } = parseManifests(
+      'answer: "1a2b3c4d"\n---\nanswer:\n  fromLogs: {pod: p, container: c, pattern: "code: (\\\\w+)"}\n',
+      'a.yaml',
+    );
+    expect(answers.map((a) => a.answer)).toEqual([
+      '1a2b3c4d',
+      { fromLogs: { pod: 'p', container: 'c', pattern: 'code: (\\w+)' } },
+    ]);
+  });
+
+  it('names the file and line of broken YAML', () => {
+    const error = refusal(`${pod('a')}---\nkind: Pod\nmetadata:\n  name: [oops\n`);
+    expect(error.file).toBe('work/pod.yaml');
+    expect(error.line).toBeGreaterThanOrEqual(10);
+    expect(error.message).toMatch(/^work\/pod\.yaml:\d+: invalid YAML: /);
+  });
+
+  it('names what is missing from a document that is not a Kubernetes object', () => {
+    expect(refusal('apiVersion: v1\nkind: Pod\n').message).toBe(
+      'work/pod.yaml:1: not a Kubernetes object (metadata is missing)',
+    );
+    expect(refusal(`${pod('a')}---\n\nkind: Pod\nmetadata: {name: b}\n`).message).toBe(
+      'work/pod.yaml:9: not a Kubernetes object (apiVersion is missing)',
+    );
+    expect(refusal('- just\n- a list\n').message).toBe('work/pod.yaml:1: expected a mapping (a Kubernetes object)');
+    expect(refusal('answer: {guess: 1}\n').message).toMatch(/^work\/pod\.yaml:1: not a valid answer/);
+  });
+
+  it('accepts an empty file', () => {
+    expect(parseManifests('', 'empty.yaml')).toEqual({ objects: [], answers: [] });
+    expect(parseManifests('# nothing yet\n', 'empty.yaml')).toEqual({ objects: [], answers: [] });
+  });
+});
+
+describe('loadManifests', () => {
+  it('reads the YAML and JSON files of a folder in name order, ignoring other files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
+    writeFileSync(join(dir, 'b.yaml'), pod('b'));
+    writeFileSync(join(dir, 'a.yml'), pod('a'));
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'c' } }));
+    writeFileSync(join(dir, 'notes.txt'), 'not a manifest');
+    expect(loadManifests(dir).objects.map((d) => d.object.metadata.name)).toEqual(['a', 'b', 'c']);
+    expect(loadManifests(join(dir, 'b.yaml')).objects).toHaveLength(1);
+  });
+
+  it('refuses a path that does not exist', () => {
+    expect(() => loadManifests('/no/such/place')).toThrow(/\/no\/such\/place:1: cannot read: ENOENT/);
+  });
+});

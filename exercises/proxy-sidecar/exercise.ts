@@ -1,0 +1,129 @@
+// Exercise 3: a proxy sidecar on port 80 in front of an app on port 8080 (seed section 5.2, with images we have).
+//
+// "From another Pod": the checker has no rights to create Pods (it is read-only plus exec), so it sends the request
+// to the Pod's IP from a container other than the proxy, by exec. That request leaves through the Pod's own address,
+// exactly what another Pod would connect to, so it proves the proxy listens beyond 127.0.0.1; which process owns the
+// port is read from /proc inside the proxy container.
+import { containersPresent, containersRunning, fail, pass, podExists, withPod } from '../checks/common.ts';
+import { describeProbe, httpGet, probeEvidence } from '../checks/http.ts';
+import { inspectPort, isLoopback } from '../checks/sockets.ts';
+import { defineExercise } from '../model.ts';
+
+const POD = 'proxy-sidecar-example';
+const PAGE = 'Hello from main-app';
+
+export default defineExercise({
+  id: 'proxy-sidecar',
+  title: 'A proxy sidecar',
+  goal: `Create a Pod named \`${POD}\` with two containers:
+
+- \`main-app\` serves HTTP on port **8080**, with a page that says \`${PAGE}\` (busybox can do it:
+  \`httpd -f -p 8080 -h /www\` serves the files in /www);
+- \`proxy\` listens on port **80** and forwards every request to \`localhost:8080\` (nginx can do it with a
+  \`proxy_pass\` in a configuration file from a ConfigMap).
+
+A request from another Pod to this Pod's IP on port 80 must return main-app's page.`,
+  hints: [
+    'Containers in a Pod share localhost: the proxy reaches main-app at http://127.0.0.1:8080.',
+    'Create main-app\'s page before starting httpd: `mkdir -p /www && echo "Hello from main-app" > /www/index.html && exec httpd -f -p 8080 -h /www`.',
+    'Put an nginx server block in a ConfigMap (`listen 80;` and `location / { proxy_pass http://127.0.0.1:8080; }`) and mount it at /etc/nginx/conf.d in the proxy.',
+    'Test from inside: `kubectl exec proxy-sidecar-example -c main-app -- wget -qO- http://<pod-ip>:80/` (the IP is in `kubectl get pod -o wide`).',
+  ],
+  checks: [
+    podExists(POD),
+    containersPresent(
+      POD,
+      'containers-present',
+      'The Pod has "main-app" and "proxy"',
+      [{ name: 'main-app', nativeAllowed: false, role: 'the application' }, { name: 'proxy' }],
+      'Name the containers exactly "main-app" and "proxy".',
+    ),
+    containersRunning(POD, ['main-app', 'proxy'], { requires: ['containers-present'] }),
+    {
+      id: 'main-app-serves-8080',
+      title: `main-app serves "${PAGE}" on port 8080`,
+      hint: "main-app must listen on port 8080 (not 80: that port is the proxy's).",
+      requires: ['containers-running'],
+      run: withPod(POD, async (_pod, ctx) => {
+        const probe = await httpGet(ctx, POD, ['main-app', 'proxy'], { host: '127.0.0.1', port: 8080, path: '/' });
+        const evidence = { probe: probeEvidence(probe) };
+        if (probe.status === undefined) {
+          return fail(
+            `Inside the Pod, http://localhost:8080/ ${describeProbe(probe)}; main-app should serve there.`,
+            evidence,
+          );
+        }
+        if (probe.status !== 200) {
+          return fail(
+            `main-app answers HTTP ${probe.status} on port 8080; it should serve a page saying "${PAGE}".`,
+            evidence,
+          );
+        }
+        if (!probe.body.includes(PAGE)) {
+          return fail(`Port 8080 answers, but the page does not say "${PAGE}".`, evidence);
+        }
+        return pass(`main-app serves "${PAGE}" on port 8080.`, evidence);
+      }),
+    },
+    {
+      id: 'proxy-listens-on-80',
+      title: "The proxy listens on port 80 on the Pod's IP",
+      hint: 'The proxy must listen on port 80 on every address (nginx: `listen 80;`), not only on 127.0.0.1.',
+      requires: ['containers-running'],
+      run: withPod(POD, async (pod, ctx) => {
+        const ip = pod.status.podIP;
+        if (!ip) return fail('The Pod has no IP address yet.');
+        const ports = await inspectPort(ctx, POD, 'proxy', 80);
+        const evidence: Record<string, unknown> = { podIP: ip, listeners: ports.listeners, proc: ports.raw };
+        if (ports.listeners.length === 0 && ports.ownedByContainer !== undefined) {
+          return fail('Nothing listens on port 80 in the Pod; the proxy container should.', evidence);
+        }
+        if (ports.listeners.length > 0 && ports.listeners.every((l) => isLoopback(l.address))) {
+          const where = ports.listeners.map((l) => `${l.address}:80`).join(', ');
+          return fail(
+            `Port 80 is only open on ${where}, which other Pods cannot reach; listen on all addresses.`,
+            evidence,
+          );
+        }
+        if (ports.ownedByContainer === false) {
+          return fail(
+            'Something listens on port 80, but it is not the proxy container: another container holds the port.',
+            evidence,
+          );
+        }
+        const from = ['main-app', 'proxy']; // prefer another container, as a client Pod would be
+        const probe = await httpGet(ctx, POD, from, { host: ip, port: 80, path: '/' });
+        evidence.probe = probeEvidence(probe);
+        if (probe.status === undefined) {
+          return fail(`A request to the Pod's IP (${ip}) on port 80 ${describeProbe(probe)}.`, evidence);
+        }
+        return pass(`The proxy listens on port 80 and answers on the Pod's IP (${ip}).`, evidence);
+      }),
+    },
+    {
+      id: 'proxy-forwards-to-main-app',
+      title: "A request to the Pod's IP on port 80 returns main-app's page",
+      hint: 'Point the proxy at http://127.0.0.1:8080 (nginx: `proxy_pass http://127.0.0.1:8080;` inside `location / { }`).',
+      requires: ['main-app-serves-8080', 'proxy-listens-on-80'],
+      run: withPod(POD, async (pod, ctx) => {
+        const ip = pod.status.podIP ?? '';
+        const probe = await httpGet(ctx, POD, ['main-app', 'proxy'], { host: ip, port: 80, path: '/' });
+        const evidence = { probe: probeEvidence(probe) };
+        if (probe.status === 200 && probe.body.includes(PAGE)) {
+          return pass(`http://${ip}:80/ returns main-app's page through the proxy.`, evidence);
+        }
+        if (probe.status === 502 || probe.status === 504) {
+          return fail(
+            `The proxy answered HTTP ${probe.status}: it could not reach where it forwards to. It should forward to localhost:8080, where main-app listens.`,
+            evidence,
+          );
+        }
+        if (probe.status === undefined) return fail(`http://${ip}:80/ ${describeProbe(probe)}.`, evidence);
+        return fail(
+          `http://${ip}:80/ answered HTTP ${probe.status} without main-app's page: the proxy serves something of its own instead of forwarding to localhost:8080.`,
+          evidence,
+        );
+      }),
+    },
+  ],
+});

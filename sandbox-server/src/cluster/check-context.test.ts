@@ -1,0 +1,52 @@
+// A cluster that does not answer gives "cluster unavailable" within the call timeout, never a failed check.
+import { createServer, type Server, type Socket } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterUnavailableError } from '../../../exercises/errors.ts';
+import { getExercise } from '../../../exercises/registry.ts';
+import { runExercise } from '../../../exercises/runner.ts';
+import { createCheckContext } from './check-context.ts';
+
+// Accepts connections and then says nothing: the worst kind of API server, a hung one.
+let server: Server;
+const sockets: Socket[] = [];
+let kc: KubeConfig;
+
+beforeAll(async () => {
+  server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'hung', server: `https://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'hung', cluster: 'hung', user: 'u' }],
+    currentContext: 'hung',
+  });
+});
+afterAll(() => {
+  for (const socket of sockets) socket.destroy();
+  server.close();
+});
+
+describe('createCheckContext against a hung API server', () => {
+  it('gives up on each call after the request timeout', async () => {
+    const ctx = createCheckContext(kc, 'ns', { requestTimeoutMs: 300 });
+    const started = Date.now();
+    await expect(ctx.getPod('x')).rejects.toThrow(ClusterUnavailableError);
+    await expect(ctx.logs('x', 'c', { tailLines: 1, limitBytes: 100 })).rejects.toThrow(
+      /logs of x\/c in ns: no answer in time/,
+    );
+    await expect(ctx.exec('x', 'c', ['true'], { timeoutMs: 1000 })).rejects.toThrow(/exec in x\/c: no answer in time/);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('makes every check of an exercise an error, not a failure', async () => {
+    const exercise = getExercise('first-sidecar');
+    if (!exercise) throw new Error('missing exercise');
+    const report = await runExercise(exercise, createCheckContext(kc, 'ns', { requestTimeoutMs: 300 }));
+    expect(report.status).toBe('error');
+    expect(report.checks.map((c) => c.status)).toEqual(exercise.checks.map(() => 'error'));
+    expect(report.checks[0]?.message).toBe('cluster unavailable: get pod nginx-with-sidecar in ns: no answer in time');
+  });
+});

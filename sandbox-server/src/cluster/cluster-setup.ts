@@ -1,0 +1,83 @@
+// Cluster-wide objects the server needs once: its system namespace, the checker identity, the admission policy.
+import type { V1ClusterRole } from '@kubernetes/client-node';
+import { admissionPolicy, admissionPolicyBinding, CHECKER_CLUSTER_ROLE } from './blueprint.ts';
+import { createIdempotent, isNotFound, type Kube } from './kube.ts';
+import { CHECKER_SA, LABELS, SYSTEM_NAMESPACE } from './labels.ts';
+
+const managed = { [LABELS.managed]: 'true' };
+
+/** Read-only on a namespace, plus exec for behaviour probes: what a check may do, and no more. */
+export const checkerClusterRole: V1ClusterRole = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'ClusterRole',
+  metadata: { name: CHECKER_CLUSTER_ROLE, labels: managed },
+  rules: [
+    {
+      apiGroups: [''],
+      resources: ['pods', 'pods/log', 'events', 'services', 'configmaps', 'endpoints'],
+      verbs: ['get', 'list', 'watch'],
+    },
+    { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch'] },
+  ],
+};
+
+async function upsert(read: () => Promise<unknown>, create: () => Promise<unknown>, replace: () => Promise<unknown>) {
+  try {
+    await read();
+    await replace();
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await createIdempotent(create);
+  }
+}
+
+export async function ensureClusterObjects(kube: Kube, allowedImages: string[], toolboxImage: string): Promise<void> {
+  await createIdempotent(() =>
+    kube.core.createNamespace({
+      body: { metadata: { name: SYSTEM_NAMESPACE, labels: { 'sidecar-lab.dev/system': 'true' } } },
+    }),
+  );
+  await createIdempotent(() =>
+    kube.core.createNamespacedServiceAccount({
+      namespace: SYSTEM_NAMESPACE,
+      body: { metadata: { name: CHECKER_SA, labels: managed }, automountServiceAccountToken: false },
+    }),
+  );
+  await upsert(
+    () => kube.rbac.readClusterRole({ name: CHECKER_CLUSTER_ROLE }),
+    () => kube.rbac.createClusterRole({ body: checkerClusterRole }),
+    () => kube.rbac.replaceClusterRole({ name: CHECKER_CLUSTER_ROLE, body: checkerClusterRole }),
+  );
+  const policy = admissionPolicy(allowedImages, toolboxImage);
+  const name = policy.metadata!.name!;
+  await upsert(
+    () => kube.admission.readValidatingAdmissionPolicy({ name }),
+    () => kube.admission.createValidatingAdmissionPolicy({ body: policy }),
+    async () => {
+      const current = await kube.admission.readValidatingAdmissionPolicy({ name });
+      policy.metadata!.resourceVersion = current.metadata?.resourceVersion;
+      await kube.admission.replaceValidatingAdmissionPolicy({ name, body: policy });
+    },
+  );
+  const binding = admissionPolicyBinding();
+  await createIdempotent(() => kube.admission.createValidatingAdmissionPolicyBinding({ body: binding }));
+}
+
+/** Where learners' Pods may send DNS queries and API calls, read from the cluster's own Services. */
+export async function discoverEgress(
+  kube: Kube,
+): Promise<{ dns: string[]; apiServer: Array<{ ip: string; port: number }> }> {
+  const addresses = async (namespace: string, service: string) => {
+    const slices = await kube.discovery.listNamespacedEndpointSlice({
+      namespace,
+      labelSelector: `kubernetes.io/service-name=${service}`,
+    });
+    return slices.items.flatMap((s) =>
+      (s.endpoints ?? []).flatMap((e) => e.addresses.map((ip) => ({ ip, port: s.ports?.[0]?.port ?? 443 }))),
+    );
+  };
+  const [api, dns] = await Promise.all([addresses('default', 'kubernetes'), addresses('kube-system', 'kube-dns')]);
+  return { apiServer: api, dns: [...new Set(dns.map((d) => d.ip))] };
+}

@@ -1,0 +1,66 @@
+// Grading namespaces on the real cluster: applying manifests, and the checker identity's read-only rights.
+import { ApiException, CoreV1Api } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { parseManifests } from '../../../exercises/manifests.ts';
+import { impersonating } from './check-context.ts';
+import {
+  applyManifests,
+  createGradingNamespace,
+  deleteGradingNamespace,
+  gradingCheckerUser,
+} from './grading-namespace.ts';
+import { loadKubeConfig } from './kubeconfig.ts';
+
+const kc = loadKubeConfig();
+
+describe('grading namespaces', () => {
+  it('apply creates, then updates existing objects, and reports refusals per document', async () => {
+    const namespace = await createGradingNamespace(kc, { exercise: 'apply' });
+    try {
+      const configMap = (extra: string) =>
+        parseManifests(
+          `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: elsewhere}\n${extra}`,
+          'cm.yaml',
+        ).objects;
+      const [created] = await applyManifests(kc, namespace, configMap('data: {k: one}\n'));
+      expect(created).toEqual({
+        file: 'cm.yaml',
+        line: 1,
+        kind: 'ConfigMap',
+        name: 'a',
+        warning: `metadata.namespace "elsewhere" was replaced by "${namespace}"`,
+      });
+      expect((await applyManifests(kc, namespace, configMap('data: {k: two}\n')))[0]?.error).toBeUndefined();
+      expect((await applyManifests(kc, namespace, configMap('bogus: 1\n')))[0]?.error).toMatch(/bogus/);
+      const others = parseManifests(
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: mine}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n',
+        'other.yaml',
+      ).objects;
+      expect((await applyManifests(kc, namespace, others)).map((o) => o.error)).toEqual([
+        'Namespace is cluster-scoped; only namespaced objects can be applied here',
+        'the cluster does not know kind Widget in example.com/v1',
+      ]);
+    } finally {
+      await deleteGradingNamespace(kc, namespace);
+    }
+  });
+});
+
+describe('the checker identity', () => {
+  it('can read and exec in a grading namespace, but not change anything', async () => {
+    const namespace = await createGradingNamespace(kc, { exercise: 'identity' });
+    try {
+      const core = impersonating(kc, gradingCheckerUser(namespace)).makeApiClient(CoreV1Api);
+      await expect(core.listNamespacedPod({ namespace })).resolves.toMatchObject({ items: [] });
+      const created = core.createNamespacedPod({
+        namespace,
+        body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'busybox' }] } },
+      });
+      await expect(created).rejects.toSatisfy((e) => e instanceof ApiException && e.code === 403);
+      const other = core.listNamespacedPod({ namespace: 'kube-system' });
+      await expect(other).rejects.toSatisfy((e) => e instanceof ApiException && e.code === 403);
+    } finally {
+      await deleteGradingNamespace(kc, namespace);
+    }
+  });
+});

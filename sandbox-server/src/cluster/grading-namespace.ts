@@ -1,0 +1,397 @@
+// Throwaway namespaces for grading: create one with a read-only checker identity, apply manifests, settle, grade, delete.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import {
+  ApiException,
+  CoreV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { resolveAnswer } from '../../../exercises/answers.ts';
+import { ClusterUnavailableError } from '../../../exercises/errors.ts';
+import type { ManifestDocument, ParsedManifests } from '../../../exercises/manifests.ts';
+import { parseManifests } from '../../../exercises/manifests.ts';
+import type { Exercise, ExerciseReport } from '../../../exercises/model.ts';
+import { runExercise } from '../../../exercises/runner.ts';
+import { type SettleResult, waitForSettled } from '../../../exercises/settle.ts';
+import { createCheckContext } from './check-context.ts';
+import { ANNOTATIONS, LABELS } from './labels.ts';
+
+/** The checker's ServiceAccount in each grading namespace; checks run as it, through impersonation. */
+export const GRADING_CHECKER_SA = 'sidecar-lab-checker';
+/** Marks grading namespaces (value "grading"), next to the shared `managed` label the reaper looks for. */
+export const PURPOSE_LABEL = 'sidecar-lab.dev/purpose';
+const FIELD_MANAGER = 'sidecar-lab-grader';
+
+/** The user name checks impersonate in a grading namespace. */
+export const gradingCheckerUser = (namespace: string) => `system:serviceaccount:${namespace}:${GRADING_CHECKER_SA}`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Raw requests: apply must send the learner's object as written (the typed client drops unknown fields, which would
+// hide a typo such as `volumeMount:` instead of letting the API server reject it).
+// ---------------------------------------------------------------------------------------------------------------
+
+interface RawResponse {
+  status: number;
+  body: string;
+}
+
+async function rawRequest(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  options: { body?: string; contentType?: string; timeoutMs?: number } = {},
+): Promise<RawResponse> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new ClusterUnavailableError('the kubeconfig has no current cluster');
+  const url = new URL(path, cluster.server);
+  const opts: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(opts);
+  if (options.contentType) (opts.headers as Record<string, string>)['Content-Type'] = options.contentType;
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(url, { ...opts, timeout: options.timeoutMs ?? 10_000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer in time')));
+    request.on('error', (error) => reject(new ClusterUnavailableError(`${method} ${url.pathname}: ${error.message}`)));
+    request.end(options.body);
+  });
+}
+
+const statusMessage = (body: string) => {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 300);
+  } catch {
+    return body.slice(0, 300);
+  }
+};
+
+interface ResourceInfo {
+  plural: string;
+  namespaced: boolean;
+}
+
+/** Discovery, cached per KubeConfig and apiVersion: which resource serves a kind, and is it namespaced. */
+const discoveryCache = new WeakMap<KubeConfig, Map<string, Promise<Map<string, ResourceInfo> | undefined>>>();
+
+async function resourceFor(kc: KubeConfig, apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+  let perConfig = discoveryCache.get(kc);
+  if (!perConfig) {
+    perConfig = new Map();
+    discoveryCache.set(kc, perConfig);
+  }
+  let entry = perConfig.get(apiVersion);
+  if (!entry) {
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    entry = rawRequest(kc, 'GET', path).then((response) => {
+      if (response.status === 404) return undefined;
+      if (response.status !== 200) {
+        throw new ClusterUnavailableError(`discovery of ${apiVersion}: HTTP ${response.status}`);
+      }
+      const list = JSON.parse(response.body) as {
+        resources: Array<{ name: string; kind: string; namespaced: boolean }>;
+      };
+      return new Map(
+        list.resources
+          .filter((r) => !r.name.includes('/'))
+          .map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }]),
+      );
+    });
+    perConfig.set(apiVersion, entry);
+    entry.catch(() => perConfig?.delete(apiVersion)); // do not cache a failure
+  }
+  return (await entry)?.get(kind);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Namespaces.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Options for `createGradingNamespace`. */
+export interface GradingNamespaceOptions {
+  /** Name prefix; a random suffix of 8 hex digits follows. Default "ex-". */
+  prefix?: string;
+  /** Exercise id, recorded on the namespace and put in its name. */
+  exercise?: string;
+  /** After this long the reaper may delete the namespace if grading crashed before cleaning up. Default 30 min. */
+  ttlMs?: number;
+  /** Extra labels. */
+  labels?: Record<string, string>;
+}
+
+async function retryUntil<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new ClusterUnavailableError(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const wrapApiError = (what: string) => (error: unknown) => {
+  if (error instanceof ClusterUnavailableError) throw error;
+  const detail =
+    error instanceof ApiException ? `HTTP ${error.code}: ${statusMessage(String(error.body))}` : String(error);
+  throw new ClusterUnavailableError(`${what}: ${detail}`, { cause: error });
+};
+
+/**
+ * A ServiceAccount, Role and RoleBinding in `namespace` that let checks read it and exec probes, nothing more; checks
+ * impersonate it (`gradingCheckerUser`), so a grading run never acts with more than a checker may.
+ */
+export async function createCheckerIdentity(kc: KubeConfig, namespace: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const metadata = { namespace, name: GRADING_CHECKER_SA, labels: { [LABELS.managed]: 'true' } };
+  await Promise.all([
+    core
+      .createNamespacedServiceAccount({ namespace, body: { metadata, automountServiceAccountToken: false } })
+      .catch(wrapApiError('create the checker ServiceAccount')),
+    rbac
+      .createNamespacedRole({
+        namespace,
+        body: {
+          metadata,
+          // Read-only on what checks look at, plus exec for behaviour probes (get and create: 1.35 authorises both).
+          rules: [
+            { apiGroups: [''], resources: ['pods', 'pods/log', 'events'], verbs: ['get', 'list', 'watch'] },
+            { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+            { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
+          ],
+        },
+      })
+      .catch(wrapApiError('create the checker Role')),
+    rbac
+      .createNamespacedRoleBinding({
+        namespace,
+        body: {
+          metadata,
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: GRADING_CHECKER_SA },
+          subjects: [{ kind: 'ServiceAccount', name: GRADING_CHECKER_SA, namespace }],
+        },
+      })
+      .catch(wrapApiError('create the checker RoleBinding')),
+  ]);
+}
+
+/**
+ * Waits for the API server to create the `default` ServiceAccount (Pods are refused until it exists), and turns off
+ * its token automount, as in a sandbox: learners' Pods need no API access.
+ */
+async function quietDefaultServiceAccount(kc: KubeConfig, namespace: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await retryUntil(`ServiceAccount "default" in ${namespace}`, 15_000, async () =>
+    core
+      .patchNamespacedServiceAccount(
+        { name: 'default', namespace, body: { automountServiceAccountToken: false } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ApiException && error.code === 404) return undefined;
+          return wrapApiError('update ServiceAccount default')(error);
+        },
+      ),
+  );
+}
+
+/**
+ * Creates a namespace for one grading run: labelled as ours (so the reaper can clean up after a crash), Pod Security
+ * `baseline` enforced like a sandbox, with a ServiceAccount the checks impersonate (read-only plus exec). Resolves
+ * with its name once Pods can be created in it.
+ */
+export async function createGradingNamespace(kc: KubeConfig, options: GradingNamespaceOptions = {}): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const stem = `${options.prefix ?? 'ex-'}${options.exercise ? `${options.exercise}-` : ''}`.slice(0, 54);
+  const name = `${stem}${randomBytes(4).toString('hex')}`;
+  const labels = {
+    ...options.labels,
+    [LABELS.managed]: 'true',
+    [PURPOSE_LABEL]: 'grading',
+    'pod-security.kubernetes.io/enforce': 'baseline',
+    'pod-security.kubernetes.io/enforce-version': 'latest',
+  };
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.expiresAt]: new Date(Date.now() + (options.ttlMs ?? 30 * 60_000)).toISOString(),
+    ...(options.exercise ? { [ANNOTATIONS.exercise]: options.exercise } : {}),
+  };
+  await core
+    .createNamespace({ body: { metadata: { name, labels, annotations } } })
+    .catch(wrapApiError(`create namespace ${name}`));
+  await createCheckerIdentity(kc, name);
+  await quietDefaultServiceAccount(kc, name);
+  return name;
+}
+
+/** Deletes a namespace (and everything in it) without waiting; a namespace already gone is fine. */
+export async function deleteGradingNamespace(kc: KubeConfig, name: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.deleteNamespace({ name, propagationPolicy: 'Background' }).catch((error: unknown) => {
+    if (error instanceof ApiException && error.code === 404) return;
+    return wrapApiError(`delete namespace ${name}`)(error);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Applying manifests.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What happened to one document. */
+export interface ApplyOutcome {
+  file: string;
+  line: number;
+  kind: string;
+  name: string;
+  /** Undefined when the API server accepted it; else its refusal, e.g. "Pod "x" is invalid: …". */
+  error?: string;
+  /** Set when the object named another namespace, which was overridden. */
+  warning?: string;
+}
+
+/**
+ * Applies each document (from `parseManifests`) into `namespace`, in order, like `kubectl apply -n NS`: created,
+ * or server-side applied when it already exists. Unknown fields are refused (strict validation), cluster-scoped kinds
+ * are refused, and another namespace in the manifest is overridden with a warning. A refusal is reported per
+ * document; a cluster that does not answer throws.
+ */
+export async function applyManifests(
+  kc: KubeConfig,
+  namespace: string,
+  docs: readonly ManifestDocument[],
+): Promise<ApplyOutcome[]> {
+  const outcomes: ApplyOutcome[] = [];
+  for (const { object, file, line } of docs) {
+    const outcome: ApplyOutcome = { file, line, kind: object.kind, name: object.metadata.name };
+    outcomes.push(outcome);
+    const info = await resourceFor(kc, object.apiVersion, object.kind);
+    if (!info) {
+      outcome.error = `the cluster does not know kind ${object.kind} in ${object.apiVersion}`;
+      continue;
+    }
+    if (!info.namespaced) {
+      outcome.error = `${object.kind} is cluster-scoped; only namespaced objects can be applied here`;
+      continue;
+    }
+    if (object.metadata.namespace && object.metadata.namespace !== namespace) {
+      outcome.warning = `metadata.namespace "${object.metadata.namespace}" was replaced by "${namespace}"`;
+    }
+    const body = JSON.stringify({ ...object, metadata: { ...object.metadata, namespace } });
+    const base = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
+    const collection = `${base}/namespaces/${namespace}/${info.plural}`;
+    const what = `apply ${object.kind} ${object.metadata.name}`;
+    // Create first: a typo is then refused as "unknown field" (400/422). Server-side apply answers a field it does
+    // not know with a 500, so it is only used to update an object that already exists.
+    let response = await rawRequest(kc, 'POST', `${collection}?fieldManager=${FIELD_MANAGER}&fieldValidation=Strict`, {
+      body,
+      contentType: 'application/json',
+    });
+    if (response.status === 409) {
+      const query = `fieldManager=${FIELD_MANAGER}&force=true&fieldValidation=Strict`;
+      response = await rawRequest(kc, 'PATCH', `${collection}/${encodeURIComponent(object.metadata.name)}?${query}`, {
+        body,
+        contentType: 'application/apply-patch+yaml',
+      });
+      if (response.status === 500 && /failed to create typed patch object/.test(response.body)) {
+        outcome.error = statusMessage(response.body);
+        continue;
+      }
+    }
+    if (response.status >= 500 || response.status === 429) {
+      throw new ClusterUnavailableError(`${what}: HTTP ${response.status}: ${statusMessage(response.body)}`);
+    }
+    if (response.status >= 300) outcome.error = statusMessage(response.body);
+  }
+  return outcomes;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Grading in a fresh namespace: what `npm run grade -- --apply` and the cluster tests do.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The exercise's setup manifests (e.g. the Pod a debugging exercise starts from), to apply when it starts. */
+export function setupDocuments(exercise: Exercise): ManifestDocument[] {
+  return exercise.setup.flatMap((f) => parseManifests(f.content, `exercises/${exercise.id}/${f.path}`).objects);
+}
+
+/** Options for `gradeInFreshNamespace`. */
+export interface GradeOptions {
+  /** Overrides the answer found in the manifests. */
+  answer?: string;
+  /** Namespace name prefix (default "ex-"). */
+  prefix?: string;
+  /** Bound on waiting for objects to settle; default: the exercise's settleTimeoutMs. */
+  settleTimeoutMs?: number;
+  /** Keep the namespace afterwards (for debugging); it is deleted by default. */
+  keepNamespace?: boolean;
+  /** Progress lines ("applied pod/x", "settled in 3.2 s"). */
+  onProgress?: (line: string) => void;
+}
+
+/** Everything one grading run produced. */
+export interface GradeRun {
+  namespace: string;
+  /** The answer the checks were given (from the options or an answer file), if any. */
+  answer?: string;
+  applied: ApplyOutcome[];
+  settle: SettleResult;
+  report: ExerciseReport;
+}
+
+/**
+ * Creates a namespace, applies the exercise's setup manifests and then `manifests`, waits for them to settle
+ * (bounded), runs the checks as the namespace's checker identity, and deletes the namespace.
+ */
+export async function gradeInFreshNamespace(
+  kc: KubeConfig,
+  exercise: Exercise,
+  manifests: ParsedManifests,
+  options: GradeOptions = {},
+): Promise<GradeRun> {
+  const progress = options.onProgress ?? (() => {});
+  const namespace = await createGradingNamespace(kc, {
+    exercise: exercise.id,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+  });
+  progress(`namespace ${namespace} created`);
+  try {
+    const applied = await applyManifests(kc, namespace, [...setupDocuments(exercise), ...manifests.objects]);
+    for (const a of applied) {
+      const note = a.error ? `: ${a.error}` : a.warning ? ` (${a.warning})` : '';
+      progress(`${a.error ? 'refused' : 'applied'} ${a.kind.toLowerCase()}/${a.name} (${a.file}:${a.line})${note}`);
+    }
+    const ctx = createCheckContext(kc, namespace, { impersonate: gradingCheckerUser(namespace) });
+    const settle = await waitForSettled(ctx, { timeoutMs: options.settleTimeoutMs ?? exercise.settleTimeoutMs });
+    progress(
+      settle.settled
+        ? `settled in ${settle.waitedMs} ms`
+        : `still pending after ${settle.waitedMs} ms: ${settle.pending.join('; ')}`,
+    );
+    let answer = options.answer;
+    const written = manifests.answers[0];
+    if (answer === undefined && written) answer = await resolveAnswer(ctx, written.answer);
+    const graded = createCheckContext(kc, namespace, {
+      impersonate: gradingCheckerUser(namespace),
+      ...(answer === undefined ? {} : { answer }),
+    });
+    const report = await runExercise(exercise, graded);
+    return { namespace, applied, settle, report, ...(answer === undefined ? {} : { answer }) };
+  } finally {
+    if (!options.keepNamespace) {
+      // A failed clean-up must not hide the grading error; the reaper removes the namespace when it expires.
+      await deleteGradingNamespace(kc, namespace).catch((error: unknown) =>
+        progress(`could not delete namespace ${namespace}: ${error instanceof Error ? error.message : error}`),
+      );
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// The one vocabulary of labels and annotations Sidecar Lab puts on what it creates; the reaper trusts nothing else.
+
+export const DOMAIN = 'sidecar-lab.dev';
+
+export const LABELS = {
+  /** Present (value "true") on every object we create; the reaper only ever touches namespaces carrying it. */
+  managed: `${DOMAIN}/managed`,
+  /** Hash of the owning learner session; empty while a sandbox waits in the warm pool. */
+  owner: `${DOMAIN}/owner`,
+  /** "warm" while unclaimed in the pool, "claimed" once a learner has it. */
+  pool: `${DOMAIN}/pool`,
+  /** Workshop id, when the sandbox belongs to one. */
+  workshop: `${DOMAIN}/workshop`,
+  /** The sandbox id (also the suffix of the namespace name). */
+  sandbox: `${DOMAIN}/sandbox`,
+  /** Marks the toolbox Pod, which the admission policy protects. */
+  component: `${DOMAIN}/component`,
+} as const;
+
+export const ANNOTATIONS = {
+  /** ISO time after which the reaper deletes the sandbox. */
+  expiresAt: `${DOMAIN}/expires-at`,
+  /** ISO time the sandbox was claimed by its learner. */
+  claimedAt: `${DOMAIN}/claimed-at`,
+  /** Exercise the learner started the sandbox for. */
+  exercise: `${DOMAIN}/exercise`,
+} as const;
+
+export const NAMESPACE_PREFIX = 'sbx-';
+export const TOOLBOX_POD = 'toolbox';
+export const TOOLBOX_CONTAINER = 'shell';
+export const LEARNER_SA = 'learner';
+/** The namespace where the server keeps its own identities (the checker). */
+export const SYSTEM_NAMESPACE = 'sidecar-lab-system';
+export const CHECKER_SA = 'checker';
+
+export const managedSelector = `${LABELS.managed}=true`;

@@ -1,0 +1,40 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { flagsToEnv, loadConfig } from './config.ts';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'slab-config-'));
+
+describe('loadConfig', () => {
+  it('has sensible defaults and keeps a generated secret across restarts', () => {
+    const dir = dataDir();
+    const first = loadConfig({ SIDECAR_LAB_DATA_DIR: dir });
+    expect(first.PORT).toBe(4321);
+    expect(first.SIDECAR_LAB_POOL_SIZE).toBe(2);
+    expect(first.SIDECAR_LAB_ALLOWED_IMAGES).toEqual(['busybox', 'nginx']);
+    expect(first.allowedOrigins).toEqual(['http://localhost:4321', 'http://127.0.0.1:4321']);
+    expect(first.sessionSecret.length).toBeGreaterThanOrEqual(32);
+    expect(loadConfig({ SIDECAR_LAB_DATA_DIR: dir }).sessionSecret).toBe(first.sessionSecret);
+  });
+
+  it('names the key of a bad value', () => {
+    expect(() => loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir(), SIDECAR_LAB_POOL_SIZE: 'lots' })).toThrow(
+      /SIDECAR_LAB_POOL_SIZE/,
+    );
+    expect(() => loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir(), SIDECAR_LAB_CLUSTER: 'minikube' })).toThrow(
+      /SIDECAR_LAB_CLUSTER/,
+    );
+    expect(() => loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir(), SIDECAR_LAB_SESSION_SECRET: 'short' })).toThrow(
+      /SIDECAR_LAB_SESSION_SECRET: must be at least 32 characters/,
+    );
+  });
+
+  it('takes flags over environment variables, and refuses unknown flags', () => {
+    const config = loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir(), PORT: '1000' }, ['--port', '2000', '--pool-size=0']);
+    expect(config.PORT).toBe(2000);
+    expect(config.SIDECAR_LAB_POOL_SIZE).toBe(0);
+    expect(() => flagsToEnv(['--port'])).toThrow('--port needs a value');
+    expect(() => loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir() }, ['--colour=blue'])).toThrow('unknown flag');
+  });
+});

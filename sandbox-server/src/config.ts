@@ -1,0 +1,116 @@
+// Server configuration from environment variables and command-line flags, validated once at start-up.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseOrExplain } from './protocol/explain.ts';
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+/** Every setting, keyed by its environment variable; each flag `--pool-size` maps to SIDECAR_LAB_POOL_SIZE. */
+export const configSchema = z.object({
+  /** Which cluster to use: the embedded local one, a kind cluster, or whatever KUBECONFIG points at. */
+  SIDECAR_LAB_CLUSTER: z.enum(['local', 'kind', 'kubeconfig']).default('local'),
+  /** Kubeconfig file for the kind/kubeconfig providers (defaults to KUBECONFIG, then ~/.kube/config). */
+  KUBECONFIG: z.string().optional(),
+  /** Context inside that kubeconfig. */
+  SIDECAR_LAB_CONTEXT: z.string().optional(),
+  PORT: intFrom(0, 65535).default(4321),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Signs learner cookies; at least 32 characters. Generated and kept in the data folder when unset. */
+  SIDECAR_LAB_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Sandboxes kept ready to claim. */
+  SIDECAR_LAB_POOL_SIZE: intFrom(0, 50).default(2),
+  /** Lifetime of a claimed sandbox, in minutes. */
+  SIDECAR_LAB_SANDBOX_TTL_MINUTES: intFrom(5, 24 * 60).default(60),
+  /** Longest a sandbox may live, extensions included, in minutes. */
+  SIDECAR_LAB_MAX_TTL_MINUTES: intFrom(5, 7 * 24 * 60).default(240),
+  /** Live sandboxes at most (claimed and warm together); new learners get 503 beyond it. */
+  SIDECAR_LAB_MAX_SANDBOXES: intFrom(1, 1000).default(30),
+  /** Sandbox creations one session may make per minute. */
+  SIDECAR_LAB_CREATE_RATE_PER_MINUTE: intFrom(1, 1000).default(5),
+  /** Image repositories learners may run (Docker Hub short names are expanded). */
+  SIDECAR_LAB_ALLOWED_IMAGES: list.default(['busybox', 'nginx']),
+  SIDECAR_LAB_TOOLBOX_IMAGE: z.string().min(1).default('docker.io/sidecar-lab/toolbox:v1.35.4'),
+  /** Origins allowed to open terminals (WebSocket Origin header); defaults to this server's own. */
+  SIDECAR_LAB_ALLOWED_ORIGINS: list.optional(),
+  /** Per-sandbox ResourceQuota. */
+  SIDECAR_LAB_QUOTA_PODS: intFrom(1, 200).default(20),
+  SIDECAR_LAB_QUOTA_CPU: z
+    .string()
+    .regex(/^\d+(\.\d+)?m?$/, 'a CPU quantity such as 2 or 1500m')
+    .default('2'),
+  SIDECAR_LAB_QUOTA_MEMORY: z
+    .string()
+    .regex(/^\d+(Mi|Gi)$/, 'a memory quantity such as 2Gi or 512Mi')
+    .default('2Gi'),
+  /** Where SQLite and the generated secret live. */
+  SIDECAR_LAB_DATA_DIR: z.string().default('.lab/data'),
+  /** The built site to serve. */
+  SIDECAR_LAB_SITE_DIR: z.string().default('dist/site'),
+  /** Set when served over HTTPS so cookies are marked Secure. */
+  SIDECAR_LAB_SECURE_COOKIES: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  sessionSecret: string;
+  allowedOrigins: string[];
+  dataDir: string;
+}
+
+/** `--pool-size=3` or `--pool-size 3` → { SIDECAR_LAB_POOL_SIZE: '3' }; --port and --host map to PORT and HOST. */
+export function flagsToEnv(argv: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new Error(`config: unexpected argument "${arg}" (flags look like --pool-size=3)`);
+    const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`config: flag --${rawName} needs a value`);
+    const key = rawName.toUpperCase().replaceAll('-', '_');
+    out[['PORT', 'HOST', 'KUBECONFIG', 'LOG_LEVEL'].includes(key) ? key : `SIDECAR_LAB_${key}`] = value;
+  }
+  return out;
+}
+
+/** Reads, validates and completes the configuration; a bad value throws a message naming its key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
+  const known = new Set(Object.keys(configSchema.shape));
+  const flags = flagsToEnv(argv);
+  for (const key of Object.keys(flags)) {
+    if (!known.has(key)) throw new Error(`config: unknown flag for ${key}`);
+  }
+  const input = Object.fromEntries(
+    [...known].map((k) => [k, flags[k] ?? env[k]]).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const raw = parseOrExplain(configSchema, input, 'config');
+  const dataDir = resolve(raw.SIDECAR_LAB_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    ...raw,
+    dataDir,
+    sessionSecret: raw.SIDECAR_LAB_SESSION_SECRET ?? persistentSecret(dataDir),
+    allowedOrigins: raw.SIDECAR_LAB_ALLOWED_ORIGINS ?? [`http://localhost:${raw.PORT}`, `http://127.0.0.1:${raw.PORT}`],
+  };
+}
+
+/** A generated secret kept on disk, so a restarted server still recognises its learners' cookies. */
+function persistentSecret(dataDir: string): string {
+  const file = join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,257 @@
+// The Hono application: sessions, the sandbox API, checks, progress, health and metrics. No port: tests call app.request().
+import { randomUUID } from 'node:crypto';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getCookie, setCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import { streamSSE } from 'hono/streaming';
+import { rateLimiter } from 'hono-rate-limiter';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { getExercise, summarize } from '../../../exercises/registry.ts';
+import { execCollect } from '../cluster/exec.ts';
+import type { Kube } from '../cluster/kube.ts';
+import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
+import { watchNamespace } from '../cluster/watch.ts';
+import { parseOrExplain } from '../protocol/explain.ts';
+import { checkBody, createSandboxBody, extendSandboxBody, writeFileBody } from '../protocol/schemas.ts';
+import { type CheckService, UnknownExerciseError } from '../sandboxes/checks.ts';
+import type { WarmPool } from '../sandboxes/pool.ts';
+import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../sandboxes/sandboxes.ts';
+import type { Repository } from '../store/repository.ts';
+import { ApiError, errorJson, toErrorResponse } from './errors.ts';
+import type { Metrics } from './metrics.ts';
+import { SESSION_COOKIE, type SessionSigner } from './session.ts';
+
+export interface AppDeps {
+  kube: Kube;
+  sandboxes: Sandboxes;
+  pool: WarmPool;
+  checks: CheckService;
+  repo: Repository;
+  signer: SessionSigner;
+  metrics: Metrics;
+  log: Logger;
+  maxSandboxes: number;
+  createRatePerMinute: number;
+  secureCookies: boolean;
+  allowedOrigins: string[];
+}
+
+type Env = { Variables: { session: string; requestId: string } };
+
+const MAX_BODY_BYTES = 96 * 1024;
+const idParam = z.object({ id: z.string().max(64) });
+const lessonParam = z.object({
+  lesson: z.string().regex(/^[a-z0-9-]{1,80}$/, 'a lesson id such as "logging-sidecar"'),
+});
+
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError('bad_request', 'the request body is not valid JSON');
+  }
+}
+
+export function createApp(deps: AppDeps) {
+  const { sandboxes, log } = deps;
+  const app = new Hono<Env>();
+
+  app.onError((error, c) =>
+    toErrorResponse(c, error, (e) => log.error({ err: e, requestId: c.get('requestId') }, 'request failed')),
+  );
+  app.notFound((c) => errorJson(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+
+  // Every request gets an id for logs and errors, and every learner a signed session cookie.
+  app.use('*', async (c, next) => {
+    c.set('requestId', randomUUID());
+    let session = deps.signer.verify(getCookie(c, SESSION_COOKIE));
+    if (!session) {
+      session = deps.signer.newId();
+      setCookie(c, SESSION_COOKIE, deps.signer.sign(session), {
+        httpOnly: true,
+        sameSite: 'Lax',
+        secure: deps.secureCookies,
+        path: '/',
+        maxAge: 60 * 60 * 24 * 30,
+      });
+    }
+    c.set('session', session);
+    await next();
+  });
+  // Cross-site form posts (the one kind of cross-origin write a browser sends with cookies) are refused.
+  app.use('/api/*', csrf({ origin: deps.allowedOrigins }));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => errorJson(c, 'payload_too_large', `request bodies are limited to ${MAX_BODY_BYTES / 1024} KiB`),
+    }),
+  );
+
+  /** The caller's own sandbox by id; anyone else's is reported as missing so ids cannot be probed. */
+  async function ownSandbox(c: Context<Env>): Promise<Sandbox> {
+    const { id } = parseOrExplain(idParam, c.req.param(), 'path');
+    const sandbox = await sandboxes.get(id);
+    if (!sandbox || sandbox.owner !== ownerHash(c.get('session'))) throw new ApiError('not_found', 'no such sandbox');
+    return sandbox;
+  }
+
+  const createLimiter = rateLimiter<Env>({
+    windowMs: 60_000,
+    limit: deps.createRatePerMinute,
+    standardHeaders: 'draft-7',
+    keyGenerator: (c) => c.get('session'),
+    handler: (c) => errorJson(c, 'rate_limited', 'too many sandboxes requested; wait a minute and try again'),
+  });
+
+  /** One sandbox per learner even when two requests race: the second waits for the first and gets the same. */
+  const creating = new Map<string, Promise<unknown>>();
+
+  app.post('/api/sandboxes', createLimiter, async (c) => {
+    const body = parseOrExplain(createSandboxBody, await readJson(c), 'body');
+    if (body.exercise && !getExercise(body.exercise))
+      throw new ApiError('bad_request', `no exercise "${body.exercise}"`);
+    const owner = ownerHash(c.get('session'));
+    const pending = creating.get(owner);
+    if (pending) await pending.catch(() => undefined);
+    let release: () => void = () => undefined;
+    creating.set(owner, new Promise<void>((resolve) => (release = resolve)));
+    try {
+      return await createOrReuse(c, owner, body.exercise);
+    } finally {
+      creating.delete(owner);
+      release();
+    }
+  });
+
+  async function createOrReuse(c: Context<Env>, owner: string, exercise: string | undefined) {
+    const existing = await sandboxes.findByOwner(owner);
+    if (existing && existing.status !== 'expired') return c.json(sandboxes.toView(existing), 200);
+    const started = performance.now();
+    const live = (await sandboxes.list()).filter((s) => s.owner && s.status !== 'deleting' && s.status !== 'expired');
+    if (live.length >= deps.maxSandboxes) {
+      throw new SandboxError('capacity', 'all sandboxes are in use right now; try again in a few minutes');
+    }
+    let sandbox = await sandboxes.claimWarm(owner);
+    let source = 'warm';
+    if (!sandbox) {
+      sandbox = await sandboxes.provision(owner);
+      source = 'cold';
+    }
+    deps.metrics.provisionSeconds.observe({ source }, (performance.now() - started) / 1000);
+    void deps.pool.refill();
+    if (exercise) await deps.checks.setUp(sandbox.namespace, exercise);
+    log.info({ sandbox: sandbox.id, source, ms: Math.round(performance.now() - started) }, 'sandbox claimed');
+    return c.json(sandboxes.toView(sandbox), 201);
+  }
+
+  app.get('/api/sandboxes/:id', async (c) => c.json(sandboxes.toView(await ownSandbox(c))));
+
+  app.delete('/api/sandboxes/:id', async (c) => {
+    const sandbox = await ownSandbox(c);
+    await sandboxes.delete(sandbox.id);
+    return c.body(null, 204);
+  });
+
+  app.post('/api/sandboxes/:id/extend', async (c) => {
+    const body = parseOrExplain(extendSandboxBody, await readJson(c), 'body');
+    const sandbox = await ownSandbox(c);
+    if (sandbox.status === 'expired' || sandbox.status === 'deleting') {
+      throw new ApiError('conflict', `the sandbox is ${sandbox.status}; start a new one`);
+    }
+    return c.json(sandboxes.toView(await sandboxes.extend(sandbox, body.minutes)));
+  });
+
+  app.post('/api/sandboxes/:id/files', async (c) => {
+    const body = parseOrExplain(writeFileBody, await readJson(c), 'body');
+    const sandbox = await ownSandbox(c);
+    if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+    // The path is validated above and passed as an argument, never spliced into the script.
+    const script = 'mkdir -p "$(dirname "$1")" && cat > "$1"';
+    const result = await execCollect(
+      deps.kube,
+      sandbox.namespace,
+      TOOLBOX_POD,
+      TOOLBOX_CONTAINER,
+      ['sh', '-c', script, 'sh', `/home/learner/${body.path}`],
+      10_000,
+      body.content,
+    );
+    if (result.exitCode !== 0) throw new ApiError('conflict', `could not write ${body.path}: ${result.stderr.trim()}`);
+    return c.body(null, 204);
+  });
+
+  app.get('/api/sandboxes/:id/changes', async (c) => {
+    const sandbox = await ownSandbox(c);
+    return streamSSE(c, async (stream) => {
+      let seq = 0;
+      const stop = watchNamespace(deps.kube, sandbox.namespace, () => {
+        void stream.writeSSE({ event: 'change', data: JSON.stringify({ seq: ++seq }), id: String(seq) });
+      });
+      stream.onAbort(stop);
+      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ sandbox: sandbox.id }) });
+      // Keep the stream open (with a comment line as heartbeat) until the browser goes away.
+      while (!stream.aborted && !stream.closed) {
+        await stream.sleep(15_000);
+        await stream.write(': keep-alive\n\n');
+      }
+      stop();
+    });
+  });
+
+  app.post('/api/sandboxes/:id/exercises/:exerciseId/setup', async (c) => {
+    const sandbox = await ownSandbox(c);
+    try {
+      await deps.checks.setUp(sandbox.namespace, c.req.param('exerciseId'));
+    } catch (error) {
+      if (error instanceof UnknownExerciseError) throw new ApiError('not_found', error.message);
+      throw error;
+    }
+    return c.body(null, 204);
+  });
+
+  app.post('/api/sandboxes/:id/checks/:exerciseId', async (c) => {
+    const body = parseOrExplain(checkBody, await readJson(c), 'body');
+    const sandbox = await ownSandbox(c);
+    if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+    try {
+      const report = await deps.checks.run(
+        c.get('session'),
+        sandbox.id,
+        sandbox.namespace,
+        c.req.param('exerciseId'),
+        body.answer,
+      );
+      return c.json(report);
+    } catch (error) {
+      if (error instanceof UnknownExerciseError) throw new ApiError('not_found', error.message);
+      throw error;
+    }
+  });
+
+  app.get('/api/exercises/:exerciseId', (c) => {
+    const exercise = getExercise(c.req.param('exerciseId'));
+    if (!exercise) throw new ApiError('not_found', 'no such exercise');
+    return c.json(summarize(exercise));
+  });
+
+  app.get('/api/progress', (c) => c.json(deps.repo.progress(c.get('session'))));
+  app.post('/api/progress/lessons/:lesson', (c) => {
+    const { lesson } = parseOrExplain(lessonParam, c.req.param(), 'path');
+    deps.repo.markLessonRead(c.get('session'), lesson);
+    return c.body(null, 204);
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/metrics', async (c) => {
+    const live = await sandboxes.list().catch(() => undefined);
+    if (live) deps.metrics.activeSandboxes.set(live.filter((s) => s.owner && s.status === 'ready').length);
+    return c.text(await deps.metrics.registry.metrics(), 200, { 'Content-Type': deps.metrics.registry.contentType });
+  });
+
+  return app;
+}

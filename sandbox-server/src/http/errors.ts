@@ -1,0 +1,46 @@
+// One error shape for every API failure: { error: { code, message, requestId } } with a status that fits the code.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isUnavailable } from '../cluster/kube.ts';
+import { ExplainedError } from '../protocol/explain.ts';
+import type { ErrorCode } from '../protocol/schemas.ts';
+import { SandboxError } from '../sandboxes/sandboxes.ts';
+
+export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  capacity: 503,
+  cluster_unavailable: 503,
+  internal: 500,
+};
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export function errorJson(c: Context, code: ErrorCode, message: string) {
+  const requestId = c.get('requestId') as string | undefined;
+  return c.json({ error: { code, message, ...(requestId ? { requestId } : {}) } }, STATUS[code]);
+}
+
+/** Maps anything thrown in a handler to the error shape; unexpected errors are logged, not shown. */
+export function toErrorResponse(c: Context, error: unknown, log: (error: unknown) => void) {
+  if (error instanceof ApiError) return errorJson(c, error.code, error.message);
+  if (error instanceof SandboxError) return errorJson(c, error.code, error.message);
+  if (error instanceof ExplainedError) return errorJson(c, 'bad_request', error.message);
+  if (isUnavailable(error)) {
+    log(error);
+    return errorJson(c, 'cluster_unavailable', 'the cluster is not answering right now; try again in a moment');
+  }
+  log(error);
+  return errorJson(c, 'internal', 'something went wrong on our side; it has been logged');
+}

@@ -1,0 +1,46 @@
+// Prometheus metrics of the server, in one registry served at /metrics.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sidecar_lab_process_' });
+  return {
+    registry,
+    activeSandboxes: new Gauge({
+      name: 'sidecar_lab_sandboxes_active',
+      help: 'Claimed sandboxes that are live',
+      registers: [registry],
+    }),
+    poolSize: new Gauge({
+      name: 'sidecar_lab_pool_ready',
+      help: 'Warm sandboxes ready to claim',
+      registers: [registry],
+    }),
+    provisionSeconds: new Histogram({
+      name: 'sidecar_lab_provision_seconds',
+      help: 'Time from request to a terminal that answers',
+      labelNames: ['source'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
+      registers: [registry],
+    }),
+    terminalConnections: new Gauge({
+      name: 'sidecar_lab_terminal_connections',
+      help: 'Open terminal WebSockets',
+      registers: [registry],
+    }),
+    checkSeconds: new Histogram({
+      name: 'sidecar_lab_check_seconds',
+      help: 'Time to run all checks of one exercise',
+      labelNames: ['exercise', 'status'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    reaped: new Counter({
+      name: 'sidecar_lab_sandboxes_reaped_total',
+      help: 'Expired sandboxes deleted',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,89 @@
+// The wire contract between the site and the server: API bodies and terminal control frames (zod only).
+import { z } from 'zod';
+
+/** Lifecycle of a sandbox as the learner sees it. */
+export const sandboxStatus = z.enum(['provisioning', 'ready', 'expired', 'deleting', 'failed']);
+export type SandboxStatus = z.infer<typeof sandboxStatus>;
+
+export const sandboxView = z.object({
+  id: z.string(),
+  namespace: z.string(),
+  status: sandboxStatus,
+  expiresAt: z.string(),
+  workshop: z.string().optional(),
+});
+export type SandboxView = z.infer<typeof sandboxView>;
+
+export const createSandboxBody = z
+  .object({
+    /** The exercise the learner starts with; its setup manifests are applied when given. */
+    exercise: z
+      .string()
+      .regex(/^[a-z0-9-]{1,63}$/)
+      .optional(),
+  })
+  .strict();
+
+export const extendSandboxBody = z
+  .object({
+    minutes: z.number().int().min(1).max(240).default(30),
+  })
+  .strict();
+
+export const checkBody = z
+  .object({
+    /** A text answer, for exercises that ask for one. */
+    answer: z.string().max(200).optional(),
+  })
+  .strict();
+
+/** A file the course writes into the learner's home folder (`<CreateFile>`). */
+export const writeFileBody = z
+  .object({
+    path: z
+      .string()
+      .max(200)
+      .regex(/^(?!.*\.\.)[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/, 'a relative path such as "pods/logging.yaml"'),
+    content: z.string().max(64 * 1024),
+  })
+  .strict();
+
+export const errorCode = z.enum([
+  'bad_request',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'rate_limited',
+  'capacity',
+  'cluster_unavailable',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof errorCode>;
+
+export const errorBody = z.object({
+  error: z.object({ code: errorCode, message: z.string(), requestId: z.string().optional() }),
+});
+export type ErrorBody = z.infer<typeof errorBody>;
+
+/** Terminal control frames travel as JSON text frames; terminal bytes travel as binary frames. */
+export const terminalControl = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('resize'),
+    cols: z.number().int().min(1).max(1000),
+    rows: z.number().int().min(1).max(1000),
+  }),
+  z.object({ type: z.literal('ping'), t: z.number().optional() }),
+]);
+export type TerminalControl = z.infer<typeof terminalControl>;
+
+/** Frames the server sends as text: connection state the terminal shows to the learner. */
+export const terminalServerFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), sandbox: z.string() }),
+  z.object({ type: z.literal('pong'), t: z.number().optional() }),
+  z.object({ type: z.literal('closing'), reason: z.string() }),
+]);
+export type TerminalServerFrame = z.infer<typeof terminalServerFrame>;
+
+/** Largest frame the terminal accepts from a browser: keystrokes and pastes, not uploads. */
+export const MAX_TERMINAL_FRAME_BYTES = 64 * 1024;

@@ -1,0 +1,58 @@
+// The warm pool: keeps a few sandboxes provisioned and unowned, so a learner's first terminal opens at once.
+import type { Logger } from 'pino';
+import { LABELS, managedSelector } from '../cluster/labels.ts';
+import type { Sandboxes } from './sandboxes.ts';
+
+export class WarmPool {
+  #inFlight = 0;
+  #timer?: NodeJS.Timeout;
+  #stopped = false;
+
+  readonly sandboxes: Sandboxes;
+  readonly size: number;
+  readonly log: Logger;
+  readonly onLevel: (ready: number) => void;
+
+  constructor(sandboxes: Sandboxes, size: number, log: Logger, onLevel: (ready: number) => void = () => undefined) {
+    this.sandboxes = sandboxes;
+    this.size = size;
+    this.log = log;
+    this.onLevel = onLevel;
+  }
+
+  start(intervalMs = 10_000): void {
+    void this.refill();
+    this.#timer = setInterval(() => void this.refill(), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+  }
+
+  async ready(): Promise<number> {
+    const warm = await this.sandboxes.list(`${managedSelector},${LABELS.pool}=warm`);
+    return warm.filter((s) => s.status === 'ready' || s.status === 'provisioning').length;
+  }
+
+  /** Provisions one sandbox at a time until the pool is full: one at a time keeps a 2-core node responsive. */
+  async refill(): Promise<void> {
+    if (this.#stopped || this.#inFlight > 0 || this.size === 0) return;
+    this.#inFlight++;
+    try {
+      for (;;) {
+        const ready = await this.ready();
+        this.onLevel(ready);
+        if (this.#stopped || ready >= this.size) return;
+        const started = Date.now();
+        const sandbox = await this.sandboxes.provision();
+        this.log.info({ sandbox: sandbox.id, ms: Date.now() - started }, 'warm sandbox ready');
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'warm pool refill failed; will retry');
+    } finally {
+      this.#inFlight--;
+    }
+  }
+}

@@ -1,0 +1,355 @@
+// Sandboxes: provisioning, claiming, finding and ending learner namespaces. The cluster holds all their state.
+import { createHash, randomBytes } from 'node:crypto';
+import { PatchStrategy, setHeaderOptions, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import {
+  type BlueprintInput,
+  namespaceObject,
+  type SandboxBudget,
+  sandboxObjects,
+  toolboxPod,
+} from '../cluster/blueprint.ts';
+import { discoverEgress } from '../cluster/cluster-setup.ts';
+import { execCollect } from '../cluster/exec.ts';
+import { createIdempotent, isConflict, isNotFound, type Kube } from '../cluster/kube.ts';
+import {
+  ANNOTATIONS,
+  LABELS,
+  managedSelector,
+  NAMESPACE_PREFIX,
+  TOOLBOX_CONTAINER,
+  TOOLBOX_POD,
+} from '../cluster/labels.ts';
+import type { SandboxStatus, SandboxView } from '../protocol/schemas.ts';
+
+export interface SandboxSettings {
+  toolboxImage: string;
+  budget: SandboxBudget;
+  ttlMinutes: number;
+  maxTtlMinutes: number;
+  /** How long a cold sandbox may take to become ready before provisioning fails. */
+  readyTimeoutMs?: number;
+}
+
+export interface Sandbox {
+  id: string;
+  namespace: string;
+  owner: string;
+  status: SandboxStatus;
+  expiresAt: Date;
+  claimedAt?: Date;
+  workshop?: string;
+}
+
+export class SandboxError extends Error {
+  override name = 'SandboxError';
+  readonly code: 'not_found' | 'capacity' | 'conflict' | 'bad_request' | 'cluster_unavailable';
+  constructor(code: SandboxError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Label-safe, non-reversible form of a session id: the cluster never sees the cookie value itself. */
+export function ownerHash(sessionId: string): string {
+  return createHash('sha256').update(sessionId).digest('hex').slice(0, 40);
+}
+
+/** 64 random bits, so sandbox ids cannot be guessed. */
+export function newSandboxId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export const namespaceFor = (id: string) => `${NAMESPACE_PREFIX}${id}`;
+
+/** A tmux session named "main" is the learner's terminal; creating it proves the shell answers. */
+export const TMUX_SESSION = 'main';
+
+/** client-node sends JSON patches by default; our label and annotation edits are merge patches. */
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+const WARM_POOL_EXPIRY_MS = 24 * 60 * 60 * 1000;
+
+export class Sandboxes {
+  #egress?: Awaited<ReturnType<typeof discoverEgress>>;
+
+  readonly kube: Kube;
+  readonly settings: SandboxSettings;
+
+  constructor(kube: Kube, settings: SandboxSettings) {
+    this.kube = kube;
+    this.settings = settings;
+  }
+
+  toView(sandbox: Sandbox): SandboxView {
+    return {
+      id: sandbox.id,
+      namespace: sandbox.namespace,
+      status: sandbox.status,
+      expiresAt: sandbox.expiresAt.toISOString(),
+      ...(sandbox.workshop ? { workshop: sandbox.workshop } : {}),
+    };
+  }
+
+  /** Creates a sandbox and waits until its terminal answers. With no owner it joins the warm pool. */
+  async provision(owner = '', options: { workshop?: string } = {}): Promise<Sandbox> {
+    const id = newSandboxId();
+    this.#egress ??= await discoverEgress(this.kube);
+    const expiresAt = new Date(Date.now() + (owner ? this.settings.ttlMinutes * 60_000 : WARM_POOL_EXPIRY_MS));
+    const input: BlueprintInput = {
+      id,
+      namespace: namespaceFor(id),
+      owner,
+      expiresAt,
+      toolboxImage: this.settings.toolboxImage,
+      budget: this.settings.budget,
+      egress: this.#egress,
+      ...(options.workshop ? { workshop: options.workshop } : {}),
+    };
+    const ns = namespaceObject(input);
+    if (owner) ns.metadata!.annotations![ANNOTATIONS.claimedAt] = new Date().toISOString();
+    await this.kube.core.createNamespace({ body: ns });
+    try {
+      await this.createObjects(input);
+      await this.waitForTerminal(input.namespace);
+    } catch (error) {
+      await this.kube.core.deleteNamespace({ name: input.namespace }).catch(() => undefined);
+      throw error;
+    }
+    return this.fromNamespace(await this.kube.core.readNamespace({ name: input.namespace }), 'ready');
+  }
+
+  private async createObjects(input: BlueprintInput): Promise<void> {
+    const { core, rbac, net } = this.kube;
+    const namespace = input.namespace;
+    const [quota, limits, policy, defaultSa, learnerSa, role, binding, checkerBinding, toolbox] = sandboxObjects(input);
+    // The default ServiceAccount is created by the controller-manager too; ours only turns its token off.
+    await Promise.all([
+      createIdempotent(() => core.createNamespacedResourceQuota({ namespace, body: quota as never })),
+      createIdempotent(() => core.createNamespacedLimitRange({ namespace, body: limits as never })),
+      createIdempotent(() => net.createNamespacedNetworkPolicy({ namespace, body: policy as never })),
+      createIdempotent(() => core.createNamespacedServiceAccount({ namespace, body: learnerSa as never })),
+      createIdempotent(() => rbac.createNamespacedRole({ namespace, body: role as never })),
+      createIdempotent(() => rbac.createNamespacedRoleBinding({ namespace, body: binding as never })),
+      createIdempotent(() => rbac.createNamespacedRoleBinding({ namespace, body: checkerBinding as never })),
+      this.disableDefaultToken(namespace, defaultSa as never),
+    ]);
+    await core.createNamespacedPod({ namespace, body: toolbox as V1Pod });
+  }
+
+  private async disableDefaultToken(namespace: string, body: never): Promise<void> {
+    try {
+      await this.kube.core.createNamespacedServiceAccount({ namespace, body });
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      await this.kube.core.patchNamespacedServiceAccount(
+        {
+          namespace,
+          name: 'default',
+          body: { automountServiceAccountToken: false },
+        },
+        mergePatch,
+      );
+    }
+  }
+
+  /** Waits for the toolbox to be Ready, then starts the tmux session the terminal attaches to. */
+  private async waitForTerminal(namespace: string): Promise<void> {
+    const deadline = Date.now() + (this.settings.readyTimeoutMs ?? 60_000);
+    let lastReason = 'the toolbox Pod is not ready yet';
+    while (Date.now() < deadline) {
+      const pod = await this.kube.core.readNamespacedPod({ namespace, name: TOOLBOX_POD });
+      const status = pod.status?.containerStatuses?.[0];
+      const waiting = status?.state?.waiting;
+      if (waiting?.reason && /ErrImage|ImagePull|CrashLoop|CreateContainerError/.test(waiting.reason)) {
+        throw new SandboxError(
+          'cluster_unavailable',
+          `the toolbox cannot start: ${waiting.reason} ${waiting.message ?? ''}`,
+        );
+      }
+      if (status?.ready) {
+        const result = await execCollect(this.kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, [
+          'sh',
+          '-c',
+          `tmux has-session -t ${TMUX_SESSION} 2>/dev/null || tmux new-session -d -s ${TMUX_SESSION} -x 120 -y 32; echo ok`,
+        ]);
+        if (result.stdout.includes('ok')) return;
+        lastReason = `the shell did not answer: ${result.stderr.trim()}`;
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new SandboxError('cluster_unavailable', `sandbox ${namespace} was not ready in time: ${lastReason}`);
+  }
+
+  /**
+   * Brings the toolbox back when it was deleted out of band (or evicted): the terminal then reattaches to a fresh
+   * shell instead of failing. Returns true when it had to be recreated.
+   */
+  async ensureToolbox(sandbox: Sandbox): Promise<boolean> {
+    const { namespace } = sandbox;
+    let pod: V1Pod | undefined;
+    try {
+      pod = await this.kube.core.readNamespacedPod({ namespace, name: TOOLBOX_POD });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const healthy =
+      pod && !pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Failed' && pod.status?.phase !== 'Succeeded';
+    if (healthy) {
+      if (!pod?.status?.containerStatuses?.[0]?.ready) await this.waitForTerminal(namespace);
+      return false;
+    }
+    if (pod) {
+      await this.kube.core
+        .deleteNamespacedPod({ namespace, name: TOOLBOX_POD, gracePeriodSeconds: 0 })
+        .catch(() => undefined);
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        try {
+          await this.kube.core.readNamespacedPod({ namespace, name: TOOLBOX_POD });
+          await new Promise((r) => setTimeout(r, 200));
+        } catch (error) {
+          if (isNotFound(error)) break;
+          throw error;
+        }
+      }
+    }
+    const body = toolboxPod({
+      id: sandbox.id,
+      namespace,
+      owner: sandbox.owner,
+      expiresAt: sandbox.expiresAt,
+      toolboxImage: this.settings.toolboxImage,
+      budget: this.settings.budget,
+      egress: { dns: [], apiServer: [] },
+    });
+    await createIdempotent(() => this.kube.core.createNamespacedPod({ namespace, body }));
+    await this.waitForTerminal(namespace);
+    return true;
+  }
+
+  /** Takes a warm sandbox for `owner`, or returns undefined when the pool is empty. */
+  async claimWarm(owner: string, options: { workshop?: string } = {}): Promise<Sandbox | undefined> {
+    const warm = await this.kube.core.listNamespace({ labelSelector: `${managedSelector},${LABELS.pool}=warm` });
+    for (const ns of warm.items) {
+      if (ns.metadata?.deletionTimestamp) continue;
+      const now = new Date();
+      try {
+        // The resourceVersion makes the claim atomic: two learners racing for one namespace get one each or a 409.
+        const claimed = await this.kube.core.patchNamespace(
+          {
+            name: ns.metadata!.name!,
+            body: {
+              metadata: {
+                resourceVersion: ns.metadata!.resourceVersion,
+                labels: {
+                  [LABELS.owner]: owner,
+                  [LABELS.pool]: 'claimed',
+                  ...(options.workshop ? { [LABELS.workshop]: options.workshop } : {}),
+                },
+                annotations: {
+                  [ANNOTATIONS.expiresAt]: new Date(now.getTime() + this.settings.ttlMinutes * 60_000).toISOString(),
+                  [ANNOTATIONS.claimedAt]: now.toISOString(),
+                },
+              },
+            },
+          },
+          mergePatch,
+        );
+        return this.fromNamespace(claimed, 'ready');
+      } catch (error) {
+        if (isConflict(error)) continue;
+        throw error;
+      }
+    }
+    return undefined;
+  }
+
+  /** The live sandbox of an owner, if any. */
+  async findByOwner(owner: string): Promise<Sandbox | undefined> {
+    const list = await this.kube.core.listNamespace({ labelSelector: `${managedSelector},${LABELS.owner}=${owner}` });
+    const live = list.items.filter((ns) => !ns.metadata?.deletionTimestamp);
+    const found = live[0];
+    return found ? this.withToolboxStatus(found) : undefined;
+  }
+
+  /** A sandbox by id, whoever owns it; undefined when it does not exist or is not ours. */
+  async get(id: string): Promise<Sandbox | undefined> {
+    if (!/^[0-9a-f]{16}$/.test(id)) return undefined;
+    try {
+      const ns = await this.kube.core.readNamespace({ name: namespaceFor(id) });
+      if (ns.metadata?.labels?.[LABELS.managed] !== 'true') return undefined;
+      return this.withToolboxStatus(ns);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async list(selector = managedSelector): Promise<Sandbox[]> {
+    const list = await this.kube.core.listNamespace({ labelSelector: selector });
+    return list.items
+      .filter((ns) => ns.metadata?.name?.startsWith(NAMESPACE_PREFIX))
+      .map((ns) => this.fromNamespace(ns));
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await this.kube.core.deleteNamespace({ name: namespaceFor(id), propagationPolicy: 'Background' });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /** Pushes the expiry back by `minutes`, never past the maximum lifetime counted from the claim. */
+  async extend(sandbox: Sandbox, minutes: number): Promise<Sandbox> {
+    const start = sandbox.claimedAt ?? new Date();
+    const limit = start.getTime() + this.settings.maxTtlMinutes * 60_000;
+    const wanted = Math.max(sandbox.expiresAt.getTime(), Date.now()) + minutes * 60_000;
+    if (sandbox.expiresAt.getTime() >= limit) {
+      throw new SandboxError(
+        'conflict',
+        `this sandbox already runs for the longest allowed (${this.settings.maxTtlMinutes} minutes)`,
+      );
+    }
+    const expiresAt = new Date(Math.min(wanted, limit));
+    const patched = await this.kube.core.patchNamespace(
+      {
+        name: sandbox.namespace,
+        body: { metadata: { annotations: { [ANNOTATIONS.expiresAt]: expiresAt.toISOString() } } },
+      },
+      mergePatch,
+    );
+    return { ...this.fromNamespace(patched), status: sandbox.status };
+  }
+
+  private async withToolboxStatus(ns: V1Namespace): Promise<Sandbox> {
+    const sandbox = this.fromNamespace(ns);
+    if (sandbox.status !== 'provisioning') return sandbox;
+    try {
+      const pod = await this.kube.core.readNamespacedPod({ namespace: sandbox.namespace, name: TOOLBOX_POD });
+      return { ...sandbox, status: pod.status?.containerStatuses?.[0]?.ready ? 'ready' : 'provisioning' };
+    } catch (error) {
+      if (isNotFound(error)) return sandbox;
+      throw error;
+    }
+  }
+
+  private fromNamespace(ns: V1Namespace, known?: SandboxStatus): Sandbox {
+    const labels = ns.metadata?.labels ?? {};
+    const annotations = ns.metadata?.annotations ?? {};
+    const expiresAt = new Date(annotations[ANNOTATIONS.expiresAt] ?? 0);
+    const claimed = annotations[ANNOTATIONS.claimedAt];
+    let status: SandboxStatus = known ?? 'provisioning';
+    if (ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating') status = 'deleting';
+    else if (expiresAt.getTime() <= Date.now()) status = 'expired';
+    return {
+      id: labels[LABELS.sandbox] ?? ns.metadata!.name!.slice(NAMESPACE_PREFIX.length),
+      namespace: ns.metadata!.name!,
+      owner: labels[LABELS.owner] ?? '',
+      status,
+      expiresAt,
+      ...(claimed ? { claimedAt: new Date(claimed) } : {}),
+      ...(labels[LABELS.workshop] ? { workshop: labels[LABELS.workshop] } : {}),
+    };
+  }
+}

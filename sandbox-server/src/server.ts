@@ -1,0 +1,114 @@
+// Composes the server: cluster, sandboxes, pool, reaper, store, HTTP app, static site and the terminal WebSocket.
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import pino, { type Logger } from 'pino';
+import { ensureClusterObjects } from './cluster/cluster-setup.ts';
+import { createKube } from './cluster/kube.ts';
+import { loadKubeConfig } from './cluster/kubeconfig.ts';
+import type { Config } from './config.ts';
+import { createApp } from './http/app.ts';
+import { createMetrics } from './http/metrics.ts';
+import { SessionSigner } from './http/session.ts';
+import { CheckService } from './sandboxes/checks.ts';
+import { WarmPool } from './sandboxes/pool.ts';
+import { Reaper } from './sandboxes/reaper.ts';
+import { Sandboxes } from './sandboxes/sandboxes.ts';
+import { Repository } from './store/repository.ts';
+import { terminalUpgradeHandler } from './terminal/upgrade.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  pool: WarmPool;
+  reaper: Reaper;
+  sandboxes: Sandboxes;
+  repo: Repository;
+}
+
+export async function startServer(
+  config: Config,
+  log: Logger = pino({ level: config.LOG_LEVEL }),
+): Promise<RunningServer> {
+  const kc = loadKubeConfig({
+    ...(config.SIDECAR_LAB_CLUSTER !== 'local' && config.KUBECONFIG ? { kubeconfig: config.KUBECONFIG } : {}),
+    ...(config.SIDECAR_LAB_CONTEXT ? { context: config.SIDECAR_LAB_CONTEXT } : {}),
+  });
+  const kube = createKube(kc);
+  await ensureClusterObjects(kube, config.SIDECAR_LAB_ALLOWED_IMAGES, config.SIDECAR_LAB_TOOLBOX_IMAGE);
+
+  const metrics = createMetrics();
+  const repo = new Repository(join(config.dataDir, 'sidecar-lab.db'));
+  const signer = new SessionSigner(config.sessionSecret);
+  const sandboxes = new Sandboxes(kube, {
+    toolboxImage: config.SIDECAR_LAB_TOOLBOX_IMAGE,
+    budget: {
+      pods: config.SIDECAR_LAB_QUOTA_PODS,
+      cpu: config.SIDECAR_LAB_QUOTA_CPU,
+      memory: config.SIDECAR_LAB_QUOTA_MEMORY,
+    },
+    ttlMinutes: config.SIDECAR_LAB_SANDBOX_TTL_MINUTES,
+    maxTtlMinutes: config.SIDECAR_LAB_MAX_TTL_MINUTES,
+  });
+  const checks = new CheckService(kc, repo, (exercise, seconds, status) =>
+    metrics.checkSeconds.observe({ exercise, status }, seconds),
+  );
+  const pool = new WarmPool(sandboxes, config.SIDECAR_LAB_POOL_SIZE, log, (n) => metrics.poolSize.set(n));
+  const reaper = new Reaper(sandboxes, log, (n) => metrics.reaped.inc(n));
+
+  const app = createApp({
+    kube,
+    sandboxes,
+    pool,
+    checks,
+    repo,
+    signer,
+    metrics,
+    log,
+    maxSandboxes: config.SIDECAR_LAB_MAX_SANDBOXES,
+    createRatePerMinute: config.SIDECAR_LAB_CREATE_RATE_PER_MINUTE,
+    secureCookies: config.SIDECAR_LAB_SECURE_COOKIES,
+    allowedOrigins: config.allowedOrigins,
+  });
+  app.use('/*', serveStatic({ root: config.SIDECAR_LAB_SITE_DIR }));
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+  });
+  const terminals = terminalUpgradeHandler({
+    kube,
+    sandboxes,
+    signer,
+    allowedOrigins: config.allowedOrigins,
+    log,
+    onConnectionsChange: (d) => metrics.terminalConnections.inc(d),
+  });
+  server.on('upgrade', terminals.handler);
+  reaper.start();
+  pool.start();
+  const port = (server.address() as AddressInfo).port;
+  log.info(
+    { port, cluster: config.SIDECAR_LAB_CLUSTER, pool: config.SIDECAR_LAB_POOL_SIZE },
+    'sidecar lab server listening',
+  );
+  return {
+    url: `http://${config.HOST}:${port}`,
+    port,
+    pool,
+    reaper,
+    sandboxes,
+    repo,
+    close: async () => {
+      pool.stop();
+      reaper.stop();
+      terminals.closeAll();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive and SSE connections would hold close() open forever.
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closed;
+      repo.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// Test harness: the real server against the real local cluster, plus a learner client with a cookie jar.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { loadConfig } from '../src/config.ts';
+import { type RunningServer, startServer } from '../src/server.ts';
+
+export const ORIGIN = 'http://lab.test';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read response fields one by one and assert each.
+type Json = any;
+
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'slab-server-')),
+) {
+  const config = loadConfig({
+    PORT: '0',
+    SIDECAR_LAB_DATA_DIR: dataDir,
+    SIDECAR_LAB_SESSION_SECRET: 'test-secret-test-secret-test-secret-!!',
+    SIDECAR_LAB_ALLOWED_ORIGINS: ORIGIN,
+    SIDECAR_LAB_POOL_SIZE: '0',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const server: RunningServer = await startServer(config, pino({ level: 'warn' }));
+  return { server, dataDir };
+}
+
+/** One learner: keeps the session cookie the server issues, like a browser would. */
+export class Learner {
+  cookie = '';
+  readonly base: string;
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  async request(method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; json: Json }> {
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers: { cookie: this.cookie, 'content-type': 'application/json' },
+      ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0]!;
+    const text = await response.text();
+    let json: Json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: response.status, json };
+  }
+
+  terminal(id: string, origin = ORIGIN): Promise<TerminalClient> {
+    const ws = new WebSocket(`${this.base.replace('http', 'ws')}/api/sandboxes/${id}/terminal?cols=100&rows=30`, {
+      headers: { cookie: this.cookie, origin },
+    });
+    return new Promise((resolve, reject) => {
+      const client = new TerminalClient(ws);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once('error', reject);
+      client.ready.then(() => resolve(client), reject);
+    });
+  }
+}
+
+export class TerminalClient {
+  output = '';
+  readonly ready: Promise<void>;
+  readonly ws: WebSocket;
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+    this.ready = new Promise((resolve, reject) => {
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) this.output += data.toString();
+        else if (JSON.parse(data.toString()).type === 'ready') resolve();
+      });
+      ws.once('close', (code, reason) => reject(new Error(`closed ${code} ${reason}`)));
+    });
+  }
+  type(text: string): void {
+    this.ws.send(Buffer.from(text), { binary: true });
+  }
+  resize(cols: number, rows: number): void {
+    this.ws.send(JSON.stringify({ type: 'resize', cols, rows }));
+  }
+  async waitFor(pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const test = () => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output));
+    while (!test()) {
+      if (Date.now() > deadline)
+        throw new Error(`terminal never showed ${pattern}; it shows:\n${this.output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.output;
+  }
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
