@@ -73,10 +73,25 @@ describe("the learner's rights inside the toolbox", () => {
     expect(result.code).toBe(0);
   });
 
-  it('cannot read another namespace', async () => {
-    const result = await asLearner(sandbox.namespace, ['get', 'pods', '-n', 'kube-system']);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/forbidden/i);
+  it("cannot read or touch another sandbox's namespace, or the cluster's", async () => {
+    const stranger = new Learner(server.url);
+    const theirs = await stranger.request('POST', '/api/sandboxes', {});
+    expect(theirs.status).toBe(201);
+    try {
+      for (const args of [
+        ['get', 'pods', '-n', theirs.json.namespace],
+        ['logs', 'toolbox', '-n', theirs.json.namespace],
+        ['delete', 'pod', 'toolbox', '-n', theirs.json.namespace, '--wait=false'],
+        ['get', 'pods', '-n', 'kube-system'],
+        ['get', 'namespaces'],
+      ]) {
+        const result = await asLearner(sandbox.namespace, args);
+        expect(result.code, args.join(' ')).not.toBe(0);
+        expect(result.stderr, args.join(' ')).toMatch(/forbidden/i);
+      }
+    } finally {
+      await kubectlRaw(['delete', 'namespace', theirs.json.namespace, '--wait=false']);
+    }
   });
 
   it('cannot create a privileged or hostPath Pod', async () => {
