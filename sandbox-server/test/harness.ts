@@ -106,3 +106,65 @@ export class TerminalClient {
     });
   }
 }
+
+/** The real server as a separate process, so a test can SIGKILL it or read its memory from /proc. */
+export interface ChildServer {
+  url: string;
+  pid: number;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  rssKiB(): number;
+}
+
+export async function startChildServer(
+  env: Record<string, string>,
+  dataDir: string,
+  port?: number,
+): Promise<ChildServer> {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { createServer } = await import('node:net');
+  const freePort =
+    port ??
+    (await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    }));
+  const child = spawn(process.execPath, ['sandbox-server/src/main.ts'], {
+    env: {
+      ...process.env,
+      PORT: String(freePort),
+      SIDECAR_LAB_DATA_DIR: dataDir,
+      SIDECAR_LAB_SESSION_SECRET: 'test-secret-test-secret-test-secret-!!',
+      SIDECAR_LAB_ALLOWED_ORIGINS: ORIGIN,
+      SIDECAR_LAB_POOL_SIZE: '0',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${freePort}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('server did not start within 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    kill: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0),
+  };
+}
