@@ -1,5 +1,6 @@
 // One error shape for every API failure: { error: { code, message, requestId } } with a status that fits the code.
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isUnavailable } from '../cluster/kube.ts';
 import { ExplainedError } from '../protocol/explain.ts';
@@ -9,6 +10,7 @@ import { SandboxError } from '../sandboxes/sandboxes.ts';
 export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
@@ -37,6 +39,10 @@ export function toErrorResponse(c: Context, error: unknown, log: (error: unknown
   if (error instanceof ApiError) return errorJson(c, error.code, error.message);
   if (error instanceof SandboxError) return errorJson(c, error.code, error.message);
   if (error instanceof ExplainedError) return errorJson(c, 'bad_request', error.message);
+  // Hono's own middleware (CSRF) signals refusals this way.
+  if (error instanceof HTTPException && error.status === 403) {
+    return errorJson(c, 'forbidden', 'cross-site requests are not accepted; use the course site');
+  }
   if (isUnavailable(error)) {
     log(error);
     return errorJson(c, 'cluster_unavailable', 'the cluster is not answering right now; try again in a moment');

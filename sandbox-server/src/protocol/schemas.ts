@@ -51,6 +51,7 @@ export const writeFileBody = z
 export const errorCode = z.enum([
   'bad_request',
   'unauthorized',
+  'forbidden',
   'not_found',
   'conflict',
   'payload_too_large',
