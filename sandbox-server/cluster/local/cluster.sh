@@ -54,7 +54,16 @@ check_ports() { # a port held by someone else is a clear error, not a crash loop
       local mine; mine=$(pid_of "$c" || true)
       [[ -n "$mine" && ( "$mine" == "$pid" || "$mine" == "$group" ) ]] && ours=1
     done
-    ((ours)) || die "port $port is already in use by $owner; stop it or run 'npm run cluster:down' if it is a leftover of ours"
+    ((ours)) && continue
+    # A component of ours whose supervisor died (killed by hand, say) still holds its port: replace it.
+    if [[ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" == "$BIN"/* || "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" == */containerd ]]; then
+      say "stopping a leftover ${owner#*/} (pid $pid) that lost its supervisor"
+      kill -TERM "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      continue
+    fi
+    die "port $port is already in use by $owner; stop it or run 'npm run cluster:down' if it is a leftover of ours"
   done
 }
 
