@@ -8,6 +8,10 @@ export default defineConfig({
   output: 'static',
   trailingSlash: 'ignore',
   integrations: [mdx()],
+  markdown: {
+    // Both palettes are emitted at build time; global.css picks one from the page theme, so no script is needed.
+    shikiConfig: { themes: { light: 'github-light', dark: 'github-dark' }, defaultColor: 'light' },
+  },
   devToolbar: { enabled: false },
   telemetry: false,
 });

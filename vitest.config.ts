@@ -1,4 +1,4 @@
-// Test projects by what they touch: pure logic, the built site, and the real local cluster.
+// Test projects by what they touch: pure logic, the built site, the real local cluster, and a real browser.
 import { defineConfig } from 'vitest/config';
 
 const ignored = ['**/node_modules/**', '**/dist/**', '**/.tools/**', '**/.lab/**'];
@@ -32,6 +32,18 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 600_000,
           // One real cluster serves every file; files run one after another so they don't starve 2 cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.e2e.test.ts'],
+          exclude: ignored,
+          globalSetup: ['./tests/support/e2e-global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
+          // One browser session walks one learner's journey; files share one server and one cluster.
           fileParallelism: false,
         },
       },

@@ -17,6 +17,7 @@ import { Reaper } from './sandboxes/reaper.ts';
 import { Sandboxes } from './sandboxes/sandboxes.ts';
 import { Repository } from './store/repository.ts';
 import { terminalUpgradeHandler } from './terminal/upgrade.ts';
+import { WorkshopService } from './workshops/workshops.ts';
 
 export interface RunningServer {
   url: string;
@@ -57,6 +58,13 @@ export async function startServer(
   );
   const pool = new WarmPool(sandboxes, config.SIDECAR_LAB_POOL_SIZE, log, (n) => metrics.poolSize.set(n));
   const reaper = new Reaper(sandboxes, log, (n) => metrics.reaped.inc(n));
+  const workshops = new WorkshopService(
+    repo,
+    sandboxes,
+    { maxMinutes: config.SIDECAR_LAB_MAX_TTL_MINUTES, maxSandboxes: config.SIDECAR_LAB_MAX_SANDBOXES },
+    log,
+  );
+  checks.onRecorded((run) => workshops.noticeCheck(run.session));
 
   const app = createApp({
     kube,
@@ -71,6 +79,7 @@ export async function startServer(
     createRatePerMinute: config.SIDECAR_LAB_CREATE_RATE_PER_MINUTE,
     secureCookies: config.SIDECAR_LAB_SECURE_COOKIES,
     allowedOrigins: config.allowedOrigins,
+    workshops,
   });
   app.use('/*', serveStatic({ root: config.SIDECAR_LAB_SITE_DIR }));
 

@@ -10,9 +10,19 @@ let server: RunningServer;
 const created: string[] = [];
 
 beforeAll(async () => {
+  // The cap counts every claimed sandbox on the cluster; leave room for exactly two of ours.
+  const live = await kubectl([
+    'get',
+    'ns',
+    '-l',
+    `${LABELS.managed}=true,${LABELS.pool}=claimed`,
+    '-o',
+    'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}',
+  ]);
+  const alreadyClaimed = live.split('\n').filter((phase) => phase === 'Active').length;
   ({ server } = await startTestServer({
     SIDECAR_LAB_POOL_SIZE: '1',
-    SIDECAR_LAB_MAX_SANDBOXES: '2',
+    SIDECAR_LAB_MAX_SANDBOXES: String(alreadyClaimed + 2),
     SIDECAR_LAB_CREATE_RATE_PER_MINUTE: '4',
     SIDECAR_LAB_SANDBOX_TTL_MINUTES: '30',
     SIDECAR_LAB_MAX_TTL_MINUTES: '60',

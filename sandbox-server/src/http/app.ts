@@ -19,8 +19,10 @@ import { type CheckService, UnknownExerciseError } from '../sandboxes/checks.ts'
 import type { WarmPool } from '../sandboxes/pool.ts';
 import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../sandboxes/sandboxes.ts';
 import type { Repository } from '../store/repository.ts';
+import type { WorkshopService } from '../workshops/workshops.ts';
 import { ApiError, errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import { workshopRoutes } from './routes/workshops.ts';
 import { SESSION_COOKIE, type SessionSigner } from './session.ts';
 
 export interface AppDeps {
@@ -36,6 +38,8 @@ export interface AppDeps {
   createRatePerMinute: number;
   secureCookies: boolean;
   allowedOrigins: string[];
+  /** Workshops (join flow, instructor dashboard); mounted when given. */
+  workshops?: WorkshopService;
 }
 
 type Env = { Variables: { session: string; requestId: string } };
@@ -136,10 +140,12 @@ export function createApp(deps: AppDeps) {
     if (live.length >= deps.maxSandboxes) {
       throw new SandboxError('capacity', 'all sandboxes are in use right now; try again in a few minutes');
     }
-    let sandbox = await sandboxes.claimWarm(owner);
+    // A workshop learner who starts over stays in the workshop: its label and end time go on the new sandbox.
+    const claim = deps.workshops?.claimOptions(c.get('session'));
+    let sandbox = await sandboxes.claimWarm(owner, claim);
     let source = 'warm';
     if (!sandbox) {
-      sandbox = await sandboxes.provision(owner);
+      sandbox = await sandboxes.provision(owner, claim);
       source = 'cold';
     }
     deps.metrics.provisionSeconds.observe({ source }, (performance.now() - started) / 1000);
@@ -253,5 +259,6 @@ export function createApp(deps: AppDeps) {
     return c.text(await deps.metrics.registry.metrics(), 200, { 'Content-Type': deps.metrics.registry.contentType });
   });
 
+  if (deps.workshops) app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log }));
   return app;
 }

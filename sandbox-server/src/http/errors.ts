@@ -6,6 +6,7 @@ import { isUnavailable } from '../cluster/kube.ts';
 import { ExplainedError } from '../protocol/explain.ts';
 import type { ErrorCode } from '../protocol/schemas.ts';
 import { SandboxError } from '../sandboxes/sandboxes.ts';
+import { WorkshopError } from '../workshops/workshops.ts';
 
 export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -18,6 +19,8 @@ export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   capacity: 503,
   cluster_unavailable: 503,
   internal: 500,
+  workshop_full: 409,
+  workshop_ended: 410,
 };
 
 export class ApiError extends Error {
@@ -37,7 +40,7 @@ export function errorJson(c: Context, code: ErrorCode, message: string) {
 /** Maps anything thrown in a handler to the error shape; unexpected errors are logged, not shown. */
 export function toErrorResponse(c: Context, error: unknown, log: (error: unknown) => void) {
   if (error instanceof ApiError) return errorJson(c, error.code, error.message);
-  if (error instanceof SandboxError) return errorJson(c, error.code, error.message);
+  if (error instanceof SandboxError || error instanceof WorkshopError) return errorJson(c, error.code, error.message);
   if (error instanceof ExplainedError) return errorJson(c, 'bad_request', error.message);
   // Hono's own middleware (CSRF) signals refusals this way.
   if (error instanceof HTTPException && error.status === 403) {

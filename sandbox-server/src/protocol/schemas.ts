@@ -59,6 +59,10 @@ export const errorCode = z.enum([
   'capacity',
   'cluster_unavailable',
   'internal',
+  /** Every place of the workshop is taken. */
+  'workshop_full',
+  /** The workshop was ended by its instructor or its time is up. */
+  'workshop_ended',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
 

@@ -7,13 +7,14 @@ import { runExercise } from '../../../exercises/runner.ts';
 import { createCheckContext } from '../cluster/check-context.ts';
 import { applyManifests } from '../cluster/grading-namespace.ts';
 import { CHECKER_SA, SYSTEM_NAMESPACE } from '../cluster/labels.ts';
-import type { Repository } from '../store/repository.ts';
+import type { CheckRunRecord, Repository } from '../store/repository.ts';
 
 export const CHECKER_USER = `system:serviceaccount:${SYSTEM_NAMESPACE}:${CHECKER_SA}`;
 
 export class UnknownExerciseError extends Error {}
 
 export class CheckService {
+  readonly #listeners = new Set<(run: CheckRunRecord) => void>();
   readonly kc: KubeConfig;
   readonly repo: Repository;
   readonly observe: (exercise: string, seconds: number, status: string) => void;
@@ -35,14 +36,21 @@ export class CheckService {
     const ctx = createCheckContext(this.kc, namespace, { impersonate: CHECKER_USER, ...(answer ? { answer } : {}) });
     const report = await runExercise(exercise, ctx, { overallTimeoutMs: 30_000 });
     this.observe(exerciseId, report.durationMs / 1000, report.status);
-    this.repo.recordCheck({
+    const run = this.repo.recordCheck({
       session,
       sandbox: sandboxId,
       exercise: exerciseId,
       status: report.status,
       report: JSON.stringify(report),
     });
+    for (const listener of this.#listeners) listener(run);
     return report;
+  }
+
+  /** Calls `listener` after each verdict is stored (a workshop's live grid follows them); returns an unsubscribe. */
+  onRecorded(listener: (run: CheckRunRecord) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Applies the exercise's setup manifests (e.g. the Pod a debugging exercise investigates) into the sandbox. */

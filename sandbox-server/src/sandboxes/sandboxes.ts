@@ -40,6 +40,12 @@ export interface Sandbox {
   workshop?: string;
 }
 
+/** What a claim or provisioning may set besides the owner: the workshop label, and an expiry other than the TTL. */
+export interface SandboxClaimOptions {
+  workshop?: string;
+  expiresAt?: Date;
+}
+
 export class SandboxError extends Error {
   override name = 'SandboxError';
   readonly code: 'not_found' | 'capacity' | 'conflict' | 'bad_request' | 'cluster_unavailable';
@@ -91,10 +97,11 @@ export class Sandboxes {
   }
 
   /** Creates a sandbox and waits until its terminal answers. With no owner it joins the warm pool. */
-  async provision(owner = '', options: { workshop?: string } = {}): Promise<Sandbox> {
+  async provision(owner = '', options: SandboxClaimOptions = {}): Promise<Sandbox> {
     const id = newSandboxId();
     this.#egress ??= await discoverEgress(this.kube);
-    const expiresAt = new Date(Date.now() + (owner ? this.settings.ttlMinutes * 60_000 : WARM_POOL_EXPIRY_MS));
+    const expiresAt =
+      options.expiresAt ?? new Date(Date.now() + (owner ? this.settings.ttlMinutes * 60_000 : WARM_POOL_EXPIRY_MS));
     const input: BlueprintInput = {
       id,
       namespace: namespaceFor(id),
@@ -228,7 +235,7 @@ export class Sandboxes {
   }
 
   /** Takes a warm sandbox for `owner`, or returns undefined when the pool is empty. */
-  async claimWarm(owner: string, options: { workshop?: string } = {}): Promise<Sandbox | undefined> {
+  async claimWarm(owner: string, options: SandboxClaimOptions = {}): Promise<Sandbox | undefined> {
     const warm = await this.kube.core.listNamespace({ labelSelector: `${managedSelector},${LABELS.pool}=warm` });
     for (const ns of warm.items) {
       if (ns.metadata?.deletionTimestamp) continue;
@@ -247,7 +254,9 @@ export class Sandboxes {
                   ...(options.workshop ? { [LABELS.workshop]: options.workshop } : {}),
                 },
                 annotations: {
-                  [ANNOTATIONS.expiresAt]: new Date(now.getTime() + this.settings.ttlMinutes * 60_000).toISOString(),
+                  [ANNOTATIONS.expiresAt]: (
+                    options.expiresAt ?? new Date(now.getTime() + this.settings.ttlMinutes * 60_000)
+                  ).toISOString(),
                   [ANNOTATIONS.claimedAt]: now.toISOString(),
                 },
               },
@@ -316,6 +325,26 @@ export class Sandboxes {
       {
         name: sandbox.namespace,
         body: { metadata: { annotations: { [ANNOTATIONS.expiresAt]: expiresAt.toISOString() } } },
+      },
+      mergePatch,
+    );
+    return { ...this.fromNamespace(patched), status: sandbox.status };
+  }
+
+  /**
+   * Moves a sandbox into a workshop and/or to a new expiry. Unlike extend() there is no cap here: a workshop sets
+   * its sandboxes' expiry to its own end time, which it bounds itself.
+   */
+  async assign(sandbox: Sandbox, change: SandboxClaimOptions): Promise<Sandbox> {
+    const patched = await this.kube.core.patchNamespace(
+      {
+        name: sandbox.namespace,
+        body: {
+          metadata: {
+            ...(change.workshop ? { labels: { [LABELS.workshop]: change.workshop } } : {}),
+            ...(change.expiresAt ? { annotations: { [ANNOTATIONS.expiresAt]: change.expiresAt.toISOString() } } : {}),
+          },
+        },
       },
       mergePatch,
     );

@@ -19,6 +19,43 @@ export interface ProgressRecord {
   exercisesPassed: string[];
 }
 
+export interface WorkshopRecord {
+  id: string;
+  name: string;
+  /** Normalised join code (no dashes). */
+  code: string;
+  /** SHA-256 of the instructor token; the token itself is never stored. */
+  tokenHash: string;
+  capacity: number;
+  exercises: string[];
+  createdAt: string;
+  endsAt: string;
+  /** Set when the instructor ended it. */
+  endedAt?: string;
+}
+
+export interface LearnerRecord {
+  id: string;
+  workshop: string;
+  /** The learner's session id: their check history is found through it. */
+  session: string;
+  name: string;
+  joinedAt: string;
+  /** A personal deadline past the workshop's end, after the instructor extended this learner alone. */
+  until?: string;
+  /** The sandbox the learner was last given. */
+  sandbox?: string;
+}
+
+/** A learner's checks of one exercise during the workshop, aggregated. */
+export interface TallyRecord {
+  learner: string;
+  exercise: string;
+  attempts: number;
+  firstPassAt?: string;
+  last: 'pass' | 'fail' | 'error';
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS lesson_reads (
   session TEXT NOT NULL, lesson TEXT NOT NULL, read_at TEXT NOT NULL,
@@ -31,7 +68,50 @@ CREATE TABLE IF NOT EXISTS check_runs (
   report TEXT NOT NULL, created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS check_runs_by_session ON check_runs (session, exercise);
+CREATE TABLE IF NOT EXISTS workshops (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, code TEXT NOT NULL UNIQUE, token_hash TEXT NOT NULL,
+  capacity INTEGER NOT NULL CHECK (capacity > 0), exercises TEXT NOT NULL,
+  created_at TEXT NOT NULL, ends_at TEXT NOT NULL, ended_at TEXT
+);
+CREATE TABLE IF NOT EXISTS workshop_learners (
+  id TEXT PRIMARY KEY, workshop TEXT NOT NULL REFERENCES workshops (id), session TEXT NOT NULL,
+  name TEXT NOT NULL, joined_at TEXT NOT NULL, until TEXT, sandbox TEXT,
+  UNIQUE (workshop, session)
+);
+CREATE INDEX IF NOT EXISTS workshop_learners_by_session ON workshop_learners (session);
 `;
+
+type Row = Record<string, unknown>;
+const optional = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
+
+function toWorkshop(r: Row): WorkshopRecord {
+  const endedAt = optional(r.ended_at);
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    code: String(r.code),
+    tokenHash: String(r.token_hash),
+    capacity: Number(r.capacity),
+    exercises: JSON.parse(String(r.exercises)) as string[],
+    createdAt: String(r.created_at),
+    endsAt: String(r.ends_at),
+    ...(endedAt ? { endedAt } : {}),
+  };
+}
+
+function toLearner(r: Row): LearnerRecord {
+  const until = optional(r.until);
+  const sandbox = optional(r.sandbox);
+  return {
+    id: String(r.id),
+    workshop: String(r.workshop),
+    session: String(r.session),
+    name: String(r.name),
+    joinedAt: String(r.joined_at),
+    ...(until ? { until } : {}),
+    ...(sandbox ? { sandbox } : {}),
+  };
+}
 
 export class Repository {
   readonly #db: DatabaseSync;
@@ -86,6 +166,151 @@ export class Repository {
       report: String(r.report),
       createdAt: String(r.created_at),
     }));
+  }
+
+  createWorkshop(w: WorkshopRecord): void {
+    this.#db
+      .prepare(
+        `INSERT INTO workshops (id, name, code, token_hash, capacity, exercises, created_at, ends_at, ended_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        w.id,
+        w.name,
+        w.code,
+        w.tokenHash,
+        w.capacity,
+        JSON.stringify(w.exercises),
+        w.createdAt,
+        w.endsAt,
+        w.endedAt ?? null,
+      );
+  }
+
+  workshop(id: string): WorkshopRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM workshops WHERE id = ?').get(id);
+    return row ? toWorkshop(row) : undefined;
+  }
+
+  workshopByCode(code: string): WorkshopRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM workshops WHERE code = ?').get(code);
+    return row ? toWorkshop(row) : undefined;
+  }
+
+  /** Every workshop, newest first, with how many learners joined each. */
+  workshops(): Array<WorkshopRecord & { learners: number }> {
+    return this.#db
+      .prepare(
+        `SELECT w.*, (SELECT COUNT(*) FROM workshop_learners l WHERE l.workshop = w.id) AS learners
+         FROM workshops w ORDER BY w.created_at DESC`,
+      )
+      .all()
+      .map((r) => ({ ...toWorkshop(r), learners: Number(r.learners) }));
+  }
+
+  updateWorkshop(id: string, change: { endsAt?: string; endedAt?: string }): void {
+    if (change.endsAt) this.#db.prepare('UPDATE workshops SET ends_at = ? WHERE id = ?').run(change.endsAt, id);
+    if (change.endedAt) this.#db.prepare('UPDATE workshops SET ended_at = ? WHERE id = ?').run(change.endedAt, id);
+  }
+
+  /**
+   * Adds a learner unless the workshop is full; the same session joining again gets its existing row. One
+   * transaction, so two learners racing for the last place cannot both get it.
+   */
+  joinWorkshop(
+    learner: Omit<LearnerRecord, 'until' | 'sandbox'>,
+    capacity: number,
+  ): { learner: LearnerRecord; joined: boolean } | 'full' {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const existing = this.#db
+        .prepare('SELECT * FROM workshop_learners WHERE workshop = ? AND session = ?')
+        .get(learner.workshop, learner.session);
+      let result: { learner: LearnerRecord; joined: boolean } | 'full';
+      if (existing) {
+        result = { learner: toLearner(existing), joined: false };
+      } else {
+        const count = this.#db
+          .prepare('SELECT COUNT(*) AS n FROM workshop_learners WHERE workshop = ?')
+          .get(learner.workshop);
+        if (Number(count?.n) >= capacity) {
+          result = 'full';
+        } else {
+          this.#db
+            .prepare('INSERT INTO workshop_learners (id, workshop, session, name, joined_at) VALUES (?, ?, ?, ?, ?)')
+            .run(learner.id, learner.workshop, learner.session, learner.name, learner.joinedAt);
+          result = { learner: { ...learner }, joined: true };
+        }
+      }
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** The learners of a workshop in join order. */
+  learners(workshop: string): LearnerRecord[] {
+    return this.#db
+      .prepare('SELECT * FROM workshop_learners WHERE workshop = ? ORDER BY joined_at, rowid')
+      .all(workshop)
+      .map(toLearner);
+  }
+
+  learner(workshop: string, id: string): LearnerRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM workshop_learners WHERE workshop = ? AND id = ?').get(workshop, id);
+    return row ? toLearner(row) : undefined;
+  }
+
+  /** Where a session is a learner, newest workshop first. */
+  memberships(session: string): Array<{ learner: LearnerRecord; workshop: WorkshopRecord }> {
+    return this.#db
+      .prepare(
+        `SELECT l.id AS l_id, l.workshop, l.session, l.name AS l_name, l.joined_at, l.until, l.sandbox, w.*
+         FROM workshop_learners l JOIN workshops w ON w.id = l.workshop
+         WHERE l.session = ? ORDER BY l.joined_at DESC`,
+      )
+      .all(session)
+      .map((r) => ({ learner: toLearner({ ...r, id: r.l_id, name: r.l_name }), workshop: toWorkshop(r) }));
+  }
+
+  updateLearner(id: string, change: { sandbox?: string; until?: string }): void {
+    if (change.sandbox)
+      this.#db.prepare('UPDATE workshop_learners SET sandbox = ? WHERE id = ?').run(change.sandbox, id);
+    if (change.until) this.#db.prepare('UPDATE workshop_learners SET until = ? WHERE id = ?').run(change.until, id);
+  }
+
+  /**
+   * Each learner's checks per exercise, counted from when they joined until the workshop ended: what they did
+   * on their own before or after does not count.
+   */
+  workshopTallies(workshop: string): TallyRecord[] {
+    return this.#db
+      .prepare(
+        `SELECT t.learner, t.exercise, t.attempts, t.first_pass_at, r.status AS last
+         FROM (
+           SELECT l.id AS learner, c.exercise, COUNT(*) AS attempts, MAX(c.id) AS last_id,
+                  MIN(CASE WHEN c.status = 'pass' THEN c.created_at END) AS first_pass_at
+           FROM workshop_learners l
+           JOIN workshops w ON w.id = l.workshop
+           JOIN check_runs c ON c.session = l.session AND c.created_at >= l.joined_at
+                            AND (w.ended_at IS NULL OR c.created_at <= w.ended_at)
+           WHERE l.workshop = ?
+           GROUP BY l.id, c.exercise
+         ) t JOIN check_runs r ON r.id = t.last_id`,
+      )
+      .all(workshop)
+      .map((r) => {
+        const firstPassAt = optional(r.first_pass_at);
+        return {
+          learner: String(r.learner),
+          exercise: String(r.exercise),
+          attempts: Number(r.attempts),
+          last: String(r.last) as TallyRecord['last'],
+          ...(firstPassAt ? { firstPassAt } : {}),
+        };
+      });
   }
 
   close(): void {

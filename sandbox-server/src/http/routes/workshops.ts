@@ -1,0 +1,325 @@
+// Workshop routes: the join flow for learners, the instructor's dashboard, its API and event stream, and exports.
+import type { IncomingMessage } from 'node:http';
+import { type Context, Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { rateLimiter } from 'hono-rate-limiter';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { parseOrExplain } from '../../protocol/explain.ts';
+import { createWorkshopBody, extendWorkshopBody, joinWorkshopBody } from '../../protocol/workshops.ts';
+import type { Sandboxes } from '../../sandboxes/sandboxes.ts';
+import type { WorkshopRecord } from '../../store/repository.ts';
+import { toCsv } from '../../workshops/results.ts';
+import { formatJoinCode, TicketSigner } from '../../workshops/secrets.ts';
+import { isOpenFor, type WorkshopService } from '../../workshops/workshops.ts';
+import { ApiError, errorJson } from '../errors.ts';
+import {
+  dashboardBody,
+  fullBody,
+  infoBody,
+  joinBody,
+  joinCodeBody,
+  newWorkshopBody,
+  sendPage,
+} from '../pages/workshops.ts';
+
+type Env = { Variables: { session: string; requestId: string } };
+
+export interface WorkshopRouteDeps {
+  workshops: WorkshopService;
+  sandboxes: Pick<Sandboxes, 'toView'>;
+  log: Logger;
+}
+
+const idParam = z.object({ id: z.string().max(64) });
+const learnerParam = z.object({ id: z.string().max(64), learner: z.string().max(64) });
+/** Between two pushes of the grid at most this long passes, so time-outs and out-of-band changes show up too. */
+const REFRESH_MS = 10_000;
+/** Coalesces a burst of changes (a whole room pressing Check at once) into one push. */
+const DEBOUNCE_MS = 150;
+
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError('bad_request', 'the request body is not valid JSON');
+  }
+}
+
+/** The peer's address; app.request() in tests has no socket, and all of those share one bucket. */
+function clientAddress(c: Context): string {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return incoming?.socket.remoteAddress ?? 'local';
+}
+
+/** "sidecars-101-tuesday" for file names: the workshop's name, reduced to safe characters. */
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40) || 'workshop';
+
+export function workshopRoutes(deps: WorkshopRouteDeps) {
+  const { workshops, log } = deps;
+  const tickets = new TicketSigner();
+  const app = new Hono<Env>();
+
+  /** Rate limits answer like the route they guard: a page for pages, the error shape for the API. */
+  const limit = (options: {
+    windowMs: number;
+    limit: number;
+    key: (c: Context<Env>) => string;
+    onlyFailures?: boolean;
+    message: string;
+  }) =>
+    rateLimiter<Env>({
+      windowMs: options.windowMs,
+      limit: options.limit,
+      standardHeaders: 'draft-7',
+      keyGenerator: options.key,
+      ...(options.onlyFailures
+        ? { skipSuccessfulRequests: true, requestWasSuccessful: (c) => c.res.status !== 404 }
+        : {}),
+      handler: (c) =>
+        c.req.path.startsWith('/api/')
+          ? errorJson(c, 'rate_limited', options.message)
+          : sendPage(c, 429, {
+              title: 'Too many attempts',
+              kind: 'info',
+              body: infoBody('Too many attempts', options.message),
+            }),
+    });
+
+  // Joining: a learner gets a handful of tries a minute; a room behind one NAT address shares a generous budget;
+  // and wrong codes from one address are capped: at 100 per 10 minutes, finding one live 60-bit code takes ~10^11
+  // years, while a room's typos do not lock it out.
+  const joinLimits = [
+    limit({
+      windowMs: 60_000,
+      limit: 20,
+      key: (c) => c.get('session'),
+      message: 'too many join attempts; wait a minute',
+    }),
+    limit({
+      windowMs: 60_000,
+      limit: 240,
+      key: clientAddress,
+      message: 'too many join attempts from your network; wait a minute',
+    }),
+    limit({
+      windowMs: 10 * 60_000,
+      limit: 100,
+      key: clientAddress,
+      onlyFailures: true,
+      message: 'too many unknown join codes from your network; wait ten minutes and check the code',
+    }),
+  ];
+  const createLimit = limit({
+    windowMs: 60 * 60_000,
+    limit: 20,
+    key: clientAddress,
+    message: 'too many workshops created from your network; wait a while',
+  });
+
+  /** The workshop whose instructor token came as `Authorization: Bearer …`; anything else is 401. */
+  function instructor(c: Context<Env>): WorkshopRecord {
+    const { id } = parseOrExplain(idParam, c.req.param(), 'path');
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const workshop = workshops.authorize(id, token);
+    if (!workshop) {
+      throw new ApiError('unauthorized', "this needs the workshop's instructor token (Authorization: Bearer …)");
+    }
+    return workshop;
+  }
+
+  // ---- Learners ------------------------------------------------------------------------------------------------
+
+  app.get('/join', (c) => {
+    const code = c.req.query('code');
+    if (code) return c.redirect(`/join/${encodeURIComponent(code.trim())}`, 303);
+    return sendPage(c, 200, { title: 'Join a workshop', kind: 'join-code', body: joinCodeBody() });
+  });
+
+  app.use('/join/:code', ...joinLimits);
+  app.use('/api/workshops/join', ...joinLimits);
+
+  app.get('/join/:code', (c) => {
+    const workshop = workshops.byCode(c.req.param('code'));
+    if (!workshop) {
+      const body = infoBody('No workshop has this code', 'Check the code with your instructor and try again.');
+      return sendPage(c, 404, { title: 'Unknown code', kind: 'info', body });
+    }
+    const member = workshops.memberOf(workshop, c.get('session'));
+    if (!isOpenFor(workshop, member)) {
+      const body = infoBody('This workshop has ended', 'Ask your instructor what comes next.');
+      return sendPage(c, 410, { title: 'This workshop has ended', kind: 'info', body });
+    }
+    if (!member && workshops.isFull(workshop)) {
+      return sendPage(c, 409, { title: 'This workshop is full', kind: 'info', body: fullBody(workshop) });
+    }
+    return sendPage(c, 200, {
+      title: `Join ${workshop.name}`,
+      kind: 'join',
+      body: joinBody(workshop, member),
+      data: { code: formatJoinCode(workshop.code) },
+    });
+  });
+
+  app.post('/api/workshops/join', async (c) => {
+    const body = parseOrExplain(joinWorkshopBody, await readJson(c), 'body');
+    const { workshop, learner, sandbox, joined } = await workshops.join(body.code, c.get('session'), body.name);
+    return c.json(
+      {
+        workshop: { name: workshop.name, endsAt: workshop.endsAt },
+        learner: { name: learner.name },
+        sandbox: deps.sandboxes.toView(sandbox),
+      },
+      joined ? 201 : 200,
+    );
+  });
+
+  /** The learner's own workshop, for the course pages; never anyone else's name or progress. */
+  app.get('/api/workshops/me', async (c) => {
+    const view = await workshops.learnerView(c.get('session'));
+    if (!view) throw new ApiError('not_found', 'this browser has not joined a workshop');
+    return c.json(view);
+  });
+
+  // ---- Instructors ---------------------------------------------------------------------------------------------
+
+  app.get('/workshops/new', (c) => sendPage(c, 200, { title: 'New workshop', kind: 'new', body: newWorkshopBody() }));
+
+  app.post('/api/workshops', createLimit, async (c) => {
+    const body = parseOrExplain(createWorkshopBody, await readJson(c), 'body');
+    const { workshop, token } = workshops.create({
+      name: body.name,
+      capacity: body.capacity,
+      durationMinutes: body.duration,
+      exercises: body.exercises,
+    });
+    const code = formatJoinCode(workshop.code);
+    return c.json(
+      {
+        id: workshop.id,
+        name: workshop.name,
+        code,
+        token,
+        endsAt: workshop.endsAt,
+        joinPath: `/join/${code}`,
+        dashboardPath: `/workshops/${workshop.id}/dashboard`,
+      },
+      201,
+    );
+  });
+
+  app.get('/workshops/:id/dashboard', (c) => {
+    const workshop = workshops.get(c.req.param('id'));
+    if (!workshop) {
+      return sendPage(c, 404, {
+        title: 'No such workshop',
+        kind: 'info',
+        body: infoBody('No such workshop', 'Check the dashboard link.'),
+      });
+    }
+    // The shell holds no data: everything comes from the API with the token, which stays in the browser.
+    return sendPage(c, 200, {
+      title: 'Workshop dashboard',
+      kind: 'dashboard',
+      wide: true,
+      body: dashboardBody(),
+      data: { workshop: workshop.id },
+    });
+  });
+
+  app.get('/api/workshops/:id', async (c) => c.json(await workshops.state(instructor(c).id)));
+
+  app.post('/api/workshops/:id/tickets', (c) => c.json(tickets.mint(instructor(c).id), 201));
+
+  app.get('/api/workshops/:id/events', async (c) => {
+    const { id } = parseOrExplain(idParam, c.req.param(), 'path');
+    const workshop = workshops.get(id);
+    if (!workshop || !tickets.verify(c.req.query('ticket'), workshop.id)) {
+      throw new ApiError('unauthorized', 'this stream needs a fresh ticket from POST /api/workshops/:id/tickets');
+    }
+    return streamSSE(c, async (stream) => {
+      let seq = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const push = async () => {
+        try {
+          const state = await workshops.state(workshop.id);
+          await stream.writeSSE({ event: 'state', data: JSON.stringify(state), id: String(++seq) });
+        } catch (error) {
+          log.warn({ err: error, workshop: workshop.id }, 'could not push the workshop grid; will retry');
+        }
+      };
+      const schedule = () => {
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          void push();
+        }, DEBOUNCE_MS);
+      };
+      const unsubscribe = workshops.subscribe(workshop.id, schedule);
+      stream.onAbort(() => {
+        unsubscribe();
+        clearTimeout(timer);
+      });
+      await push();
+      // The periodic push doubles as the heartbeat that keeps proxies from closing an idle stream.
+      while (!stream.aborted && !stream.closed) {
+        await stream.sleep(REFRESH_MS);
+        schedule();
+      }
+      unsubscribe();
+      clearTimeout(timer);
+    });
+  });
+
+  app.post('/api/workshops/:id/extend', async (c) => {
+    const workshop = instructor(c);
+    const body = parseOrExplain(extendWorkshopBody, await readJson(c), 'body');
+    await workshops.extend(workshop, body.minutes, body.learner);
+    return c.json({ state: await workshops.state(workshop.id) });
+  });
+
+  app.post('/api/workshops/:id/learners/:learner/reset', async (c) => {
+    const workshop = instructor(c);
+    const { learner } = parseOrExplain(learnerParam, c.req.param(), 'path');
+    const sandbox = await workshops.reset(workshop, learner);
+    return c.json({ sandbox: deps.sandboxes.toView(sandbox), state: await workshops.state(workshop.id) });
+  });
+
+  app.post('/api/workshops/:id/end', async (c) => {
+    const workshop = instructor(c);
+    const deleted = await workshops.end(workshop);
+    return c.json({ deleted, state: await workshops.state(workshop.id) });
+  });
+
+  app.get('/api/workshops/:id/export.csv', (c) => {
+    const workshop = instructor(c);
+    c.header('Content-Disposition', `attachment; filename="${slug(workshop.name)}-results.csv"`);
+    c.header('Cache-Control', 'no-store');
+    return c.body(toCsv(workshops.results(workshop)), 200, { 'Content-Type': 'text/csv; charset=utf-8' });
+  });
+
+  app.get('/api/workshops/:id/export.json', (c) => {
+    const workshop = instructor(c);
+    c.header('Content-Disposition', `attachment; filename="${slug(workshop.name)}-results.json"`);
+    c.header('Cache-Control', 'no-store');
+    return c.json({
+      workshop: {
+        id: workshop.id,
+        name: workshop.name,
+        createdAt: workshop.createdAt,
+        endsAt: workshop.endsAt,
+        endedAt: workshop.endedAt ?? null,
+        exercises: workshop.exercises,
+      },
+      results: workshops.results(workshop),
+    });
+  });
+
+  return app;
+}

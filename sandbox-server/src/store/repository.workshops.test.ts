@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Repository, type WorkshopRecord } from './repository.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function workshop(over: Partial<WorkshopRecord> = {}): WorkshopRecord {
+  return {
+    id: '0123456789abcdef',
+    name: 'Sidecars 101',
+    code: 'ABCD0123WXYZ',
+    tokenHash: 'f'.repeat(64),
+    capacity: 2,
+    exercises: ['first-sidecar', 'logging-sidecar'],
+    createdAt: '2026-01-01T10:00:00.000Z',
+    endsAt: '2026-01-01T12:00:00.000Z',
+    ...over,
+  };
+}
+
+const learner = (id: string, session: string, joinedAt = '2026-01-01T10:01:00.000Z') => ({
+  id,
+  workshop: '0123456789abcdef',
+  session,
+  name: `name-${id}`,
+  joinedAt,
+});
+
+describe('Repository: workshops', () => {
+  it('keeps workshops, learners and their results across reopening the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slab-ws-'));
+    dirs.push(dir);
+    const file = join(dir, 'lab.db');
+    const repo = new Repository(file);
+    repo.createWorkshop(workshop());
+    expect(repo.workshopByCode('ABCD0123WXYZ')?.id).toBe('0123456789abcdef');
+
+    const first = repo.joinWorkshop(learner('aaaaaaaaaaaaaaaa', 's1'), 2);
+    expect(first).toMatchObject({ joined: true });
+    const again = repo.joinWorkshop(learner('bbbbbbbbbbbbbbbb', 's1'), 2);
+    expect(again).toMatchObject({ joined: false, learner: { id: 'aaaaaaaaaaaaaaaa' } });
+    expect(repo.joinWorkshop(learner('cccccccccccccccc', 's2', '2026-01-01T10:02:00.000Z'), 2)).toMatchObject({
+      joined: true,
+    });
+    expect(repo.joinWorkshop(learner('dddddddddddddddd', 's3'), 2)).toBe('full');
+    expect(repo.learners('0123456789abcdef').map((l) => l.id)).toEqual(['aaaaaaaaaaaaaaaa', 'cccccccccccccccc']);
+
+    repo.updateLearner('aaaaaaaaaaaaaaaa', { sandbox: '1111111111111111', until: '2026-01-01T12:30:00.000Z' });
+    repo.updateWorkshop('0123456789abcdef', { endsAt: '2026-01-01T12:15:00.000Z' });
+    repo.close();
+
+    const reopened = new Repository(file);
+    expect(reopened.workshop('0123456789abcdef')).toMatchObject({
+      endsAt: '2026-01-01T12:15:00.000Z',
+      exercises: ['first-sidecar', 'logging-sidecar'],
+    });
+    expect(reopened.learner('0123456789abcdef', 'aaaaaaaaaaaaaaaa')).toMatchObject({
+      sandbox: '1111111111111111',
+      until: '2026-01-01T12:30:00.000Z',
+    });
+    expect(reopened.memberships('s1').map((m) => [m.workshop.id, m.learner.name])).toEqual([
+      ['0123456789abcdef', 'name-aaaaaaaaaaaaaaaa'],
+    ]);
+    expect(reopened.workshops()[0]).toMatchObject({ id: '0123456789abcdef', learners: 2 });
+    reopened.close();
+  });
+
+  it('counts only checks made between joining and the end of the workshop', async () => {
+    const repo = new Repository(':memory:');
+    repo.createWorkshop(workshop({ capacity: 5 }));
+    // Joined "now", so the fixed-time rows below are before it; the live ones are after.
+    const joinedAt = new Date(Date.now() - 1000).toISOString();
+    repo.joinWorkshop(learner('aaaaaaaaaaaaaaaa', 's1', joinedAt), 5);
+    repo.joinWorkshop(learner('bbbbbbbbbbbbbbbb', 's2', joinedAt), 5);
+    const record = (session: string, exercise: string, status: 'pass' | 'fail' | 'error') =>
+      repo.recordCheck({ session, sandbox: 'x', exercise, status, report: '{}' });
+    record('s1', 'first-sidecar', 'fail');
+    const pass = record('s1', 'first-sidecar', 'pass');
+    record('s1', 'first-sidecar', 'fail');
+    record('s2', 'logging-sidecar', 'error');
+    record('someone-else', 'first-sidecar', 'pass');
+
+    const tallies = repo.workshopTallies('0123456789abcdef');
+    expect(tallies).toHaveLength(2);
+    expect(tallies.find((t) => t.learner === 'aaaaaaaaaaaaaaaa')).toEqual({
+      learner: 'aaaaaaaaaaaaaaaa',
+      exercise: 'first-sidecar',
+      attempts: 3,
+      firstPassAt: pass.createdAt,
+      last: 'fail',
+    });
+    expect(tallies.find((t) => t.learner === 'bbbbbbbbbbbbbbbb')).toMatchObject({ attempts: 1, last: 'error' });
+    expect(tallies.find((t) => t.learner === 'bbbbbbbbbbbbbbbb')?.firstPassAt).toBeUndefined();
+
+    // Once it has ended, further checks are the learner's own business, not the workshop's.
+    repo.updateWorkshop('0123456789abcdef', { endedAt: new Date().toISOString() });
+    await new Promise((r) => setTimeout(r, 5));
+    record('s2', 'logging-sidecar', 'pass');
+    expect(repo.workshopTallies('0123456789abcdef')).toEqual(tallies);
+    repo.close();
+  });
+});

@@ -1,0 +1,78 @@
+// Build-time view of the exercises for <Check>: title, goal, hints and check titles from each definition, and the
+// starter, solution and setup files from its folder. Runs only during the build; nothing here reaches the browser.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse } from 'yaml';
+import type { ExerciseDefinitionInput } from '../../exercises/model.ts';
+
+/** A file of an exercise folder, by its name inside the folder. */
+export interface ExerciseFileText {
+  name: string;
+  content: string;
+}
+
+/** What a lesson page shows about one exercise. */
+export interface ExerciseForPage {
+  id: string;
+  title: string;
+  goal: string;
+  hints: string[];
+  answer?: { prompt: string; placeholder?: string };
+  checks: Array<{ id: string; title: string }>;
+  starter: ExerciseFileText[];
+  solution: ExerciseFileText[];
+  hasSetup: boolean;
+  /** For exercises answered with text: the command that reveals the answer, from the solution's answer.yaml. */
+  answerSource?: string;
+}
+
+const definitions = import.meta.glob<ExerciseDefinitionInput>('../../exercises/*/exercise.ts', {
+  eager: true,
+  import: 'default',
+});
+
+/** Folders are read relative to the project root: `astro build` runs there, and bundling moves this module. */
+function folder(id: string, name: string): ExerciseFileText[] {
+  const dir = join(process.cwd(), 'exercises', id, name);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => /\.ya?ml$/.test(file))
+    .sort()
+    .map((file) => ({ name: basename(file), content: readFileSync(join(dir, file), 'utf8') }));
+}
+
+export function exerciseIds(): string[] {
+  return Object.values(definitions)
+    .map((d) => d.id)
+    .sort();
+}
+
+/** The exercise with this id; fails the build, naming the id and where it was used, when there is none. */
+export function exerciseForPage(id: string, usedIn: string): ExerciseForPage {
+  const definition = Object.values(definitions).find((d) => d.id === id);
+  if (!definition) {
+    throw new Error(`${usedIn}: there is no exercise "${id}" (known: ${exerciseIds().join(', ')})`);
+  }
+  return {
+    id,
+    title: definition.title,
+    goal: definition.goal,
+    hints: [...definition.hints],
+    ...(definition.answer ? { answer: definition.answer } : {}),
+    checks: definition.checks.map((c) => ({ id: c.id, title: c.title })),
+    starter: folder(id, 'starter'),
+    solution: folder(id, 'solution'),
+    hasSetup: folder(id, 'setup').length > 0,
+    ...(definition.answer ? answerSource(folder(id, 'solution')) : {}),
+  };
+}
+
+/** `kubectl logs <pod> -c <container>` when the reference answer is read from a log (see exercises/answers.ts). */
+function answerSource(solution: ExerciseFileText[]): { answerSource?: string } {
+  for (const file of solution) {
+    const doc = parse(file.content) as { answer?: { fromLogs?: { pod?: string; container?: string } } } | null;
+    const from = doc?.answer?.fromLogs;
+    if (from?.pod && from.container) return { answerSource: `kubectl logs ${from.pod} -c ${from.container}` };
+  }
+  return {};
+}

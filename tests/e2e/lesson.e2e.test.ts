@@ -1,0 +1,195 @@
+// The learner's journey in a real browser against the real server and cluster: open the logging lesson, start the
+// sandbox, create and apply the seed's logging Pod from the page, check it green, break it, and watch the right check
+// turn red with its hint — then reload and find the terminal and the progress still there.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHROMIUM } from '../support/e2e-global-setup.ts';
+
+const SHOTS = join('test-results', 'screenshots');
+const WIDE = { width: 1440, height: 900 };
+const NARROW = { width: 390, height: 844 };
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
+  });
+  context = await browser.newContext({ viewport: WIDE, colorScheme: 'light', baseURL: inject('e2eBaseUrl') });
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  // End the sandbox so the cluster does not keep it until it expires.
+  await page
+    ?.evaluate(async () => {
+      const id = localStorage.getItem('sidecar-lab:sandbox-id');
+      if (id) await fetch(`/api/sandboxes/${id}`, { method: 'DELETE', credentials: 'same-origin' });
+    })
+    .catch((error: unknown) => console.warn('could not end the sandbox', error));
+  await browser?.close();
+});
+
+afterEach(async ({ task }) => {
+  // A failed step leaves a picture and the terminal panel's words behind, to tell a page bug from a cluster hiccup.
+  if (task.result?.state !== 'fail' || !page) return;
+  const name = task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+  await page.screenshot({ path: join(SHOTS, `failed-${name}.png`) }).catch(() => undefined);
+  console.error(
+    'terminal panel at failure:',
+    await terminalPanel()
+      .textContent()
+      .catch(() => '(unavailable)'),
+  );
+});
+
+const terminalPanel = () => page.getByRole('complementary', { name: 'Terminal' });
+const exercise = () => page.getByRole('region', { name: 'Exercise A logging sidecar' });
+/** One row of the check list, found by its title (other rows may mention it in their messages). */
+const checkItem = (title: string) =>
+  exercise()
+    .getByRole('listitem')
+    .filter({ has: page.getByText(title, { exact: true }) });
+
+/** The text xterm shows (its DOM renderer keeps one element per row). */
+async function terminalText(): Promise<string> {
+  return (await page.locator('.xterm-rows').textContent()) ?? '';
+}
+
+async function waitForTerminal(text: string, timeoutMs = 120_000): Promise<void> {
+  await expect.poll(terminalText, { timeout: timeoutMs, interval: 500 }).toContain(text);
+}
+
+async function runCommand(command: string): Promise<void> {
+  await page.getByRole('button', { name: `Run in terminal: ${command}`, exact: true }).click();
+}
+
+async function createFile(path: string): Promise<void> {
+  const button = page.getByRole('button', { name: `Create ${path} in the sandbox` });
+  await button.click();
+  await button
+    .locator('xpath=..')
+    .getByRole('status')
+    .filter({ hasText: `Created ~/${path}` })
+    .waitFor();
+}
+
+async function shot(name: string, viewport = WIDE, scrollTo?: Locator): Promise<void> {
+  await page.setViewportSize(viewport);
+  if (scrollTo) await scrollTo.scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+async function setTheme(dark: boolean): Promise<void> {
+  const toggle = page.getByRole('button', { name: 'Dark theme' });
+  if ((await toggle.getAttribute('aria-pressed')) !== String(dark)) await toggle.click();
+}
+
+describe('the logging lesson, end to end', () => {
+  it('opens with its landmarks, the lesson and a terminal that is not loaded yet', async () => {
+    await page.goto('/lessons/logging-sidecar/');
+    await page.getByRole('heading', { level: 1, name: 'A logging sidecar' }).waitFor();
+    await page.getByRole('navigation', { name: 'Course' }).waitFor();
+    await page.getByRole('main').waitFor();
+    await terminalPanel().getByRole('button', { name: 'Start sandbox' }).waitFor();
+    // xterm is a separate chunk, fetched only when the learner opens the terminal.
+    expect(await page.locator('.xterm').count()).toBe(0);
+    await shot('lesson-wide-light-before-start');
+  });
+
+  it('starts the sandbox and connects the terminal', async () => {
+    await terminalPanel().getByRole('button', { name: 'Start sandbox' }).click();
+    await terminalPanel().getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 120_000 });
+    // Typing goes straight to the shell in the toolbox Pod, which lists itself.
+    await page.locator('.xterm').click();
+    await page.keyboard.type('kubectl get pods\n');
+    await waitForTerminal('toolbox');
+  });
+
+  it('creates the seed logging Pod with <CreateFile> and <Run>, and every check passes', async () => {
+    await createFile('logging-pod.yaml');
+    await runCommand('kubectl apply -f logging-pod.yaml');
+    await waitForTerminal('pod/logging-sidecar-example created');
+    await runCommand('kubectl wait --for=condition=Ready pod/logging-sidecar-example --timeout=90s');
+    await waitForTerminal('pod/logging-sidecar-example condition met');
+
+    await exercise().scrollIntoViewIfNeeded();
+    await exercise().getByRole('button', { name: 'Check', exact: true }).click();
+    const summary = exercise()
+      .getByRole('status')
+      .filter({ hasText: /All \d+ checks pass/ });
+    await summary.waitFor({ timeout: 90_000 });
+    const items = exercise().getByRole('list', { name: 'Checks for A logging sidecar' }).getByRole('listitem');
+    const statuses = await items.evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.status));
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 'pass')).toBe(true);
+    // The solution is revealed only now that the learner has tried.
+    await exercise().getByText('Show the solution').waitFor();
+
+    await shot('lesson-wide-light', WIDE, exercise());
+    await setTheme(true);
+    await shot('lesson-wide-dark', WIDE, exercise());
+    await shot('lesson-narrow-dark', NARROW, exercise());
+    await setTheme(false);
+    await shot('lesson-narrow-light', NARROW, exercise());
+    await page.setViewportSize(WIDE);
+  });
+
+  it('re-runs the checks by itself when the Pod is broken, and names the failing check with its hint', async () => {
+    await createFile('logging-broken.yaml');
+    await runCommand('kubectl delete pod logging-sidecar-example --now && kubectl apply -f logging-broken.yaml');
+    // No second press of Check: the namespace watch re-runs the checks while the exercise is on screen.
+    await exercise().scrollIntoViewIfNeeded();
+    const mount = checkItem('log-collector mounts the volume that nginx writes to');
+    await expect.poll(() => mount.getAttribute('data-status'), { timeout: 120_000, interval: 500 }).toBe('fail');
+    await mount.getByText(/Hint: Both containers need a volumeMount with the same volume name/).waitFor();
+    expect(await checkItem('Pod "logging-sidecar-example" exists').getAttribute('data-status')).toBe('pass');
+    await shot('lesson-wide-light-check-failing', WIDE, mount);
+  });
+
+  it('works from the keyboard and with a screen reader', async () => {
+    const splitter = page.getByRole('separator', { name: 'Resize the terminal' });
+    const before = Number(await splitter.getAttribute('aria-valuenow'));
+    await splitter.focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    expect(Number(await splitter.getAttribute('aria-valuenow'))).toBeGreaterThan(before);
+
+    // Tab belongs to the shell, so F6 is the way out of the terminal.
+    await page.locator('.xterm').click();
+    await page.keyboard.press('F6');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+
+    const reader = terminalPanel().getByRole('button', { name: 'Screen reader mode' });
+    await reader.click();
+    expect(await reader.getAttribute('aria-pressed')).toBe('true');
+    await page.locator('.xterm-accessibility-tree').waitFor({ state: 'attached' });
+    await reader.click();
+
+    const hide = terminalPanel().getByRole('button', { name: 'Hide' });
+    await hide.click();
+    const show = terminalPanel().getByRole('button', { name: 'Show terminal' });
+    expect(await show.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.locator('.xterm').isVisible()).toBe(false);
+    await shot('lesson-wide-light-terminal-collapsed');
+    await show.click();
+    expect(await page.locator('.xterm').isVisible()).toBe(true);
+  });
+
+  it('keeps the terminal and the progress across a reload', async () => {
+    await page.reload();
+    await terminalPanel().getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });
+    const link = page.getByRole('navigation', { name: 'Course' }).getByRole('link', { name: /A logging sidecar/ });
+    await expect.poll(() => link.textContent(), { timeout: 15_000 }).toContain('1 of 1 exercises passed');
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,203 @@
+// The instructor's journey in a real browser, against an in-process server on the real cluster: create a workshop on
+// the page, open the dashboard, watch two learners join and one pass a check live, export, and end the workshop.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localAdminKubeconfigPath } from '../../sandbox-server/src/cluster/kubeconfig.ts';
+import { LABELS } from '../../sandbox-server/src/cluster/labels.ts';
+import type { RunningServer } from '../../sandbox-server/src/server.ts';
+import { Learner, startTestServer } from '../../sandbox-server/test/harness.ts';
+import { kubectl, kubectlRaw, waitFor, waitForPod } from '../support/kubectl.ts';
+
+const SHOTS = join('test-results', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+
+let server: RunningServer;
+let browser: Browser;
+let instructorContext: BrowserContext;
+let dashboard: Page;
+let workshop: { id: string; code: string; token: string };
+let ada: { page: Page; sandbox: string; namespace: string };
+const grace = { learner: undefined as unknown as Learner, sandbox: '' };
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  // kubectl (to apply a learner's solution) needs the cluster the server uses; the global setup may not have said.
+  process.env.KUBECONFIG ??= localAdminKubeconfigPath();
+  ({ server } = await startTestServer({ SIDECAR_LAB_MAX_SANDBOXES: '10' }));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
+  });
+  instructorContext = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    colorScheme: 'light',
+    baseURL: server.url,
+    acceptDownloads: true,
+  });
+  dashboard = await instructorContext.newPage();
+  dashboard.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (workshop) {
+    const left = await kubectlRaw(['get', 'ns', '-l', `${LABELS.workshop}=${workshop.id}`, '-o', 'name']);
+    await Promise.all(
+      left.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((n) => kubectlRaw(['delete', n, '--wait=false'])),
+    );
+  }
+});
+
+const grid = () => dashboard.getByRole('table', { name: 'Learner progress' });
+const row = (name: string) => grid().getByRole('row', { name: new RegExp(`^${name}\\b`) });
+
+describe('the workshop dashboard', () => {
+  it('is where a new workshop created on the instructor page leads, with the token kept out of the URL', async () => {
+    await dashboard.goto('/workshops/new');
+    await dashboard.getByRole('textbox', { name: 'Name' }).fill('Sidecars in the browser');
+    await dashboard.getByRole('spinbutton', { name: 'Capacity' }).fill('2');
+    await dashboard.getByRole('textbox', { name: 'Duration' }).fill('1h30m');
+    await dashboard.getByRole('button', { name: 'Create workshop' }).click();
+    const created = dashboard.getByRole('region', { name: 'Workshop created' });
+    await created.waitFor();
+    const code = (await created.locator('#created-code').textContent()) ?? '';
+    const token = (await created.locator('#created-token').textContent()) ?? '';
+    await dashboard.screenshot({ path: join(SHOTS, 'workshop-new.png'), fullPage: true });
+    expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await created.getByRole('link', { name: 'Open the dashboard' }).click();
+
+    await dashboard.getByRole('heading', { level: 1, name: 'Sidecars in the browser' }).waitFor();
+    const id = /\/workshops\/([0-9a-f]{16})\/dashboard/.exec(dashboard.url())?.[1] ?? '';
+    workshop = { id, code, token };
+    expect(dashboard.url()).not.toContain('token');
+    await expect.poll(() => dashboard.getByRole('status').filter({ hasText: 'Live' }).count()).toBe(1);
+    await dashboard.getByText('No learners yet').waitFor();
+    expect(await dashboard.getByRole('definition').filter({ hasText: '0 / 2' }).count()).toBe(1);
+    expect(await grid().getByRole('columnheader').allTextContents()).toContain('Your first sidecar0 / 0 passed');
+  });
+
+  it('asks for the token in a tab that does not have it, and refuses a wrong one', async () => {
+    const other = await instructorContext.newPage();
+    await other.goto(`/workshops/${workshop.id}/dashboard`);
+    const field = other.getByLabel('Paste the instructor token of this workshop');
+    await field.fill('not-the-token');
+    await other.getByRole('button', { name: 'Open dashboard' }).click();
+    await other.getByText('That token does not open this workshop').waitFor();
+    expect(await other.getByRole('table', { name: 'Learner progress' }).isVisible()).toBe(false);
+    await other.close();
+  });
+
+  it('shows learners as they join, and turns the full workshop away with a clear page', async () => {
+    const adaContext = await browser.newContext({ baseURL: server.url, viewport: { width: 1000, height: 800 } });
+    const adaPage = await adaContext.newPage();
+    await adaPage.goto(`/join/${workshop.code}`);
+    await adaPage.getByRole('textbox', { name: 'Your display name' }).fill('Ada');
+    await adaPage.screenshot({ path: join(SHOTS, 'workshop-join.png') });
+    await adaPage.getByRole('button', { name: 'Join workshop' }).click();
+    await adaPage.waitForURL((url) => url.pathname === '/', { timeout: 60_000 });
+    const sandbox = await adaPage.evaluate(() => localStorage.getItem('sidecar-lab:sandbox-id'));
+    expect(sandbox).toMatch(/^[0-9a-f]{16}$/);
+    ada = { page: adaPage, sandbox: sandbox!, namespace: `sbx-${sandbox}` };
+
+    grace.learner = new Learner(server.url);
+    const joined = await grace.learner.request('POST', '/api/workshops/join', { code: workshop.code, name: 'Grace' });
+    expect(joined.status).toBe(201);
+    grace.sandbox = joined.json.sandbox.id;
+
+    await row('Ada').getByText('Ready').waitFor();
+    await row('Grace').getByText('Ready').waitFor();
+    expect(await dashboard.getByRole('definition').filter({ hasText: '2 / 2' }).count()).toBe(1);
+
+    const lateContext = await browser.newContext({ baseURL: server.url });
+    const late = await lateContext.newPage();
+    await late.goto(`/join/${workshop.code}`);
+    await late.getByRole('heading', { name: 'This workshop is full' }).waitFor();
+    expect(await late.getByText('All 2 places in "Sidecars in the browser" are taken').count()).toBe(1);
+    await late.screenshot({ path: join(SHOTS, 'workshop-full.png') });
+    await lateContext.close();
+  });
+
+  it('turns a cell green within 2 s of a passing check, and counts a failed one', async () => {
+    await kubectl(['-n', ada.namespace, 'apply', '-f', 'exercises/first-sidecar/solution/pod.yaml']);
+    await waitForPod(ada.namespace, 'nginx-with-sidecar');
+    const report = await ada.page.evaluate(async (id) => {
+      const response = await fetch(`/api/sandboxes/${id}/checks/first-sidecar`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      return response.json();
+    }, ada.sandbox);
+    expect(report.status).toBe('pass');
+    await row('Ada')
+      .getByRole('cell', { name: /Passed/ })
+      .waitFor({ timeout: 2000 });
+
+    const failed = await grace.learner.request('POST', `/api/sandboxes/${grace.sandbox}/checks/first-sidecar`, {});
+    expect(failed.json.status).toBe('fail');
+    await row('Grace')
+      .getByRole('cell', { name: /Not yet/ })
+      .waitFor({ timeout: 2000 });
+    expect(await grid().getByRole('columnheader').allTextContents()).toContain('Your first sidecar1 / 2 passed');
+
+    await dashboard.getByRole('button', { name: 'Extend everyone' }).click();
+    await dashboard.getByText('Everyone has 15 more minutes.').waitFor();
+    await dashboard.waitForTimeout(300);
+    await dashboard.screenshot({ path: join(SHOTS, 'workshop-dashboard.png'), fullPage: true });
+  });
+
+  it('exports the grid as CSV', async () => {
+    const [download] = await Promise.all([
+      dashboard.waitForEvent('download'),
+      dashboard.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('sidecars-in-the-browser-results.csv');
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv).toMatch(/^learner,exercise,passed,attempts,first_pass_at\r\n/);
+    expect(csv).toMatch(/\r\nAda,first-sidecar,true,1,\d{4}-\d\d-\d\dT[\d:.]+Z\r\n/);
+    expect(csv).toContain('\r\nGrace,first-sidecar,false,1,\r\n');
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(1 + 2 * 9);
+  });
+
+  it('ends the workshop after a confirmation: sandboxes go, the grid stays', async () => {
+    await dashboard.getByRole('toolbar').getByRole('button', { name: 'End workshop' }).click();
+    const confirm = dashboard.getByRole('dialog', { name: 'End this workshop?' });
+    await confirm.getByRole('button', { name: 'End workshop' }).click();
+    await dashboard.getByText('Workshop ended: 2 sandboxes deleted.').waitFor({ timeout: 30_000 });
+    await dashboard.getByRole('definition').getByText('Ended', { exact: true }).waitFor();
+    expect(
+      await row('Ada')
+        .getByRole('cell', { name: /Passed/ })
+        .count(),
+    ).toBe(1);
+    expect(await dashboard.getByRole('button', { name: 'Extend everyone' }).isDisabled()).toBe(true);
+    await waitFor(
+      'the workshop namespaces to be gone or terminating',
+      async () => {
+        const phases = await kubectl([
+          'get',
+          'ns',
+          '-l',
+          `${LABELS.workshop}=${workshop.id}`,
+          '-o',
+          'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}',
+        ]);
+        return phases
+          .split('\n')
+          .filter(Boolean)
+          .every((p) => p === 'Terminating');
+      },
+      60_000,
+    );
+    await dashboard.screenshot({ path: join(SHOTS, 'workshop-dashboard-ended.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
