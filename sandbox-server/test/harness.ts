@@ -22,6 +22,8 @@ export async function startTestServer(
     SIDECAR_LAB_SESSION_SECRET: 'test-secret-test-secret-test-secret-!!',
     SIDECAR_LAB_ALLOWED_ORIGINS: ORIGIN,
     SIDECAR_LAB_POOL_SIZE: '0',
+    // The cap counts every sandbox on the cluster; tests that are not about it must not trip on another file's.
+    SIDECAR_LAB_MAX_SANDBOXES: '500',
     LOG_LEVEL: 'warn',
     ...env,
   });
@@ -139,6 +141,7 @@ export async function startChildServer(
       SIDECAR_LAB_SESSION_SECRET: 'test-secret-test-secret-test-secret-!!',
       SIDECAR_LAB_ALLOWED_ORIGINS: ORIGIN,
       SIDECAR_LAB_POOL_SIZE: '0',
+      SIDECAR_LAB_MAX_SANDBOXES: '500',
       LOG_LEVEL: 'warn',
       ...env,
     },

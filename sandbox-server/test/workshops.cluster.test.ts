@@ -10,7 +10,7 @@ import { Learner, startTestServer } from './harness.ts';
 // biome-ignore lint/suspicious/noExplicitAny: tests read response fields one by one and assert each.
 type Json = any;
 
-const ENV = { SIDECAR_LAB_MAX_SANDBOXES: '10' };
+const ENV = { SIDECAR_LAB_MAX_SANDBOXES: '500' };
 const SOLUTION = 'exercises/first-sidecar/solution/pod.yaml';
 
 let server: RunningServer;

@@ -26,7 +26,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // kubectl (to apply a learner's solution) needs the cluster the server uses; the global setup may not have said.
   process.env.KUBECONFIG ??= localAdminKubeconfigPath();
-  ({ server } = await startTestServer({ SIDECAR_LAB_MAX_SANDBOXES: '10' }));
+  ({ server } = await startTestServer({ SIDECAR_LAB_MAX_SANDBOXES: '500' }));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],

@@ -18,7 +18,7 @@ const pod = (name: string, spec: string) => `apiVersion: v1\nkind: Pod\nmetadata
 const busybox = '{name: c, image: busybox, command: [sleep, "3600"]';
 
 beforeAll(async () => {
-  ({ server } = await startTestServer({ SIDECAR_LAB_MAX_SANDBOXES: '10' }));
+  ({ server } = await startTestServer());
   const [ra, rb] = await Promise.all(
     [new Learner(server.url), new Learner(server.url)].map((l) => l.request('POST', '/api/sandboxes', {})),
   );
