@@ -13,13 +13,17 @@ const INIT_STALL_MS = 5000;
 
 const since = (iso: string | undefined, now: number) => (iso ? now - Date.parse(iso) : 0);
 
-/** True once a not-ready container's readiness probe has had time to report at least once. */
+/**
+ * True once a not-ready container's readiness probe has had time to report three times: one failed probe on a busy
+ * node (a timeout) is not a verdict, a probe that fails three periods running is.
+ */
 export function probeHadItsChance(spec: Container, status: ContainerStatus, now: number): boolean {
   const probe = spec.readinessProbe;
   if (!probe) return false; // ready follows "started" within a moment; keep waiting
-  const firstVerdictMs =
-    ((probe.initialDelaySeconds ?? 0) + Math.min(probe.periodSeconds ?? 10, 10) + (probe.timeoutSeconds ?? 1)) * 1000;
-  return since(status.state.running?.startedAt, now) > firstVerdictMs + 2000;
+  const verdictMs =
+    ((probe.initialDelaySeconds ?? 0) + 3 * Math.min(probe.periodSeconds ?? 10, 10) + (probe.timeoutSeconds ?? 1)) *
+    1000;
+  return since(status.state.running?.startedAt, now) > verdictMs + 2000;
 }
 
 /** Settlement of one Pod at time `now` (epoch ms). */

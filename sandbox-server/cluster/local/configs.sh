@@ -80,6 +80,8 @@ clusterDomain: cluster.local
 maxPods: 240
 # A fork bomb in one Pod stops at this many processes instead of exhausting the node.
 podPidsLimit: 1024
+# Exec streams whose client vanished (a killed server) are closed after this long idle, instead of 4 hours.
+streamingConnectionIdleTimeout: 5m
 serializeImagePulls: false
 evictionHard: {memory.available: 100Mi, nodefs.available: 2%, imagefs.available: 2%, nodefs.inodesFree: 2%}
 # containerd 1.6.20 does not pin the pause image; keep image GC from removing it.

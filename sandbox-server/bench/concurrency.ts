@@ -1,0 +1,253 @@
+// Concurrency: N learners, each with a live terminal typing five keys a second into `cat`; every keystroke's echo is
+// timed. Compared with one learner typing alone on the same server; the server's CPU and RSS are read from /proc.
+import type { Lab } from './lib/lab.ts';
+import type { BenchLearner, SandboxView } from './lib/learner.ts';
+import { cpuSeconds, peakRssMiB, pidsByName, resetPeakRss, rssMiB, sampleProcess } from './lib/proc.ts';
+import { type BenchResult, resultOf, summarize, withTarget } from './lib/results.ts';
+import type { ServerProcess } from './lib/server.ts';
+import {
+  detachStale,
+  echoRoundTrip,
+  LINE_KEYS,
+  newLine,
+  startCat,
+  type Terminal,
+  waitForQuiet,
+} from './lib/terminal.ts';
+
+/** A learner's typing rate; 5 keys a second is a brisk typist. */
+const KEY_INTERVAL_MS = 200;
+/** Toolbox CPU request (blueprint.ts): what the scheduler counts when deciding how many fit. */
+const TOOLBOX_CPU_MILLI = 20;
+
+interface Seat {
+  learner: BenchLearner;
+  sandbox: SandboxView;
+}
+
+function milli(quantity: string | undefined): number {
+  if (!quantity) return 0;
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) : Number(quantity) * 1000;
+}
+
+/** How many more toolboxes the scheduler would place, by CPU requests (the tighter budget on this node). */
+async function toolboxesThatFit(lab: Lab): Promise<number> {
+  const nodes = await lab.kube.core.listNode();
+  const allocatable = nodes.items.reduce((sum, n) => sum + milli(n.status?.allocatable?.cpu), 0);
+  const pods = await lab.kube.core.listPodForAllNamespaces({
+    fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
+  });
+  const requested = pods.items.reduce(
+    (sum, p) => sum + (p.spec?.containers ?? []).reduce((s, c) => s + milli(c.resources?.requests?.cpu), 0),
+    0,
+  );
+  return Math.max(0, Math.floor((allocatable - requested) / TOOLBOX_CPU_MILLI));
+}
+
+/** Provisions up to `wanted` sandboxes, a few at a time; failures are counted, not fatal. */
+async function provisionSeats(
+  lab: Lab,
+  server: ServerProcess,
+  wanted: number,
+): Promise<{ seats: Seat[]; errors: string[] }> {
+  const seats: Seat[] = [];
+  const errors: string[] = [];
+  const batch = lab.quick ? wanted : 5;
+  for (let i = 0; i < wanted; i += batch) {
+    const made = await Promise.allSettled(
+      Array.from({ length: Math.min(batch, wanted - i) }, () => lab.newSandbox(server)),
+    );
+    for (const m of made) {
+      if (m.status === 'fulfilled') seats.push(m.value);
+      else errors.push(String(m.reason));
+    }
+    lab.log(`concurrency: ${seats.length}/${wanted} sandboxes ready`);
+  }
+  return { seats, errors };
+}
+
+/**
+ * Opens terminals for `seats`, ten at a time (like a room arriving), each settled after tmux's attach redraw. Clients
+ * left attached by earlier (closed) connections are detached first, so each session has one client, as on a first visit.
+ */
+async function openAll(lab: Lab, seats: readonly Seat[]): Promise<Terminal[]> {
+  const terminals: Terminal[] = [];
+  for (let i = 0; i < seats.length; i += 10) {
+    const opened = await Promise.all(
+      seats.slice(i, i + 10).map(async (s) => {
+        await detachStale(lab.kube, s.sandbox.namespace);
+        const t = await s.learner.terminal(s.sandbox.id);
+        await waitForQuiet(t, 200, 5000);
+        return t;
+      }),
+    );
+    terminals.push(...opened);
+  }
+  return terminals;
+}
+
+/** Every terminal types at KEY_INTERVAL_MS for `durationMs`; returns echo round trips and keys that never echoed. */
+async function typeTogether(terminals: readonly Terminal[], durationMs: number) {
+  const samples: number[] = [];
+  let lost = 0;
+  const end = performance.now() + durationMs;
+  await Promise.all(
+    terminals.map(async (terminal) => {
+      // Random phase: a room of learners does not press keys in step.
+      await new Promise((r) => setTimeout(r, Math.random() * KEY_INTERVAL_MS));
+      let i = 0;
+      while (performance.now() < end) {
+        const next = performance.now() + KEY_INTERVAL_MS;
+        const key = LINE_KEYS[i++ % LINE_KEYS.length]!;
+        try {
+          samples.push(await echoRoundTrip(terminal, key));
+        } catch {
+          lost++;
+        }
+        if (key === LINE_KEYS.at(-1)) await newLine(terminal);
+        const wait = next - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      await newLine(terminal);
+    }),
+  );
+  return { samples, lost };
+}
+
+export async function concurrency(lab: Lab): Promise<BenchResult[]> {
+  const levels = lab.quick ? [2] : [10, 25, 50];
+  const durationMs = lab.quick ? 3000 : 20_000;
+  const server = await lab.startServer(0);
+  // Idle: listening, start-up work (cluster objects, the reaper's first sweep) done, no sandbox, no terminal.
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleRss = rssMiB(server.pid);
+  const fit = await toolboxesThatFit(lab);
+  const wanted = Math.min(Math.max(...levels), fit);
+  lab.log(`concurrency: ${fit} more toolboxes fit by CPU requests; provisioning ${wanted}`);
+  const provisioned = await provisionSeats(lab, server, wanted);
+  const errors = provisioned.errors;
+  if (provisioned.seats.length === 0) throw new Error(`no sandbox could be provisioned: ${errors.join('; ')}`);
+
+  // Every session runs `cat` from now on, so the levels differ only in how many type at once. A session that does not
+  // answer is left out (and counted) rather than failing the whole benchmark.
+  const seats: Seat[] = [];
+  const setupErrors: string[] = [];
+  for (let i = 0; i < provisioned.seats.length; i += 10) {
+    const started = await Promise.allSettled(
+      provisioned.seats.slice(i, i + 10).map(async (s) => {
+        const t = await s.learner.terminal(s.sandbox.id);
+        try {
+          // A terminal that shows nothing for this long is dead to a learner too; quick mode gives up sooner.
+          await startCat(t, lab.quick ? 10_000 : 30_000);
+        } finally {
+          await t.close();
+        }
+        return s;
+      }),
+    );
+    for (const r of started) {
+      if (r.status === 'fulfilled') seats.push(r.value);
+      else setupErrors.push(String(r.reason).slice(0, 300));
+    }
+  }
+  if (seats.length === 0) throw new Error(`no terminal answered: ${setupErrors.join('; ')}`);
+
+  const rows: BenchResult[] = [];
+  const apiServer = pidsByName('kube-apiserver')[0];
+  // The single-learner baseline: the same typing with nobody else on the server.
+  const [soloTerminal] = await openAll(lab, seats.slice(0, 1));
+  const solo = await typeTogether([soloTerminal!], durationMs);
+  await soloTerminal!.close();
+
+  for (const level of levels) {
+    const n = Math.min(level, seats.length);
+    const before = rssMiB(server.pid);
+    const terminals = await openAll(lab, seats.slice(0, n));
+    const open = rssMiB(server.pid);
+    resetPeakRss(server.pid);
+    const sampler = sampleProcess(server.pid);
+    const api0 = apiServer ? cpuSeconds(apiServer) : Number.NaN;
+    const t0 = performance.now();
+    const typed = await typeTogether(terminals, durationMs);
+    const apiCores = apiServer ? (cpuSeconds(apiServer) - api0) / ((performance.now() - t0) / 1000) : Number.NaN;
+    const usage = sampler.stop();
+    const peak = peakRssMiB(server.pid);
+    await Promise.all(terminals.map((t) => t.close()));
+    lab.log(
+      `concurrency ${n}: echo p95 ${summarize(typed.samples).p95.toFixed(1)} ms, server ${(usage.averageCores * 100).toFixed(0)}% of a core`,
+    );
+
+    const short =
+      n < level
+        ? `only ${n} of ${level} learners: ${fit} toolboxes fit by CPU requests, ${errors.length} failed to provision, ` +
+          `${setupErrors.length} terminals did not answer`
+        : '';
+    const label = n < level ? `${n} (of ${level})` : String(n);
+    const lost = typed.lost ? `${typed.lost} keystrokes got no echo within 5 s` : '';
+    rows.push(
+      withTarget(
+        resultOf(
+          {
+            name: 'concurrency',
+            metric: `${label} learners typing: echo`,
+            unit: 'ms',
+            details: {
+              learners: n,
+              lost: typed.lost,
+              apiServerCores: apiCores,
+              provisionErrors: errors.slice(0, 3),
+              setupErrors: setupErrors.slice(0, 3),
+            },
+            ...(short || lost ? { note: [short, lost].filter(Boolean).join('; ') } : {}),
+          },
+          typed.samples,
+          { name: 'one learner typing alone on the same server', samples: solo.samples },
+          'p95',
+        ),
+        'p95 ≤ 100 ms',
+        'p95',
+        '<=',
+        100,
+      ),
+      resultOf(
+        {
+          name: 'concurrency',
+          metric: `${label} learners typing: server CPU`,
+          unit: '% core',
+          details: { averagePercent: usage.averageCores * 100, apiServerPercent: apiCores * 100 },
+        },
+        usage.cpu.map((c) => c * 100),
+      ),
+      resultOf(
+        {
+          name: 'concurrency',
+          metric: `${label} learners typing: server RSS`,
+          unit: 'MiB',
+          details: { idleMiB: idleRss, beforeOpenMiB: before, afterOpenMiB: open, peakMiB: peak },
+        },
+        usage.rss,
+      ),
+      withTarget(
+        resultOf({ name: 'concurrency', metric: `${label} learners: server RSS per open terminal`, unit: 'MiB' }, [
+          (Math.max(open, peak) - before) / n,
+        ]),
+        '≤ 1 MiB (DESIGN.md)',
+        'p50',
+        '<=',
+        1,
+      ),
+    );
+  }
+  await server.stop();
+  return [
+    withTarget(
+      resultOf({ name: 'concurrency', metric: 'server idle RSS (no terminal open)', unit: 'MiB' }, [idleRss]),
+      '≤ 150 MB (DESIGN.md)',
+      'p50',
+      '<=',
+      150e6 / 2 ** 20,
+    ),
+    resultOf({ name: 'concurrency', metric: 'baseline: one learner typing alone: echo', unit: 'ms' }, solo.samples),
+    ...rows,
+  ];
+}
