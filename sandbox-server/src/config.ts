@@ -27,6 +27,11 @@ export const configSchema = z.object({
   SIDECAR_LAB_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Sandboxes kept ready to claim. */
   SIDECAR_LAB_POOL_SIZE: intFrom(0, 50).default(2),
+  /** Names this server's warm pool on the cluster, so several servers (or test runs) on one cluster keep apart. */
+  SIDECAR_LAB_INSTANCE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes, at most 63')
+    .default('default'),
   /** Lifetime of a claimed sandbox, in minutes. */
   SIDECAR_LAB_SANDBOX_TTL_MINUTES: intFrom(5, 24 * 60).default(60),
   /** Longest a sandbox may live, extensions included, in minutes. */

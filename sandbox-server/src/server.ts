@@ -52,6 +52,7 @@ export async function startServer(
     },
     ttlMinutes: config.SIDECAR_LAB_SANDBOX_TTL_MINUTES,
     maxTtlMinutes: config.SIDECAR_LAB_MAX_TTL_MINUTES,
+    instance: config.SIDECAR_LAB_INSTANCE,
   });
   const checks = new CheckService(kc, repo, (exercise, seconds, status) =>
     metrics.checkSeconds.observe({ exercise, status }, seconds),

@@ -1,4 +1,5 @@
 // Test harness: the real server against the real local cluster, plus a learner client with a cookie jar.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,9 @@ import { loadConfig } from '../src/config.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 
 export const ORIGIN = 'http://lab.test';
+
+/** A fresh instance name, so this server's warm pool is its own even when other test files share the cluster. */
+export const testInstance = () => `test-${randomBytes(4).toString('hex')}`;
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read response fields one by one and assert each.
 type Json = any;
@@ -22,6 +26,7 @@ export async function startTestServer(
     SIDECAR_LAB_SESSION_SECRET: 'test-secret-test-secret-test-secret-!!',
     SIDECAR_LAB_ALLOWED_ORIGINS: ORIGIN,
     SIDECAR_LAB_POOL_SIZE: '0',
+    SIDECAR_LAB_INSTANCE: testInstance(),
     // The cap counts every sandbox on the cluster; tests that are not about it must not trip on another file's.
     SIDECAR_LAB_MAX_SANDBOXES: '500',
     LOG_LEVEL: 'warn',
@@ -141,6 +146,7 @@ export async function startChildServer(
       SIDECAR_LAB_SESSION_SECRET: 'test-secret-test-secret-test-secret-!!',
       SIDECAR_LAB_ALLOWED_ORIGINS: ORIGIN,
       SIDECAR_LAB_POOL_SIZE: '0',
+      SIDECAR_LAB_INSTANCE: testInstance(),
       SIDECAR_LAB_MAX_SANDBOXES: '500',
       LOG_LEVEL: 'warn',
       ...env,
@@ -170,4 +176,25 @@ export async function startChildServer(
       }),
     rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0),
   };
+}
+
+/** How many tmux clients are attached to the learner's session in the toolbox (one per live terminal). */
+export async function tmuxClients(namespace: string): Promise<number> {
+  const { kubectl } = await import('../../tests/support/kubectl.ts');
+  const out = await kubectl(['-n', namespace, 'exec', 'toolbox', '-c', 'shell', '--', 'tmux', 'list-clients']);
+  return out.split('\n').filter(Boolean).length;
+}
+
+/** Deletes (without waiting) the given namespaces and every one a test server instance made, e.g. its warm pool. */
+export async function deleteInstanceNamespaces(instance: string, also: Iterable<string> = []): Promise<void> {
+  const { kubectlRaw } = await import('../../tests/support/kubectl.ts');
+  const ours = await kubectlRaw(['get', 'ns', '-l', `sidecar-lab.dev/instance=${instance}`, '-o', 'name']);
+  const names = new Set([
+    ...also,
+    ...ours.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((n) => n.replace('namespace/', '')),
+  ]);
+  if (names.size) await kubectlRaw(['delete', 'namespace', ...names, '--wait=false']);
 }

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlRaw, waitFor } from '../../tests/support/kubectl.ts';
 import { ANNOTATIONS, LABELS } from '../src/cluster/labels.ts';
 import type { RunningServer } from '../src/server.ts';
-import { Learner, startTestServer } from './harness.ts';
+import { deleteInstanceNamespaces, Learner, startTestServer, testInstance } from './harness.ts';
 
 let server: RunningServer;
 const created: string[] = [];
+const instance = testInstance();
 
 beforeAll(async () => {
   // The cap counts every claimed sandbox on the cluster; leave room for exactly two of ours.
@@ -22,6 +23,7 @@ beforeAll(async () => {
   const alreadyClaimed = live.split('\n').filter((phase) => phase === 'Active').length;
   ({ server } = await startTestServer({
     SIDECAR_LAB_POOL_SIZE: '1',
+    SIDECAR_LAB_INSTANCE: instance,
     SIDECAR_LAB_MAX_SANDBOXES: String(alreadyClaimed + 2),
     SIDECAR_LAB_CREATE_RATE_PER_MINUTE: '4',
     SIDECAR_LAB_SANDBOX_TTL_MINUTES: '30',
@@ -31,15 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  const pool = await kubectlRaw(['get', 'ns', '-l', `${LABELS.pool}=warm`, '-o', 'name']);
-  const names = [
-    ...created,
-    ...pool.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((n) => n.replace('namespace/', '')),
-  ];
-  await Promise.all(names.map((n) => kubectlRaw(['delete', 'namespace', n, '--wait=false'])));
+  await deleteInstanceNamespaces(instance, created);
 });
 
 /** A POST that reads the answer even when the server answers before the upload ends (as it must for 413). */
@@ -68,7 +62,7 @@ async function newLearnerWithSandbox(): Promise<{ learner: Learner; id: string; 
 
 describe('the warm pool', () => {
   it('hands out a ready sandbox at once and refills', async () => {
-    await waitFor('a warm sandbox', async () => (await server.pool.ready()) >= 1, 60_000);
+    await waitFor('a warm sandbox', async () => (await server.pool.claimable()) >= 1, 60_000);
     const { namespace, ms } = await newLearnerWithSandbox();
     const labels = JSON.parse(await kubectl(['get', 'ns', namespace, '-o', 'jsonpath={.metadata.labels}']));
     expect(labels[LABELS.pool]).toBe('claimed');
@@ -105,7 +99,7 @@ describe('limits', () => {
 
   it('answers 503 with a clear message once every sandbox is taken, warm ones included', async () => {
     // Two are claimed already (the cap); the pool still holds one, which must not take a third learner past it.
-    await waitFor('a warm sandbox', async () => (await server.pool.ready()) >= 1, 60_000);
+    await waitFor('a warm sandbox', async () => (await server.pool.claimable()) >= 1, 60_000);
     const third = new Learner(server.url);
     const refused = await third.request('POST', '/api/sandboxes', {});
     expect(refused.status).toBe(503);

@@ -158,7 +158,7 @@ export function createLab(quick: boolean): Lab {
       const server = await ServerProcess.start({
         poolSize,
         onSandbox: (ns) => tracker.track(ns),
-        ...(reuse ? { dataDir: reuse.dataDir, secret: reuse.secret, port: reuse.port } : {}),
+        ...(reuse ? { dataDir: reuse.dataDir, secret: reuse.secret, port: reuse.port, instance: reuse.instance } : {}),
       });
       servers.add(server);
       server.child.once('exit', () => servers.delete(server));

@@ -34,6 +34,8 @@ export interface ServerOptions {
   secret?: string;
   /** Port to listen on (0: any free one); a restart reuses the old one, so clients reconnect to the same URL. */
   port?: number;
+  /** Warm-pool instance name; a restart reuses the old one so it finds its own pool. */
+  instance?: string;
   /** Called for every sandbox namespace the server reports creating, so the bench can delete it afterwards. */
   onSandbox?: (namespace: string) => void;
 }
@@ -43,6 +45,7 @@ export class ServerProcess {
   readonly child: ChildProcess;
   readonly dataDir: string;
   readonly secret: string;
+  readonly instance: string;
   readonly logs: LogLine[] = [];
   readonly startedAt = performance.now();
   /** Milliseconds from spawn to the "listening" line. */
@@ -55,6 +58,7 @@ export class ServerProcess {
   private constructor(options: ServerOptions) {
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'slab-bench-'));
     this.secret = options.secret ?? randomBytes(24).toString('base64url');
+    this.instance = options.instance ?? `bench-${randomBytes(4).toString('hex')}`;
     this.child = spawn(process.execPath, [MAIN], {
       cwd: REPO,
       env: {
@@ -65,6 +69,7 @@ export class ServerProcess {
         SIDECAR_LAB_SESSION_SECRET: this.secret,
         SIDECAR_LAB_ALLOWED_ORIGINS: BENCH_ORIGIN,
         SIDECAR_LAB_POOL_SIZE: String(options.poolSize),
+        SIDECAR_LAB_INSTANCE: this.instance,
         // The bench's learners are many sessions at once; neither limit is what is being measured.
         SIDECAR_LAB_MAX_SANDBOXES: '1000',
         SIDECAR_LAB_CREATE_RATE_PER_MINUTE: '1000',

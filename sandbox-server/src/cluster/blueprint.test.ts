@@ -20,9 +20,9 @@ const input = {
 };
 
 describe('the sandbox blueprint', () => {
-  it('labels a warm namespace as unowned, with Pod Security pinned', () => {
+  it('labels a pool namespace as provisioning (not claimable until its shell answers), with Pod Security pinned', () => {
     const labels = namespaceObject(input).metadata!.labels!;
-    expect(labels[LABELS.pool]).toBe('warm');
+    expect(labels[LABELS.pool]).toBe('provisioning');
     expect(labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
     expect(labels['pod-security.kubernetes.io/enforce-version']).toBe('v1.35');
   });

@@ -40,6 +40,8 @@ export interface BlueprintInput {
   /** Addresses (IP/32) and ports learners' Pods may reach outside their namespace: DNS and the API server. */
   egress: { dns: string[]; apiServer: Array<{ ip: string; port: number }> };
   workshop?: string;
+  /** The server instance that built it (see LABELS.instance). */
+  instance?: string;
 }
 
 export const PSA_VERSION = 'v1.35';
@@ -62,7 +64,9 @@ export function namespaceObject(input: BlueprintInput): V1Namespace {
         [LABELS.managed]: 'true',
         [LABELS.sandbox]: input.id,
         [LABELS.owner]: input.owner,
-        [LABELS.pool]: input.owner ? 'claimed' : 'warm',
+        // A pool sandbox becomes "warm" only once its shell answers, so a claim never gets a half-built one.
+        [LABELS.pool]: input.owner ? 'claimed' : 'provisioning',
+        ...(input.instance ? { [LABELS.instance]: input.instance } : {}),
         ...(input.workshop ? { [LABELS.workshop]: input.workshop } : {}),
         // Learners see best-practice warnings but cannot run privileged or host-level Pods.
         'pod-security.kubernetes.io/enforce': 'baseline',
@@ -263,10 +267,12 @@ export function toolboxPod(input: BlueprintInput): V1Pod {
             capabilities: { drop: ['ALL'] },
             readOnlyRootFilesystem: false,
           },
-          // Ready means a shell can start: tmux and kubectl are on PATH.
-          readinessProbe: {
+          // Started means a shell can start: tmux and kubectl are on PATH. A startup probe stops probing once it
+          // passes; a readiness probe would fork a shell in every toolbox every second for the sandbox's whole life.
+          startupProbe: {
             exec: { command: ['sh', '-c', 'command -v tmux && command -v kubectl'] },
             periodSeconds: 1,
+            failureThreshold: 60,
           },
           volumeMounts: [
             { name: 'home', mountPath: '/home/learner' },

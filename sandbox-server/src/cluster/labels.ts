@@ -7,8 +7,13 @@ export const LABELS = {
   managed: `${DOMAIN}/managed`,
   /** Hash of the owning learner session; empty while a sandbox waits in the warm pool. */
   owner: `${DOMAIN}/owner`,
-  /** "warm" while unclaimed in the pool, "claimed" once a learner has it. */
+  /**
+   * "provisioning" while a pool sandbox is being built, "warm" once its shell answers and it waits unclaimed,
+   * "claimed" once a learner has it. Only "warm" ones are ever handed out.
+   */
   pool: `${DOMAIN}/pool`,
+  /** The server instance whose warm pool a sandbox belongs to, so servers sharing a cluster keep their own pools. */
+  instance: `${DOMAIN}/instance`,
   /** Workshop id, when the sandbox belongs to one. */
   workshop: `${DOMAIN}/workshop`,
   /** The sandbox id (also the suffix of the namespace name). */

@@ -149,7 +149,7 @@ export function createApp(deps: AppDeps) {
       source = 'cold';
     }
     deps.metrics.provisionSeconds.observe({ source }, (performance.now() - started) / 1000);
-    void deps.pool.refill();
+    deps.pool.refillSoon();
     if (exercise) await deps.checks.setUp(sandbox.namespace, exercise);
     log.info({ sandbox: sandbox.id, source, ms: Math.round(performance.now() - started) }, 'sandbox claimed');
     return c.json(sandboxes.toView(sandbox), 201);

@@ -1,7 +1,6 @@
 // The warm pool: keeps a few sandboxes provisioned and unowned, so a learner's first terminal opens at once.
 import type { Logger } from 'pino';
-import { LABELS, managedSelector } from '../cluster/labels.ts';
-import type { Sandboxes } from './sandboxes.ts';
+import { poolSelector, type Sandboxes } from './sandboxes.ts';
 
 export class WarmPool {
   #inFlight = 0;
@@ -31,9 +30,25 @@ export class WarmPool {
     clearInterval(this.#timer);
   }
 
+  /** Pool sandboxes that are warm or on their way (being built counts, so two refills never overshoot). */
   async ready(): Promise<number> {
-    const warm = await this.sandboxes.list(`${managedSelector},${LABELS.pool}=warm`);
-    return warm.filter((s) => s.status === 'ready' || s.status === 'provisioning').length;
+    const pool = await this.sandboxes.list(poolSelector(this.sandboxes.settings.instance, ['warm', 'provisioning']));
+    return pool.filter((s) => s.status === 'ready' || s.status === 'provisioning').length;
+  }
+
+  /** Warm sandboxes that a claim would get right now. */
+  async claimable(): Promise<number> {
+    const warm = await this.sandboxes.list(poolSelector(this.sandboxes.settings.instance, ['warm']));
+    return warm.filter((s) => s.status !== 'deleting' && s.status !== 'expired').length;
+  }
+
+  /**
+   * Refills a little later: a claim is the moment a learner waits for their terminal, and provisioning right then
+   * competes with it for the node's two cores.
+   */
+  refillSoon(delayMs = 3_000): void {
+    if (this.#stopped || this.size === 0) return;
+    setTimeout(() => void this.refill(), delayMs).unref();
   }
 
   /** Provisions one sandbox at a time until the pool is full: one at a time keeps a 2-core node responsive. */

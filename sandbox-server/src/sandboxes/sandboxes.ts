@@ -28,6 +28,8 @@ export interface SandboxSettings {
   maxTtlMinutes: number;
   /** How long a cold sandbox may take to become ready before provisioning fails. */
   readyTimeoutMs?: number;
+  /** This server's instance name: its warm pool is the warm sandboxes carrying it. */
+  instance?: string;
 }
 
 export interface Sandbox {
@@ -37,7 +39,10 @@ export interface Sandbox {
   status: SandboxStatus;
   expiresAt: Date;
   claimedAt?: Date;
+  createdAt?: Date;
   workshop?: string;
+  /** The pool label: "provisioning" and "warm" sandboxes have no owner yet. */
+  pool?: string;
 }
 
 /** What a claim or provisioning may set besides the owner: the workshop label, and an expiry other than the TTL. */
@@ -75,6 +80,12 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const WARM_POOL_EXPIRY_MS = 24 * 60 * 60 * 1000;
 
+/** Label selector for this instance's pool sandboxes in the given pool states. */
+export function poolSelector(instance: string | undefined, states: string[]): string {
+  const pool = states.length === 1 ? `${LABELS.pool}=${states[0]}` : `${LABELS.pool} in (${states.join(',')})`;
+  return `${managedSelector},${pool}${instance ? `,${LABELS.instance}=${instance}` : ''}`;
+}
+
 export class Sandboxes {
   #egress?: Awaited<ReturnType<typeof discoverEgress>>;
 
@@ -111,6 +122,7 @@ export class Sandboxes {
       budget: this.settings.budget,
       egress: this.#egress,
       ...(options.workshop ? { workshop: options.workshop } : {}),
+      ...(this.settings.instance ? { instance: this.settings.instance } : {}),
     };
     const ns = namespaceObject(input);
     if (owner) ns.metadata!.annotations![ANNOTATIONS.claimedAt] = new Date().toISOString();
@@ -121,6 +133,14 @@ export class Sandboxes {
     } catch (error) {
       await this.kube.core.deleteNamespace({ name: input.namespace }).catch(() => undefined);
       throw error;
+    }
+    if (!owner) {
+      // Only now may a learner claim it: its shell has answered.
+      const warm = await this.kube.core.patchNamespace(
+        { name: input.namespace, body: { metadata: { labels: { [LABELS.pool]: 'warm' } } } },
+        mergePatch,
+      );
+      return this.fromNamespace(warm, 'ready');
     }
     return this.fromNamespace(await this.kube.core.readNamespace({ name: input.namespace }), 'ready');
   }
@@ -159,7 +179,7 @@ export class Sandboxes {
     }
   }
 
-  /** Waits for the toolbox to be Ready, then starts the tmux session the terminal attaches to. */
+  /** Waits for the toolbox to be Ready, then starts the tmux session the terminal attaches to and waits for its prompt. */
   private async waitForTerminal(namespace: string): Promise<void> {
     const deadline = Date.now() + (this.settings.readyTimeoutMs ?? 60_000);
     let lastReason = 'the toolbox Pod is not ready yet';
@@ -177,7 +197,10 @@ export class Sandboxes {
         const result = await execCollect(this.kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, [
           'sh',
           '-c',
-          `tmux has-session -t ${TMUX_SESSION} 2>/dev/null || tmux new-session -d -s ${TMUX_SESSION} -x 120 -y 32; echo ok`,
+          // Ready means the prompt is on the screen (bash has read its rc files), not merely that tmux started.
+          `tmux has-session -t ${TMUX_SESSION} 2>/dev/null || tmux new-session -d -s ${TMUX_SESSION} -x 120 -y 32; ` +
+            `i=0; until tmux capture-pane -p -t ${TMUX_SESSION} | grep -q '[^[:space:]]' || [ $i -ge 150 ]; ` +
+            `do i=$((i+1)); sleep 0.02; done; echo ok`,
         ]);
         if (result.stdout.includes('ok')) return;
         lastReason = `the shell did not answer: ${result.stderr.trim()}`;
@@ -236,7 +259,7 @@ export class Sandboxes {
 
   /** Takes a warm sandbox for `owner`, or returns undefined when the pool is empty. */
   async claimWarm(owner: string, options: SandboxClaimOptions = {}): Promise<Sandbox | undefined> {
-    const warm = await this.kube.core.listNamespace({ labelSelector: `${managedSelector},${LABELS.pool}=warm` });
+    const warm = await this.kube.core.listNamespace({ labelSelector: poolSelector(this.settings.instance, ['warm']) });
     for (const ns of warm.items) {
       if (ns.metadata?.deletionTimestamp) continue;
       const now = new Date();
@@ -368,6 +391,7 @@ export class Sandboxes {
     const annotations = ns.metadata?.annotations ?? {};
     const expiresAt = new Date(annotations[ANNOTATIONS.expiresAt] ?? 0);
     const claimed = annotations[ANNOTATIONS.claimedAt];
+    const created = ns.metadata?.creationTimestamp;
     let status: SandboxStatus = known ?? 'provisioning';
     if (ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating') status = 'deleting';
     else if (expiresAt.getTime() <= Date.now()) status = 'expired';
@@ -378,7 +402,9 @@ export class Sandboxes {
       status,
       expiresAt,
       ...(claimed ? { claimedAt: new Date(claimed) } : {}),
+      ...(created ? { createdAt: new Date(created) } : {}),
       ...(labels[LABELS.workshop] ? { workshop: labels[LABELS.workshop] } : {}),
+      ...(labels[LABELS.pool] ? { pool: labels[LABELS.pool] } : {}),
     };
   }
 }

@@ -2,15 +2,19 @@
 import { PassThrough, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
+import { execCollect } from '../cluster/exec.ts';
 import type { Kube } from '../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
 import { type TerminalServerFrame, terminalControl } from '../protocol/schemas.ts';
-import { TMUX_SESSION } from '../sandboxes/sandboxes.ts';
+import { attachCommand, detachCommand, LiveConnections, newConnectionId } from './tmux-clients.ts';
 
 /** Above this many bytes queued for the browser, reading from the exec stream pauses; below LOW it resumes. */
 export const HIGH_WATER = 1 << 20;
 export const LOW_WATER = 256 << 10;
 const HEARTBEAT_MS = 20_000;
+
+/** Open terminal connections of this process, per sandbox. */
+export const liveConnections = new LiveConnections();
 
 /** stdout for client-node's exec: forwards bytes, and carries the terminal size its resize queue reads. */
 class TerminalOutput extends Writable {
@@ -55,6 +59,8 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   let upstream: WebSocket | undefined;
   let closed = false;
   const stdin = new PassThrough();
+  const connection = newConnectionId();
+  const { othersLive } = liveConnections.open(options.sandboxId);
 
   const maybeResume = () => {
     if (upstream?.isPaused && browser.bufferedAmount < LOW_WATER) upstream.resume();
@@ -66,12 +72,21 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     if (browser.bufferedAmount > HIGH_WATER && upstream && !upstream.isPaused) upstream.pause();
   });
 
+  // Closing the stream leaves the tmux client running in the toolbox; end it so clients do not pile up.
+  const detachClient = () => {
+    execCollect(kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, detachCommand(connection)).catch((error) =>
+      log.debug({ err: error, sandbox: options.sandboxId }, 'could not detach a closed terminal client'),
+    );
+  };
+
   const shutdown = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
     stdin.end();
     upstream?.close();
+    liveConnections.close(options.sandboxId);
+    if (upstream) detachClient();
     if (browser.readyState === browser.OPEN) {
       sendJson(browser, { type: 'closing', reason });
       browser.close(code, reason.slice(0, 120));
@@ -111,12 +126,14 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   browser.on('error', (error) => log.debug({ err: error }, 'browser socket error'));
 
   try {
-    // `new-session -A` attaches to the session when it exists, so a reconnect finds the same screen.
+    // `new-session -A` attaches to the session when it exists, so a reconnect finds the same screen. With no other
+    // connection of ours live, any other client is left over from a connection this process never saw end (a
+    // restart), so it is detached.
     upstream = (await kube.exec.exec(
       namespace,
       TOOLBOX_POD,
       TOOLBOX_CONTAINER,
-      ['tmux', 'new-session', '-A', '-s', TMUX_SESSION],
+      attachCommand(connection, !othersLive),
       output,
       null,
       stdin,
@@ -130,6 +147,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   }
   if (closed) {
     upstream.close();
+    detachClient();
     return;
   }
   upstream.on('close', () => shutdown(1011, 'the connection to the cluster was lost'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlRaw, waitFor } from '../../../tests/support/kubectl.ts';
 import { ANNOTATIONS, LABELS } from '../../src/cluster/labels.ts';
-import { type ChildServer, Learner, startChildServer } from '../harness.ts';
+import { type ChildServer, Learner, startChildServer, tmuxClients } from '../harness.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'slab-faults-'));
 // A small heap turns a leak into a crash: if memory were kept per sandbox, 100 cycles would not fit.
@@ -73,10 +73,16 @@ describe('the server is killed (SIGKILL) mid-session and restarted', () => {
 
     const again = await learner.terminal(sandbox.id);
     await again.waitFor('applied-9'); // tmux redrew the screen that was there before the kill
+    // The killed server never closed its connection, so its tmux client lived on; the reconnect detached it.
+    expect(await tmuxClients(sandbox.namespace)).toBe(1);
     again.type('echo lines=$(grep -c sidecar-logger work/pod.yaml)\r');
     await again.waitFor(/lines=[1-9]/);
     await again.close();
     await terminal.close().catch(() => undefined);
+    await waitFor(
+      'the closed terminal’s tmux client to be gone',
+      async () => (await tmuxClients(sandbox.namespace)) === 0,
+    );
     const progress = await learner.request('GET', '/api/progress');
     expect(progress.json).toEqual({ lessonsRead: ['introduction'], exercisesPassed: ['first-sidecar'] });
   });

@@ -1,0 +1,46 @@
+// The tmux clients the bridge starts in a toolbox. A client whose connection is gone would otherwise live on (the
+// kubelet does not end an exec's process when its stream closes), one per dropped connection.
+import { randomBytes } from 'node:crypto';
+import { TMUX_SESSION } from '../sandboxes/sandboxes.ts';
+
+/** A random id for one terminal connection, safe to put in a shell command and a file name. */
+export const newConnectionId = () => randomBytes(6).toString('hex');
+
+const pidFile = (connection: string) => `/tmp/.sidecar-lab-client-${connection}.pid`;
+
+/**
+ * Attaches to the learner's tmux session, creating it if needed. The client records its pid (`exec` keeps the
+ * shell's) so `detachCommand` can end exactly this client later. `detachOthers` detaches every other client: the
+ * caller passes it when it knows of no other live connection to this sandbox, so any other client is an orphan.
+ */
+export function attachCommand(connection: string, detachOthers: boolean): string[] {
+  const flags = detachOthers ? '-A -D' : '-A';
+  return ['sh', '-c', `echo $$ > ${pidFile(connection)}; exec tmux new-session ${flags} -s ${TMUX_SESSION}`];
+}
+
+/** Ends this connection's tmux client (SIGHUP detaches it; the session and its shell live on). */
+export function detachCommand(connection: string): string[] {
+  const file = pidFile(connection);
+  return ['sh', '-c', `[ -f ${file} ] && kill -HUP "$(cat ${file})" 2>/dev/null; rm -f ${file}; true`];
+}
+
+/** Live terminal connections per sandbox in this process, so a new one knows whether others are still attached. */
+export class LiveConnections {
+  readonly #count = new Map<string, number>();
+
+  open(sandbox: string): { othersLive: boolean } {
+    const before = this.#count.get(sandbox) ?? 0;
+    this.#count.set(sandbox, before + 1);
+    return { othersLive: before > 0 };
+  }
+
+  close(sandbox: string): void {
+    const after = (this.#count.get(sandbox) ?? 1) - 1;
+    if (after > 0) this.#count.set(sandbox, after);
+    else this.#count.delete(sandbox);
+  }
+
+  count(sandbox: string): number {
+    return this.#count.get(sandbox) ?? 0;
+  }
+}

@@ -1,0 +1,75 @@
+// Hardening — sessions: a burst of claims against the warm pool, and terminals opened and closed over and over.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl, waitFor } from '../../../tests/support/kubectl.ts';
+import { LABELS } from '../../src/cluster/labels.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { deleteInstanceNamespaces, Learner, startTestServer, testInstance, tmuxClients } from '../harness.ts';
+
+const POOL = 4;
+const BURST = 12;
+const instance = testInstance();
+let server: RunningServer;
+const created = new Set<string>();
+
+beforeAll(async () => {
+  ({ server } = await startTestServer({ SIDECAR_LAB_POOL_SIZE: String(POOL), SIDECAR_LAB_INSTANCE: instance }));
+});
+
+afterAll(async () => {
+  await server?.close();
+  await deleteInstanceNamespaces(instance, created);
+});
+
+describe('a burst of claims against the warm pool (LIFE-7)', () => {
+  it(`gives each of ${BURST} simultaneous learners their own sandbox: ${POOL} from the pool, the rest built cold`, async () => {
+    await waitFor('a full warm pool', async () => (await server.pool.claimable()) >= POOL, 180_000);
+    server.pool.stop(); // no refill during the burst: every warm sandbox there is now was made before it
+    const warmBefore = new Set(
+      (await kubectl(['get', 'ns', '-l', `${LABELS.instance}=${instance},${LABELS.pool}=warm`, '-o', 'name']))
+        .split('\n')
+        .filter(Boolean)
+        .map((n) => n.replace('namespace/', '')),
+    );
+    expect(warmBefore.size).toBe(POOL);
+
+    const learners = Array.from({ length: BURST }, () => new Learner(server.url));
+    const answers = await Promise.all(learners.map((l) => l.request('POST', '/api/sandboxes', {})));
+    for (const answer of answers) expect(answer.status, JSON.stringify(answer.json)).toBe(201);
+    const namespaces = answers.map((a) => a.json.namespace as string);
+    for (const ns of namespaces) created.add(ns);
+
+    // Exactly one learner per namespace: the resourceVersion precondition let no warm sandbox go to two.
+    expect(new Set(namespaces).size).toBe(BURST);
+    expect(namespaces.filter((ns) => warmBefore.has(ns)).length).toBe(POOL);
+    const owners = await Promise.all(
+      namespaces.map((ns) => kubectl(['get', 'ns', ns, '-o', `jsonpath={.metadata.labels.sidecar-lab\\.dev/owner}`])),
+    );
+    expect(new Set(owners).size).toBe(BURST);
+    for (const owner of owners) expect(owner).toMatch(/^[0-9a-f]{40}$/);
+    // And each learner's sandbox is the one they are told about.
+    const views = await Promise.all(learners.map((l, i) => l.request('GET', `/api/sandboxes/${answers[i]!.json.id}`)));
+    for (const view of views) expect(view.status).toBe(200);
+  });
+});
+
+describe('terminals opened and closed again and again', () => {
+  it('leave no tmux client behind, and two tabs of one learner both stay attached', async () => {
+    const learner = new Learner(server.url);
+    const { json: sandbox } = await learner.request('POST', '/api/sandboxes', {});
+    created.add(sandbox.namespace);
+    for (let i = 0; i < 10; i++) {
+      const terminal = await learner.terminal(sandbox.id);
+      terminal.type(`echo round-$((${i}+100))\r`);
+      await terminal.waitFor(`round-${i + 100}`);
+      await terminal.close();
+    }
+    const first = await learner.terminal(sandbox.id);
+    const second = await learner.terminal(sandbox.id);
+    second.type('echo from-second-$((2*21))\r');
+    await first.waitFor('from-second-42'); // the same tmux session, shown in both tabs
+    expect(await tmuxClients(sandbox.namespace)).toBe(2);
+    await first.close();
+    await second.close();
+    await waitFor('every tmux client to be gone', async () => (await tmuxClients(sandbox.namespace)) === 0, 20_000);
+  });
+});
