@@ -6,12 +6,20 @@ import { execCollect } from '../cluster/exec.ts';
 import type { Kube } from '../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
 import { type TerminalServerFrame, terminalControl } from '../protocol/schemas.ts';
-import { attachCommand, detachCommand, LiveConnections, newConnectionId } from './tmux-clients.ts';
+import { attachCommand, detachCommand, hasSessionCommand, LiveConnections, newConnectionId } from './tmux-clients.ts';
 
 /** Above this many bytes queued for the browser, reading from the exec stream pauses; below LOW it resumes. */
 export const HIGH_WATER = 1 << 20;
 export const LOW_WATER = 256 << 10;
 const HEARTBEAT_MS = 20_000;
+/**
+ * A quiet terminal (tmux has no status bar) sends nothing, and the kubelet closes exec streams idle for
+ * streamingConnectionIdleTimeout (5 minutes on the local cluster). Re-sending the current size is a frame the kubelet
+ * sees, and changes nothing: the kernel only signals a resize when the size differs.
+ */
+export const EXEC_KEEPALIVE_MS = 60_000;
+/** The exec protocol's resize channel (v4/v5.channel.k8s.io). */
+const RESIZE_CHANNEL = 4;
 
 /** Open terminal connections of this process, per sandbox. */
 export const liveConnections = new LiveConnections();
@@ -56,11 +64,12 @@ function sendJson(ws: WebSocket, frame: TerminalServerFrame): void {
 /** Attaches a connected browser socket to the sandbox's terminal until either side goes away. */
 export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions): Promise<void> {
   const { kube, namespace, log } = options;
+  const sandbox = options.sandboxId;
   let upstream: WebSocket | undefined;
+  let stdin = new PassThrough();
   let closed = false;
-  const stdin = new PassThrough();
-  const connection = newConnectionId();
-  const { othersLive } = liveConnections.open(options.sandboxId);
+  const reattachedAt: number[] = [];
+  const { othersLive } = liveConnections.open(sandbox);
 
   const maybeResume = () => {
     if (upstream?.isPaused && browser.bufferedAmount < LOW_WATER) upstream.resume();
@@ -73,9 +82,9 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   });
 
   // Closing the stream leaves the tmux client running in the toolbox; end it so clients do not pile up.
-  const detachClient = () => {
+  const detachClient = (connection: string) => {
     execCollect(kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, detachCommand(connection)).catch((error) =>
-      log.debug({ err: error, sandbox: options.sandboxId }, 'could not detach a closed terminal client'),
+      log.debug({ err: error, sandbox }, 'could not detach a closed terminal client'),
     );
   };
 
@@ -83,15 +92,79 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
+    clearInterval(keepalive);
     stdin.end();
     upstream?.close();
-    liveConnections.close(options.sandboxId);
-    if (upstream) detachClient();
+    liveConnections.close(sandbox);
     if (browser.readyState === browser.OPEN) {
       sendJson(browser, { type: 'closing', reason });
       browser.close(code, reason.slice(0, 120));
     }
     options.onClose?.();
+  };
+
+  /**
+   * The exec stream ended while the browser is still here. If the shell is gone (the learner typed `exit`), say so.
+   * Otherwise the stream was cut under a live session (an idle timeout, a kubelet restart): attach again at once, on
+   * the same browser socket, so the learner sees at most a redraw. A stream that keeps ending is given up on.
+   */
+  const upstreamEnded = async (why: string) => {
+    if (closed) return;
+    if (browser.readyState !== browser.OPEN) return shutdown(1000, 'browser closed');
+    const now = Date.now();
+    while (reattachedAt.length && now - reattachedAt[0]! > 60_000) reattachedAt.shift();
+    const session = await execCollect(kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, hasSessionCommand()).catch(
+      () => undefined,
+    );
+    if (closed) return;
+    if (session?.exitCode === 1) return shutdown(1000, 'the shell exited');
+    if (!session || reattachedAt.length >= 3) return shutdown(1011, why);
+    reattachedAt.push(now);
+    log.info({ sandbox, why }, 'terminal stream ended under a live session; attaching again');
+    await attach(false);
+  };
+
+  /** Starts one tmux client over exec and makes it the terminal's upstream. */
+  const attach = async (detachOthers: boolean): Promise<boolean> => {
+    const connection = newConnectionId();
+    const input = new PassThrough();
+    stdin = input;
+    let ended = false;
+    const end = (why: string) => {
+      if (ended) return;
+      ended = true;
+      input.end();
+      detachClient(connection);
+      void upstreamEnded(why);
+    };
+    let socket: WebSocket;
+    try {
+      socket = (await kube.exec.exec(
+        namespace,
+        TOOLBOX_POD,
+        TOOLBOX_CONTAINER,
+        attachCommand(connection, detachOthers),
+        output,
+        null,
+        input,
+        true,
+        () => end('the exec stream ended'),
+      )) as unknown as WebSocket;
+    } catch (error) {
+      log.warn({ err: error, sandbox }, 'terminal exec failed');
+      shutdown(1011, 'the terminal could not start; the sandbox may be restarting');
+      return false;
+    }
+    if (closed) {
+      ended = true;
+      socket.close();
+      detachClient(connection);
+      return false;
+    }
+    upstream = socket;
+    socket.on('close', () => end('the connection to the cluster was lost'));
+    socket.on('error', (error) => log.debug({ err: error }, 'exec socket error'));
+    return true;
   };
 
   let alive = true;
@@ -104,6 +177,12 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     browser.ping();
   }, HEARTBEAT_MS);
   heartbeat.unref();
+  const keepalive = setInterval(() => {
+    if (!upstream || upstream.readyState !== upstream.OPEN) return;
+    const size = JSON.stringify({ Width: output.columns, Height: output.rows });
+    upstream.send(Buffer.concat([Buffer.from([RESIZE_CHANNEL]), Buffer.from(size)]));
+  }, EXEC_KEEPALIVE_MS);
+  keepalive.unref();
 
   browser.on('message', (data, isBinary) => {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
@@ -115,43 +194,20 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     try {
       parsed = JSON.parse(bytes.toString('utf8'));
     } catch {
-      return void log.debug({ sandbox: options.sandboxId }, 'ignored a terminal text frame that is not JSON');
+      return void log.debug({ sandbox }, 'ignored a terminal text frame that is not JSON');
     }
     const control = terminalControl.safeParse(parsed);
-    if (!control.success) return void log.debug({ sandbox: options.sandboxId }, 'ignored an unknown control frame');
+    if (!control.success) return void log.debug({ sandbox }, 'ignored an unknown control frame');
     if (control.data.type === 'resize') output.resize(control.data.cols, control.data.rows);
     else sendJson(browser, { type: 'pong', ...(control.data.t !== undefined ? { t: control.data.t } : {}) });
   });
   browser.on('close', () => shutdown(1000, 'browser closed'));
   browser.on('error', (error) => log.debug({ err: error }, 'browser socket error'));
 
-  try {
-    // `new-session -A` attaches to the session when it exists, so a reconnect finds the same screen. With no other
-    // connection of ours live, any other client is left over from a connection this process never saw end (a
-    // restart), so it is detached.
-    upstream = (await kube.exec.exec(
-      namespace,
-      TOOLBOX_POD,
-      TOOLBOX_CONTAINER,
-      attachCommand(connection, !othersLive),
-      output,
-      null,
-      stdin,
-      true,
-      () => shutdown(1000, 'the shell exited'),
-    )) as unknown as WebSocket;
-  } catch (error) {
-    log.warn({ err: error, sandbox: options.sandboxId }, 'terminal exec failed');
-    shutdown(1011, 'the terminal could not start; the sandbox may be restarting');
-    return;
-  }
-  if (closed) {
-    upstream.close();
-    detachClient();
-    return;
-  }
-  upstream.on('close', () => shutdown(1011, 'the connection to the cluster was lost'));
-  upstream.on('error', (error) => log.debug({ err: error }, 'exec socket error'));
+  // `new-session -A` attaches to the session when it exists, so a reconnect finds the same screen. With no other
+  // connection of ours live, any other client is left over from a connection this process never saw end (a restart),
+  // so it is detached.
+  if (!(await attach(!othersLive))) return;
   options.onOpen?.();
-  sendJson(browser, { type: 'ready', sandbox: options.sandboxId });
+  sendJson(browser, { type: 'ready', sandbox });
 }

@@ -24,6 +24,11 @@ export function detachCommand(connection: string): string[] {
   return ['sh', '-c', `[ -f ${file} ] && kill -HUP "$(cat ${file})" 2>/dev/null; rm -f ${file}; true`];
 }
 
+/** Exits 0 while the learner's tmux session exists, 1 once its shell has exited. */
+export function hasSessionCommand(): string[] {
+  return ['sh', '-c', `tmux has-session -t ${TMUX_SESSION} 2>/dev/null`];
+}
+
 /** Live terminal connections per sandbox in this process, so a new one knows whether others are still attached. */
 export class LiveConnections {
   readonly #count = new Map<string, number>();

@@ -73,3 +73,26 @@ describe('terminals opened and closed again and again', () => {
     await waitFor('every tmux client to be gone', async () => (await tmuxClients(sandbox.namespace)) === 0, 20_000);
   });
 });
+
+describe('a terminal left idle longer than the kubelet’s streaming idle timeout (LIFE-8)', () => {
+  // The local cluster's kubelet closes exec streams idle for 5 minutes (streamingConnectionIdleTimeout: 5m).
+  const IDLE_MS = 5 * 60_000 + 20_000;
+
+  it('stays open and answers the next keystroke, with no reconnect', { timeout: IDLE_MS + 120_000 }, async () => {
+    const learner = new Learner(server.url);
+    const { json: sandbox } = await learner.request('POST', '/api/sandboxes', {});
+    created.add(sandbox.namespace);
+    const terminal = await learner.terminal(sandbox.id);
+    terminal.type('echo before-$((6*7))\r');
+    await terminal.waitFor('before-42');
+    let closed = '';
+    terminal.ws.on('close', (code, reason) => {
+      closed = `${code} ${reason}`;
+    });
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    expect(closed).toBe('');
+    terminal.type('echo after-$((6*8))\r');
+    await terminal.waitFor('after-48');
+    await terminal.close();
+  });
+});
