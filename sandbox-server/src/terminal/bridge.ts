@@ -12,7 +12,7 @@ export const HIGH_WATER = 1 << 20;
 export const LOW_WATER = 256 << 10;
 const HEARTBEAT_MS = 20_000;
 
-/** stdout for client-node's exec: forwards bytes, and carries the terminal size its resize queue reads. */
+/** stdout for the exec stream: forwards bytes, and carries the terminal size it sends on the resize channel. */
 class TerminalOutput extends Writable {
   columns: number;
   rows: number;
@@ -112,7 +112,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
 
   try {
     // `new-session -A` attaches to the session when it exists, so a reconnect finds the same screen.
-    upstream = (await kube.exec.exec(
+    upstream = await kube.exec.exec(
       namespace,
       TOOLBOX_POD,
       TOOLBOX_CONTAINER,
@@ -122,7 +122,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
       stdin,
       true,
       () => shutdown(1000, 'the shell exited'),
-    )) as unknown as WebSocket;
+    );
   } catch (error) {
     log.warn({ err: error, sandbox: options.sandboxId }, 'terminal exec failed');
     shutdown(1011, 'the terminal could not start; the sandbox may be restarting');
