@@ -9,7 +9,7 @@ import { runExercise } from '../../../exercises/runner.ts';
 import { type SettleResult, waitForSettled } from '../../../exercises/settle.ts';
 import { mergePatch } from './apis.ts';
 import { createCheckContext } from './check-context.ts';
-import { apiMessage, createKube, isNotFound } from './kube.ts';
+import { apiMessage, createKube, isNotFound, statusCode } from './kube.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
 import { ANNOTATIONS, LABELS } from './labels.ts';
 import { type ApiResponse, KubeApiError, RestClient } from './rest.ts';
@@ -167,6 +167,23 @@ export async function createCheckerIdentity(kc: KubeConfig, namespace: string): 
 }
 
 /**
+ * Waits until the API server lets the checker read the namespace: its authorizer learns of a new Role and RoleBinding
+ * a moment after they are created, and a check run in that moment would be refused (403).
+ */
+async function checkerReady(kc: KubeConfig, namespace: string): Promise<void> {
+  const { batch } = createKube(kc.impersonating(gradingCheckerUser(namespace)));
+  await retryUntil(`the checker's rights in ${namespace}`, 15_000, async () =>
+    batch.listNamespacedJob({ namespace, limit: 1 }).then(
+      () => true,
+      (error: unknown) => {
+        if (statusCode(error) === 403) return undefined;
+        return wrapApiError('list jobs as the checker')(error);
+      },
+    ),
+  );
+}
+
+/**
  * Waits for the API server to create the `default` ServiceAccount (Pods are refused until it exists), and turns off
  * its token automount, as in a sandbox: learners' Pods need no API access.
  */
@@ -212,7 +229,7 @@ export async function createGradingNamespace(kc: KubeConfig, options: GradingNam
     .createNamespace({ body: { metadata: { name, labels, annotations } } })
     .catch(wrapApiError(`create namespace ${name}`));
   await createCheckerIdentity(kc, name);
-  await quietDefaultServiceAccount(kc, name);
+  await Promise.all([quietDefaultServiceAccount(kc, name), checkerReady(kc, name)]);
   return name;
 }
 
