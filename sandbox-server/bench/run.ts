@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { VersionApi } from '@kubernetes/client-node';
+import type { VersionInfo } from '@kubernetes/client-node';
 import { bulk } from './bulk.ts';
 import { check } from './check.ts';
 import { concurrency } from './concurrency.ts';
@@ -75,7 +75,7 @@ function machine() {
 }
 
 async function kubernetes(lab: Lab) {
-  const version = await lab.kc.makeApiClient(VersionApi).getCode();
+  const version = await lab.kube.rest.json<VersionInfo>({ path: '/version' });
   const nodes = await lab.kube.core.listNode();
   const namespaces = await lab.kube.core.listNamespace();
   return {

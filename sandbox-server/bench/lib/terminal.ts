@@ -83,7 +83,7 @@ export async function openBridge(baseUrl: string, cookie: string, sandboxId: str
   return terminal;
 }
 
-/** stdout for client-node's exec that carries a terminal size, as the bridge's does, so both run at the same size. */
+/** stdout for the exec stream that carries a terminal size, as the bridge's does, so both run at the same size. */
 class SizedOutput extends Writable {
   columns = TERMINAL_SIZE.cols;
   rows = TERMINAL_SIZE.rows;
@@ -115,7 +115,7 @@ export async function openDirect(kube: Kube, namespace: string): Promise<Termina
     terminal.received += chunk.length;
     listeners.emit(chunk);
   });
-  const ws = (await kube.exec.exec(
+  const ws = await kube.exec.exec(
     namespace,
     TOOLBOX_POD,
     TOOLBOX_CONTAINER,
@@ -124,7 +124,7 @@ export async function openDirect(kube: Kube, namespace: string): Promise<Termina
     null,
     stdin,
     true,
-  )) as unknown as WebSocket;
+  );
   ws.on('error', (error) => {
     terminal.closeReason = `${terminal.closeReason} ${error.message}`.trim();
   });

@@ -1,11 +1,11 @@
 // A cluster that does not answer gives "cluster unavailable" within the call timeout, never a failed check.
 import { createServer, type Server, type Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterUnavailableError } from '../../../exercises/errors.ts';
 import { getExercise } from '../../../exercises/registry.ts';
 import { runExercise } from '../../../exercises/runner.ts';
 import { createCheckContext } from './check-context.ts';
+import { KubeConfig } from './kubeconfig-file.ts';
 
 // Accepts connections and then says nothing: the worst kind of API server, a hung one.
 let server: Server;
@@ -16,8 +16,7 @@ beforeAll(async () => {
   server = createServer((socket) => sockets.push(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  kc = new KubeConfig();
-  kc.loadFromOptions({
+  kc = new KubeConfig({
     clusters: [{ name: 'hung', server: `https://127.0.0.1:${port}`, skipTLSVerify: true }],
     users: [{ name: 'u', token: 't' }],
     contexts: [{ name: 'hung', cluster: 'hung', user: 'u' }],

@@ -1,18 +1,6 @@
 // The check context on a real cluster: typed, bounded, time-limited reads of one namespace, plus exec for probes.
 import { Writable } from 'node:stream';
-import {
-  ApiException,
-  BatchV1Api,
-  type ConfigurationOptions,
-  CoreV1Api,
-  Exec,
-  KubeConfig,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-  setHeaderMiddleware,
-  type V1Status,
-} from '@kubernetes/client-node';
+import type { V1Status } from '@kubernetes/client-node';
 import { makeCheckContext } from '../../../exercises/context.ts';
 import { ClusterUnavailableError } from '../../../exercises/errors.ts';
 import {
@@ -24,6 +12,11 @@ import {
   type Pod,
   PodSchema,
 } from '../../../exercises/model.ts';
+import type { CallOptions } from './apis.ts';
+import type { Exec } from './exec-socket.ts';
+import { createKube } from './kube.ts';
+import type { KubeConfig } from './kubeconfig-file.ts';
+import { KubeApiError } from './rest.ts';
 
 /** Options for `createCheckContext`. */
 export interface CheckContextOptions {
@@ -45,35 +38,12 @@ const MAX_STDERR = 16 * 1024;
 
 /** A copy of `kc` whose current user impersonates `user` (for REST calls and exec WebSockets alike). */
 export function impersonating(kc: KubeConfig, user: string): KubeConfig {
-  const current = kc.getCurrentUser();
-  if (!current) throw new Error('the kubeconfig has no current user to impersonate from');
-  const copy = new KubeConfig();
-  copy.loadFromOptions({
-    clusters: kc.clusters,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
-    users: kc.users.map((u) => (u.name === current.name ? { ...u, impersonateUser: user } : u)),
-  });
-  return copy;
+  return kc.impersonating(user);
 }
 
-/** Per-call options that abort the request (and the reading of its body) after `ms`. */
-function timeoutOptions(ms: number): ConfigurationOptions {
-  // The client's middleware speaks its own Observable type; borrow a stock middleware to produce one.
-  const carrier = setHeaderMiddleware('X-Sidecar-Lab-Client', 'checker');
-  const middleware: ObservableMiddleware = {
-    pre: (request: RequestContext) => {
-      request.setSignal(AbortSignal.timeout(ms));
-      return carrier.pre(request);
-    },
-    post: (response: ResponseContext) => carrier.post(response),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
-
-/** The API server's message from an ApiException body, or the error's own message. */
+/** The API server's message from a KubeApiError body, or the error's own message. */
 function describeError(error: unknown): string {
-  if (error instanceof ApiException) {
+  if (error instanceof KubeApiError) {
     const body: unknown = error.body;
     let message: string | undefined;
     if (typeof body === 'string') {
@@ -132,27 +102,25 @@ function exitFromStatus(status: V1Status | undefined): { exitCode: number | null
 }
 
 function clusterReader(kc: KubeConfig, namespace: string, requestTimeoutMs: number): ClusterReader {
-  const core = kc.makeApiClient(CoreV1Api);
-  const batch = kc.makeApiClient(BatchV1Api);
-  const execApi = new Exec(kc);
+  const { core, batch, exec: execApi } = createKube(kc);
 
   /** Runs one API call with a timeout; the listed HTTP codes mean "nothing there", anything else is unavailability. */
   async function call<T>(
     what: string,
-    request: (options: ConfigurationOptions) => Promise<T>,
+    request: (options: CallOptions) => Promise<T>,
     absentOn: readonly number[] = [],
   ): Promise<T | undefined> {
     try {
-      return await request(timeoutOptions(requestTimeoutMs));
+      return await request({ timeoutMs: requestTimeoutMs });
     } catch (error) {
-      if (error instanceof ApiException && absentOn.includes(error.code)) return undefined;
+      if (error instanceof KubeApiError && absentOn.includes(error.code)) return undefined;
       throw new ClusterUnavailableError(`${what} in ${namespace}: ${describeError(error)}`, { cause: error });
     }
   }
 
-  // API objects carry Dates and class instances; checks get plain JSON parsed through the minimal shapes.
-  const toPod = (value: unknown): Pod => PodSchema.parse(JSON.parse(JSON.stringify(value)));
-  const toJob = (value: unknown): Job => JobSchema.parse(JSON.parse(JSON.stringify(value)));
+  // Checks get the API's JSON parsed through the minimal shapes they rely on.
+  const toPod = (value: unknown): Pod => PodSchema.parse(value);
+  const toJob = (value: unknown): Job => JobSchema.parse(value);
 
   return {
     async getPod(name) {

@@ -1,5 +1,4 @@
 // Grading namespaces on the real cluster: applying manifests, and the checker identity's read-only rights.
-import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../../exercises/manifests.ts';
 import { impersonating } from './check-context.ts';
@@ -9,7 +8,9 @@ import {
   deleteGradingNamespace,
   gradingCheckerUser,
 } from './grading-namespace.ts';
+import { createKube } from './kube.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
+import { KubeApiError } from './rest.ts';
 
 const kc = loadKubeConfig();
 
@@ -50,15 +51,15 @@ describe('the checker identity', () => {
   it('can read and exec in a grading namespace, but not change anything', async () => {
     const namespace = await createGradingNamespace(kc, { exercise: 'identity' });
     try {
-      const core = impersonating(kc, gradingCheckerUser(namespace)).makeApiClient(CoreV1Api);
+      const { core } = createKube(impersonating(kc, gradingCheckerUser(namespace)));
       await expect(core.listNamespacedPod({ namespace })).resolves.toMatchObject({ items: [] });
       const created = core.createNamespacedPod({
         namespace,
         body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'busybox' }] } },
       });
-      await expect(created).rejects.toSatisfy((e) => e instanceof ApiException && e.code === 403);
+      await expect(created).rejects.toSatisfy((e) => e instanceof KubeApiError && e.code === 403);
       const other = core.listNamespacedPod({ namespace: 'kube-system' });
-      await expect(other).rejects.toSatisfy((e) => e instanceof ApiException && e.code === 403);
+      await expect(other).rejects.toSatisfy((e) => e instanceof KubeApiError && e.code === 403);
     } finally {
       await deleteGradingNamespace(kc, namespace);
     }

@@ -1,15 +1,5 @@
 // Throwaway namespaces for grading: create one with a read-only checker identity, apply manifests, settle, grade, delete.
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import {
-  ApiException,
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
 import { resolveAnswer } from '../../../exercises/answers.ts';
 import { ClusterUnavailableError } from '../../../exercises/errors.ts';
 import type { ManifestDocument, ParsedManifests } from '../../../exercises/manifests.ts';
@@ -17,8 +7,12 @@ import { parseManifests } from '../../../exercises/manifests.ts';
 import type { Exercise, ExerciseReport } from '../../../exercises/model.ts';
 import { runExercise } from '../../../exercises/runner.ts';
 import { type SettleResult, waitForSettled } from '../../../exercises/settle.ts';
+import { mergePatch } from './apis.ts';
 import { createCheckContext } from './check-context.ts';
+import { apiMessage, createKube, isNotFound, statusCode } from './kube.ts';
+import type { KubeConfig } from './kubeconfig-file.ts';
 import { ANNOTATIONS, LABELS } from './labels.ts';
+import { type ApiResponse, KubeApiError, RestClient } from './rest.ts';
 
 /** The checker's ServiceAccount in each grading namespace; checks run as it, through impersonation. */
 export const GRADING_CHECKER_SA = 'sidecar-lab-checker';
@@ -34,37 +28,27 @@ export const gradingCheckerUser = (namespace: string) => `system:serviceaccount:
 // hide a typo such as `volumeMount:` instead of letting the API server reject it).
 // ---------------------------------------------------------------------------------------------------------------
 
-interface RawResponse {
-  status: number;
-  body: string;
-}
-
 async function rawRequest(
   kc: KubeConfig,
   method: string,
   path: string,
   options: { body?: string; contentType?: string; timeoutMs?: number } = {},
-): Promise<RawResponse> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new ClusterUnavailableError('the kubeconfig has no current cluster');
-  const url = new URL(path, cluster.server);
-  const opts: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(opts);
-  if (options.contentType) (opts.headers as Record<string, string>)['Content-Type'] = options.contentType;
-  const transport = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const request = transport.request(url, { ...opts, timeout: options.timeoutMs ?? 10_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      response.on('error', reject);
+): Promise<ApiResponse> {
+  const { body, contentType, timeoutMs = 10_000 } = options;
+  const [pathname = path] = path.split('?');
+  try {
+    return await new RestClient(kc).send({
+      method,
+      path,
+      timeoutMs,
+      ...(body === undefined ? {} : { body }),
+      ...(contentType ? { contentType } : {}),
     });
-    request.on('timeout', () => request.destroy(new Error('no answer in time')));
-    request.on('error', (error) => reject(new ClusterUnavailableError(`${method} ${url.pathname}: ${error.message}`)));
-    request.end(options.body);
-  });
+  } catch (error) {
+    throw new ClusterUnavailableError(`${method} ${pathname}: ${error instanceof Error ? error.message : error}`, {
+      cause: error,
+    });
+  }
 }
 
 const statusMessage = (body: string) => {
@@ -140,8 +124,7 @@ async function retryUntil<T>(what: string, timeoutMs: number, attempt: () => Pro
 
 const wrapApiError = (what: string) => (error: unknown) => {
   if (error instanceof ClusterUnavailableError) throw error;
-  const detail =
-    error instanceof ApiException ? `HTTP ${error.code}: ${statusMessage(String(error.body))}` : String(error);
+  const detail = error instanceof KubeApiError ? `HTTP ${error.code}: ${apiMessage(error)}` : String(error);
   throw new ClusterUnavailableError(`${what}: ${detail}`, { cause: error });
 };
 
@@ -150,8 +133,7 @@ const wrapApiError = (what: string) => (error: unknown) => {
  * impersonate it (`gradingCheckerUser`), so a grading run never acts with more than a checker may.
  */
 export async function createCheckerIdentity(kc: KubeConfig, namespace: string): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const { core, rbac } = createKube(kc);
   const metadata = { namespace, name: GRADING_CHECKER_SA, labels: { [LABELS.managed]: 'true' } };
   await Promise.all([
     core
@@ -185,21 +167,38 @@ export async function createCheckerIdentity(kc: KubeConfig, namespace: string): 
 }
 
 /**
+ * Waits until the API server lets the checker read the namespace: its authorizer learns of a new Role and RoleBinding
+ * a moment after they are created, and a check run in that moment would be refused (403).
+ */
+async function checkerReady(kc: KubeConfig, namespace: string): Promise<void> {
+  const { batch } = createKube(kc.impersonating(gradingCheckerUser(namespace)));
+  await retryUntil(`the checker's rights in ${namespace}`, 15_000, async () =>
+    batch.listNamespacedJob({ namespace, limit: 1 }).then(
+      () => true,
+      (error: unknown) => {
+        if (statusCode(error) === 403) return undefined;
+        return wrapApiError('list jobs as the checker')(error);
+      },
+    ),
+  );
+}
+
+/**
  * Waits for the API server to create the `default` ServiceAccount (Pods are refused until it exists), and turns off
  * its token automount, as in a sandbox: learners' Pods need no API access.
  */
 async function quietDefaultServiceAccount(kc: KubeConfig, namespace: string): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const { core } = createKube(kc);
   await retryUntil(`ServiceAccount "default" in ${namespace}`, 15_000, async () =>
     core
       .patchNamespacedServiceAccount(
         { name: 'default', namespace, body: { automountServiceAccountToken: false } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        mergePatch,
       )
       .then(
         () => true,
         (error: unknown) => {
-          if (error instanceof ApiException && error.code === 404) return undefined;
+          if (isNotFound(error)) return undefined;
           return wrapApiError('update ServiceAccount default')(error);
         },
       ),
@@ -212,7 +211,7 @@ async function quietDefaultServiceAccount(kc: KubeConfig, namespace: string): Pr
  * with its name once Pods can be created in it.
  */
 export async function createGradingNamespace(kc: KubeConfig, options: GradingNamespaceOptions = {}): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const { core } = createKube(kc);
   const stem = `${options.prefix ?? 'ex-'}${options.exercise ? `${options.exercise}-` : ''}`.slice(0, 54);
   const name = `${stem}${randomBytes(4).toString('hex')}`;
   const labels = {
@@ -230,15 +229,15 @@ export async function createGradingNamespace(kc: KubeConfig, options: GradingNam
     .createNamespace({ body: { metadata: { name, labels, annotations } } })
     .catch(wrapApiError(`create namespace ${name}`));
   await createCheckerIdentity(kc, name);
-  await quietDefaultServiceAccount(kc, name);
+  await Promise.all([quietDefaultServiceAccount(kc, name), checkerReady(kc, name)]);
   return name;
 }
 
 /** Deletes a namespace (and everything in it) without waiting; a namespace already gone is fine. */
 export async function deleteGradingNamespace(kc: KubeConfig, name: string): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const { core } = createKube(kc);
   await core.deleteNamespace({ name, propagationPolicy: 'Background' }).catch((error: unknown) => {
-    if (error instanceof ApiException && error.code === 404) return;
+    if (isNotFound(error)) return;
     return wrapApiError(`delete namespace ${name}`)(error);
   });
 }

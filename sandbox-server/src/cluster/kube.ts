@@ -1,53 +1,68 @@
 // The server's handle on one cluster: typed API clients built from a KubeConfig, and error classification.
 import {
-  AdmissionregistrationV1Api,
-  ApiException,
-  CoreV1Api,
-  DiscoveryV1Api,
-  Exec,
-  type KubeConfig,
-  NetworkingV1Api,
-  RbacAuthorizationV1Api,
-} from '@kubernetes/client-node';
+  type AdmissionV1,
+  admissionV1,
+  type BatchV1,
+  batchV1,
+  type CoreV1,
+  coreV1,
+  type DiscoveryV1,
+  discoveryV1,
+  type NetworkingV1,
+  networkingV1,
+  type RbacV1,
+  rbacV1,
+} from './apis.ts';
+import { Exec } from './exec-socket.ts';
+import type { KubeConfig } from './kubeconfig-file.ts';
+import { KubeApiError, RestClient } from './rest.ts';
 
+/** One cluster's API groups, exec, and the REST client beneath them. */
 export interface Kube {
   kc: KubeConfig;
-  core: CoreV1Api;
-  rbac: RbacAuthorizationV1Api;
-  net: NetworkingV1Api;
-  admission: AdmissionregistrationV1Api;
-  discovery: DiscoveryV1Api;
+  rest: RestClient;
+  core: CoreV1;
+  rbac: RbacV1;
+  net: NetworkingV1;
+  admission: AdmissionV1;
+  discovery: DiscoveryV1;
+  batch: BatchV1;
   exec: Exec;
 }
 
-export function createKube(kc: KubeConfig): Kube {
+/** Clients for the cluster `kc`'s current context points at; `requestTimeoutMs` bounds each call by default. */
+export function createKube(kc: KubeConfig, requestTimeoutMs?: number): Kube {
+  const rest = new RestClient(kc, requestTimeoutMs);
   return {
     kc,
-    core: kc.makeApiClient(CoreV1Api),
-    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
-    net: kc.makeApiClient(NetworkingV1Api),
-    admission: kc.makeApiClient(AdmissionregistrationV1Api),
-    discovery: kc.makeApiClient(DiscoveryV1Api),
+    rest,
+    core: coreV1(rest),
+    rbac: rbacV1(rest),
+    net: networkingV1(rest),
+    admission: admissionV1(rest),
+    discovery: discoveryV1(rest),
+    batch: batchV1(rest),
     exec: new Exec(kc),
   };
 }
 
+/** The HTTP status of an API server refusal, or undefined when the error is not one. */
 export function statusCode(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
+  return error instanceof KubeApiError ? error.code : undefined;
 }
 export const isNotFound = (error: unknown) => statusCode(error) === 404;
 export const isConflict = (error: unknown) => statusCode(error) === 409;
 
 /** True when the cluster did not answer at all (as opposed to answering "no"). */
 export function isUnavailable(error: unknown): boolean {
-  if (error instanceof ApiException) return error.code >= 500 || error.code === 429;
+  if (error instanceof KubeApiError) return error.code >= 500 || error.code === 429;
   const text = String((error as { code?: string })?.code ?? error);
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|socket hang up|fetch failed|timed? ?out/i.test(text);
 }
 
 /** The API server's own words for a refused request, for showing to a learner or an operator. */
 export function apiMessage(error: unknown): string {
-  if (error instanceof ApiException) {
+  if (error instanceof KubeApiError) {
     const body = error.body as { message?: string } | string | undefined;
     if (typeof body === 'string') {
       try {

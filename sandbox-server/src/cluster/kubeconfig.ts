@@ -1,7 +1,9 @@
 // Finds the kubeconfig to use: an explicit file, then KUBECONFIG, then the embedded local cluster's admin kubeconfig.
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { type KubeConfig, mergeKubeconfigs, readKubeconfigFile } from './kubeconfig-file.ts';
+
+export type { KubeConfig } from './kubeconfig-file.ts';
 
 /** Where `cluster.sh` writes the local cluster's admin kubeconfig (SIDECAR_LAB_STATE moves it, as in lib.sh). */
 export function localAdminKubeconfigPath(): string {
@@ -13,10 +15,10 @@ export class KubeconfigError extends Error {
   override name = 'KubeconfigError';
 }
 
-function load(kc: KubeConfig, file: string, source: string): void {
+function load(file: string, source: string): KubeConfig {
   if (!existsSync(file)) throw new KubeconfigError(`${source}: kubeconfig file ${file} does not exist`);
   try {
-    kc.loadFromFile(file);
+    return readKubeconfigFile(file);
   } catch (error) {
     throw new KubeconfigError(`${source}: cannot load ${file}: ${error instanceof Error ? error.message : error}`);
   }
@@ -28,17 +30,18 @@ function load(kc: KubeConfig, file: string, source: string): void {
  * Throws a KubeconfigError naming what was tried when nothing is found.
  */
 export function loadKubeConfig(opts: { kubeconfig?: string; context?: string } = {}): KubeConfig {
-  const kc = new KubeConfig();
+  let kc: KubeConfig;
   const fromEnv = (process.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   if (opts.kubeconfig) {
-    load(kc, opts.kubeconfig, '--kubeconfig');
+    kc = load(opts.kubeconfig, '--kubeconfig');
   } else if (fromEnv.length) {
     const missing = fromEnv.filter((f) => !existsSync(f));
     if (missing.length === fromEnv.length) {
       throw new KubeconfigError(`KUBECONFIG: none of its files exist (${fromEnv.join(', ')})`);
     }
     try {
-      kc.loadFromDefault(); // merges every file in KUBECONFIG, first one wins, like kubectl
+      // Merges every file in KUBECONFIG, first one wins, like kubectl; a missing file is skipped, as kubectl does.
+      kc = mergeKubeconfigs(fromEnv.filter((f) => existsSync(f)).map(readKubeconfigFile));
     } catch (error) {
       throw new KubeconfigError(
         `KUBECONFIG: cannot load ${fromEnv.join(delimiter)}: ${error instanceof Error ? error.message : error}`,
@@ -51,7 +54,7 @@ export function loadKubeConfig(opts: { kubeconfig?: string; context?: string } =
         `no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or start the local cluster with \`npm run cluster:up\` (which writes ${local})`,
       );
     }
-    load(kc, local, 'local cluster');
+    kc = load(local, 'local cluster');
   }
   if (opts.context) {
     const names = kc.getContexts().map((c) => c.name);

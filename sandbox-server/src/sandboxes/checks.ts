@@ -1,11 +1,12 @@
 // Runs an exercise's checks against a sandbox as the checker identity, and keeps every verdict with its evidence.
-import type { KubeConfig } from '@kubernetes/client-node';
+
 import { parseManifests } from '../../../exercises/manifests.ts';
 import type { ExerciseReport } from '../../../exercises/model.ts';
 import { getExercise } from '../../../exercises/registry.ts';
 import { runExercise } from '../../../exercises/runner.ts';
 import { createCheckContext } from '../cluster/check-context.ts';
 import { applyManifests } from '../cluster/grading-namespace.ts';
+import type { KubeConfig } from '../cluster/kubeconfig-file.ts';
 import { CHECKER_SA, SYSTEM_NAMESPACE } from '../cluster/labels.ts';
 import type { CheckRunRecord, Repository } from '../store/repository.ts';
 

@@ -1,6 +1,7 @@
 // Sandboxes: provisioning, claiming, finding and ending learner namespaces. The cluster holds all their state.
 import { createHash, randomBytes } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
+import { mergePatch } from '../cluster/apis.ts';
 import {
   type BlueprintInput,
   namespaceObject,
@@ -74,9 +75,6 @@ export const namespaceFor = (id: string) => `${NAMESPACE_PREFIX}${id}`;
 
 /** A tmux session named "main" is the learner's terminal; creating it proves the shell answers. */
 export const TMUX_SESSION = 'main';
-
-/** client-node sends JSON patches by default; our label and annotation edits are merge patches. */
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const WARM_POOL_EXPIRY_MS = 24 * 60 * 60 * 1000;
 

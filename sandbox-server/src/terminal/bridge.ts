@@ -24,7 +24,7 @@ const RESIZE_CHANNEL = 4;
 /** Open terminal connections of this process, per sandbox. */
 export const liveConnections = new LiveConnections();
 
-/** stdout for client-node's exec: forwards bytes, and carries the terminal size its resize queue reads. */
+/** stdout for the exec stream: forwards bytes, and carries the terminal size it sends on the resize channel. */
 class TerminalOutput extends Writable {
   columns: number;
   rows: number;
@@ -139,7 +139,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     };
     let socket: WebSocket;
     try {
-      socket = (await kube.exec.exec(
+      socket = await kube.exec.exec(
         namespace,
         TOOLBOX_POD,
         TOOLBOX_CONTAINER,
@@ -149,7 +149,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
         input,
         true,
         () => end('the exec stream ended'),
-      )) as unknown as WebSocket;
+      );
     } catch (error) {
       log.warn({ err: error, sandbox }, 'terminal exec failed');
       shutdown(1011, 'the terminal could not start; the sandbox may be restarting');

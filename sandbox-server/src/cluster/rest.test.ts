@@ -1,0 +1,100 @@
+// The REST client's pure parts (query strings, errors, watch lines), and its answers from a local plain-HTTP server.
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergePatch } from './apis.ts';
+import { apiMessage, createKube, isConflict, isNotFound, isUnavailable } from './kube.ts';
+import { KubeConfig } from './kubeconfig-file.ts';
+import { KubeApiError, withQuery } from './rest.ts';
+import { watchLineSplitter } from './watch.ts';
+
+describe('withQuery', () => {
+  it('encodes values, repeats arrays and leaves out undefined', () => {
+    expect(withQuery('/p', { a: 'x y', b: undefined, c: ['1', '2'], d: false, e: 3 })).toBe(
+      '/p?a=x+y&c=1&c=2&d=false&e=3',
+    );
+    expect(withQuery('/p', {})).toBe('/p');
+  });
+});
+
+describe('KubeApiError', () => {
+  it('carries the status code and the Status body, which the classifiers read', () => {
+    const error = new KubeApiError(404, { kind: 'Status', message: 'namespaces "x" not found' }, 'GET /api/v1/x');
+    expect(error.message).toBe('GET /api/v1/x: HTTP 404: namespaces "x" not found');
+    expect(isNotFound(error)).toBe(true);
+    expect(isConflict(error)).toBe(false);
+    expect(apiMessage(error)).toBe('namespaces "x" not found');
+    expect(isUnavailable(new KubeApiError(503, 'upstream down', 'GET /'))).toBe(true);
+    expect(isUnavailable(error)).toBe(false);
+  });
+});
+
+describe('watchLineSplitter', () => {
+  it('emits one event per line, across chunk boundaries', () => {
+    const events: unknown[] = [];
+    const split = watchLineSplitter((e) => events.push(e.type));
+    split('{"type":"ADDED","object":{}}\n{"type":"MOD');
+    split('IFIED","object":{}}\n\n');
+    expect(events).toEqual(['ADDED', 'MODIFIED']);
+    expect(() => split('not json\n')).toThrow();
+  });
+});
+
+// A stand-in HTTP endpoint to see what goes over the wire; cluster behaviour itself is tested on the real cluster.
+let server: Server;
+let seen: { method?: string; url?: string; headers: Record<string, unknown>; body: string }[] = [];
+let kc: KubeConfig;
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+      if (req.url?.startsWith('/prefix/api/v1/namespaces/gone')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        return res.end('{"kind":"Status","code":404,"message":"namespaces \\"gone\\" not found"}');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"metadata":{"name":"x"}}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  kc = new KubeConfig({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}/prefix/` }],
+    users: [{ name: 'u', token: 't', impersonate: 'checker' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+});
+afterAll(() => server.close());
+
+describe('RestClient on the wire', () => {
+  it('sends merge patches with their content type, auth and impersonation, below the server path', async () => {
+    seen = [];
+    const { core } = createKube(kc);
+    await core.patchNamespace({ name: 'x', body: { metadata: { labels: { a: 'b' } } } }, mergePatch);
+    await core.listNamespace({ labelSelector: 'a=b,c' });
+    expect(seen[0]).toMatchObject({
+      method: 'PATCH',
+      url: '/prefix/api/v1/namespaces/x',
+      headers: {
+        'content-type': 'application/merge-patch+json',
+        authorization: 'Bearer t',
+        'impersonate-user': 'checker',
+      },
+      body: '{"metadata":{"labels":{"a":"b"}}}',
+    });
+    expect(seen[1]).toMatchObject({ method: 'GET', url: '/prefix/api/v1/namespaces?labelSelector=a%3Db%2Cc' });
+  });
+
+  it('throws KubeApiError with the parsed Status for an error status', async () => {
+    const error = await createKube(kc)
+      .core.readNamespace({ name: 'gone' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect(isNotFound(error)).toBe(true);
+    expect(apiMessage(error)).toBe('namespaces "gone" not found');
+  });
+});

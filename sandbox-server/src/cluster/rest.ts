@@ -1,0 +1,187 @@
+// A small REST client for the Kubernetes API: node:https with keep-alive, a timeout per request, JSON in and out.
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { type Connection, connectionFor, forgetPluginCredentials } from './credentials.ts';
+import type { KubeConfig } from './kubeconfig-file.ts';
+
+/** The API server answered with an error status; `code` is the HTTP status, `body` the parsed Status (or text). */
+export class KubeApiError extends Error {
+  override name = 'KubeApiError';
+  readonly code: number;
+  readonly body: unknown;
+  constructor(code: number, body: unknown, what: string) {
+    const message = (body as { message?: unknown } | undefined)?.message;
+    const detail = typeof message === 'string' ? message : typeof body === 'string' ? body.slice(0, 300) : '';
+    super(`${what}: HTTP ${code}${detail ? `: ${detail}` : ''}`);
+    this.code = code;
+    this.body = body;
+  }
+}
+
+/** Query parameters; an array repeats the key (`command=a&command=b`), undefined leaves it out. */
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
+
+export interface ApiRequest {
+  method?: string;
+  /** Path below the server URL, e.g. `/api/v1/namespaces/x`. */
+  path: string;
+  query?: Query;
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  /** Bound on the whole exchange, body included; the client's default when unset. */
+  timeoutMs?: number;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: string;
+}
+
+/** `path?query`, with each value URL-encoded and arrays repeated. */
+export function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) params.append(key, String(one));
+  }
+  const text = params.toString();
+  return text ? `${path}${path.includes('?') ? '&' : '?'}${text}` : path;
+}
+
+/** The error a request fails with when it takes longer than its timeout. */
+export function timeoutError(): Error {
+  return Object.assign(new Error('no answer in time'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+}
+
+// One keep-alive agent per server and TLS identity, shared by every client (checks make a client per run).
+const agents = new Map<string, http.Agent>();
+
+function agentFor(connection: Connection): http.Agent {
+  const { tls } = connection;
+  const key = JSON.stringify([connection.server, tls.ca, tls.cert, tls.key, tls.rejectUnauthorized, tls.servername]);
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = connection.server.startsWith('https:')
+      ? new https.Agent({ keepAlive: true, ...tls })
+      : new http.Agent({ keepAlive: true });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // not JSON: a proxy's error page, say
+  }
+}
+
+/** Talks to the API server of `kc`'s current context; every call resolves credentials afresh (plugins are cached). */
+export class RestClient {
+  readonly kc: KubeConfig;
+  readonly defaultTimeoutMs: number;
+
+  constructor(kc: KubeConfig, defaultTimeoutMs = 60_000) {
+    this.kc = kc;
+    this.defaultTimeoutMs = defaultTimeoutMs;
+  }
+
+  /** Sends a request and reads the whole answer, whatever its status; throws only when there is no answer. */
+  async send(request: ApiRequest): Promise<ApiResponse> {
+    const connection = await connectionFor(this.kc);
+    const response = await this.#exchange(connection, request, true);
+    if (response.status === 401 && connection.fromPlugin) {
+      // The plugin's credential was revoked or expired early: run it again, once.
+      forgetPluginCredentials();
+      return this.#exchange(await connectionFor(this.kc), request, true);
+    }
+    return response;
+  }
+
+  /** Sends a request and parses the JSON answer; an error status throws KubeApiError. */
+  async json<T>(request: ApiRequest): Promise<T> {
+    const response = await this.send(request);
+    if (response.status >= 300) throw this.#error(request, response);
+    return JSON.parse(response.body) as T;
+  }
+
+  /** Like `json`, for text answers (Pod logs). */
+  async text(request: ApiRequest): Promise<string> {
+    const response = await this.send({ accept: '*/*', ...request });
+    if (response.status >= 300) throw this.#error(request, response);
+    return response.body;
+  }
+
+  /** Opens a streaming GET (a watch): resolves with the response once it is 2xx; abort with `signal`. No timeout. */
+  async stream(request: ApiRequest, signal: AbortSignal): Promise<IncomingMessage> {
+    const connection = await connectionFor(this.kc);
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const outgoing = this.#open(connection, request, resolve);
+      outgoing.on('error', reject);
+      if (signal.aborted) outgoing.destroy();
+      else signal.addEventListener('abort', () => outgoing.destroy(), { once: true });
+    });
+    if ((response.statusCode ?? 0) >= 300) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      throw this.#error(request, { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+    }
+    return response;
+  }
+
+  #error(request: ApiRequest, response: ApiResponse): KubeApiError {
+    return new KubeApiError(response.status, parseBody(response.body), `${request.method ?? 'GET'} ${request.path}`);
+  }
+
+  #open(connection: Connection, request: ApiRequest, onResponse: (response: IncomingMessage) => void) {
+    const url = new URL(connection.server + withQuery(request.path, request.query));
+    const body =
+      request.body === undefined || typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+    const headers: http.OutgoingHttpHeaders = { Accept: request.accept ?? 'application/json', ...connection.headers };
+    if (body !== undefined) {
+      headers['Content-Type'] = request.contentType ?? 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(body);
+    }
+    const transport = url.protocol === 'https:' ? https : http;
+    const outgoing = transport.request(url, { method: request.method ?? 'GET', headers, agent: agentFor(connection) });
+    outgoing.on('response', onResponse);
+    outgoing.end(body);
+    return outgoing;
+  }
+
+  #exchange(connection: Connection, request: ApiRequest, mayRetry: boolean): Promise<ApiResponse> {
+    return new Promise((resolve, reject) => {
+      let timedOut = false;
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        reject(timedOut ? timeoutError() : error);
+      };
+      const outgoing = this.#open(connection, request, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', fail);
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server had just closed: a read can safely go again on a fresh one.
+        const idempotent = (request.method ?? 'GET') === 'GET';
+        if (mayRetry && idempotent && !timedOut && outgoing.reusedSocket && error.code === 'ECONNRESET') {
+          clearTimeout(timer);
+          this.#exchange(connection, request, false).then(resolve, reject);
+          return;
+        }
+        fail(error);
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        outgoing.destroy(timeoutError());
+      }, request.timeoutMs ?? this.defaultTimeoutMs);
+    });
+  }
+}
