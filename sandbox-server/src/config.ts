@@ -36,6 +36,8 @@ export const configSchema = z.object({
   SIDECAR_LAB_SANDBOX_TTL_MINUTES: intFrom(5, 24 * 60).default(60),
   /** Longest a sandbox may live, extensions included, in minutes. */
   SIDECAR_LAB_MAX_TTL_MINUTES: intFrom(5, 7 * 24 * 60).default(240),
+  /** A sandbox namespace still Terminating this long after deletion is reported (log and metric) as stuck. */
+  SIDECAR_LAB_STUCK_TERMINATING_MINUTES: intFrom(0, 24 * 60).default(10),
   /** Live sandboxes at most (claimed and warm together); new learners get 503 beyond it. */
   SIDECAR_LAB_MAX_SANDBOXES: intFrom(1, 1000).default(30),
   /** Sandbox creations one session may make per minute. */

@@ -58,7 +58,10 @@ export async function startServer(
     metrics.checkSeconds.observe({ exercise, status }, seconds),
   );
   const pool = new WarmPool(sandboxes, config.SIDECAR_LAB_POOL_SIZE, log, (n) => metrics.poolSize.set(n));
-  const reaper = new Reaper(sandboxes, log, (n) => metrics.reaped.inc(n));
+  const reaper = new Reaper(sandboxes, log, (n) => metrics.reaped.inc(n), {
+    stuckAfterMs: config.SIDECAR_LAB_STUCK_TERMINATING_MINUTES * 60_000,
+    onStuck: (stuck) => metrics.stuckTerminating.set(stuck.length),
+  });
   const workshops = new WorkshopService(
     repo,
     sandboxes,

@@ -152,6 +152,7 @@ cmd_up() {
   prepare_host
   make_pki
   write_configs
+  restart_stale
   say "registry and offline images"
   registry_start "$STATE" "$CACHE"
   bash "$HERE/images.sh" "$BIN/kubectl" "$K8S_VERSION"
@@ -162,6 +163,15 @@ cmd_up() {
   say "cluster ready in $((SECONDS - t0))s"
   say "kubeconfig: $ADMIN_KUBECONFIG"
   say "logs: $LOGS"
+}
+
+restart_stale() { # a running component whose config file changed is stopped here and started again below
+  local c
+  for c in $(printf '%s\n' "${STALE_COMPONENTS[@]}" | sort -u); do
+    pid_of "$c" >/dev/null || continue
+    say "restarting $c: its config changed"
+    stop_bg "$c"
+  done
 }
 
 kill_pod_processes() {

@@ -8,7 +8,7 @@ write_configs() {
     RUNC="$STATE/bin/runc-wrapper"
   fi
   mkdir -p "$STATE/containerd/certs.d" "$STATE/cni/net.d" "$STATE/kubelet" "$STATE/coredns" "$RUN_DIR/containerd"
-  write_if_changed "$STATE/containerd/config.toml" <<TOML
+  write_if_changed "$STATE/containerd/config.toml" containerd <<TOML
 version = 2
 root = "$STATE/containerd/root"
 state = "$RUN_DIR/containerd/state"
@@ -57,7 +57,7 @@ TOML
 }
 JSON
 
-  write_if_changed "$STATE/kubelet/config.yaml" <<YAML
+  write_if_changed "$STATE/kubelet/config.yaml" kubelet <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -80,6 +80,13 @@ clusterDomain: cluster.local
 maxPods: 240
 # A fork bomb in one Pod stops at this many processes instead of exhausting the node.
 podPidsLimit: 1024
+# A container that logs as fast as it can keeps two files (the live one and one rotated, never compressed: gzip of a
+# big file would stall rotation) of 10Mi plus what it wrote in the 3 s between checks (the kubelet's minimum).
+# kubectl logs reads only the live file. Pods' ephemeral-storage limits (LimitRange) bound the rest of their disk.
+containerLogMaxSize: 10Mi
+containerLogMaxFiles: 2
+containerLogMonitorInterval: 3s
+containerLogMaxWorkers: 2
 # Exec streams whose client vanished (a killed server) are closed after this long idle, instead of 4 hours.
 streamingConnectionIdleTimeout: 5m
 serializeImagePulls: false
@@ -90,7 +97,7 @@ imageGCLowThresholdPercent: 99
 volumePluginDir: $STATE/kubelet/volume-plugins
 YAML
 
-  write_if_changed "$STATE/kube-proxy.yaml" <<YAML
+  write_if_changed "$STATE/kube-proxy.yaml" kube-proxy <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $KCFG/kube-proxy.kubeconfig}
@@ -105,7 +112,7 @@ metricsBindAddress: 127.0.0.1:10249
 conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 YAML
 
-  write_if_changed "$STATE/coredns/Corefile" <<COREFILE
+  write_if_changed "$STATE/coredns/Corefile" coredns <<COREFILE
 .:53 {
     bind $NODE_IP
     errors

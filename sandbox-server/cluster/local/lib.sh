@@ -58,12 +58,15 @@ stop_bg() { # stop_bg NAME [SECONDS]: SIGTERM to the whole group, then SIGKILL a
   rm -f "$PIDS/$name.pid"
 }
 
-# write_if_changed FILE: stdin becomes FILE only when it differs, since some components (kube-proxy) exit when
-# their config file changes under them.
+# write_if_changed FILE [COMPONENT]: stdin becomes FILE only when it differs, since some components (kube-proxy) exit
+# when their config file changes under them. A changed file names its COMPONENT in STALE_COMPONENTS, for a restart.
+STALE_COMPONENTS=()
 write_if_changed() {
   local tmp; tmp=$(mktemp)
   cat >"$tmp"
-  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; chmod 644 "$1"; fi
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; return 0; fi
+  [[ -f "$1" && -n "${2:-}" ]] && STALE_COMPONENTS+=("$2")
+  mv "$tmp" "$1"; chmod 644 "$1"
 }
 
 # wait_for WHAT SECONDS CMD...: polls CMD until it succeeds; on timeout names the log to read.

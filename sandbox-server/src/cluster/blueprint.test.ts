@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   admissionPolicy,
   imageRepositoryForms,
+  learnerRole,
+  limitRange,
   namespaceObject,
   networkPolicy,
+  resourceQuota,
   sandboxObjects,
   toolboxPod,
 } from './blueprint.ts';
@@ -50,5 +53,22 @@ describe('the sandbox blueprint', () => {
     const rule = admissionPolicy(['busybox'], input.toolboxImage).spec!.validations![2]!.expression;
     expect(rule).toContain('"docker.io/library/busybox"');
     expect(rule).toContain('"docker.io/sidecar-lab/toolbox"');
+  });
+
+  it('caps the count of every kind the learner may create, and the disk every Pod may use', () => {
+    const hard = resourceQuota(input).spec!.hard!;
+    const creatable = learnerRole(input)
+      .rules!.filter((r) => r.verbs.includes('create'))
+      .flatMap((r) =>
+        r.resources!.filter((x) => !x.includes('/')).map((x) => (r.apiGroups![0] ? `${x}.${r.apiGroups![0]}` : x)),
+      );
+    expect(creatable.length).toBeGreaterThan(5);
+    for (const kind of creatable) expect(hard[kind] ?? hard[`count/${kind}`], kind).toMatch(/^\d+$/);
+    // Objects the controllers create for the learner's: ReplicaSets of Deployments, revisions of StatefulSets.
+    expect(hard['count/controllerrevisions.apps']).toMatch(/^\d+$/);
+    expect(hard['limits.ephemeral-storage']).toBeDefined();
+    const limits = limitRange(input).spec!.limits[0]!;
+    expect(limits._default!['ephemeral-storage']).toBeDefined();
+    expect(limits.max!['ephemeral-storage']).toBeDefined();
   });
 });

@@ -81,6 +81,9 @@ export function namespaceObject(input: BlueprintInput): V1Namespace {
   };
 }
 
+/** Disk all of a sandbox's Pods may use together (their containers' ephemeral-storage limits). */
+export const EPHEMERAL_STORAGE_QUOTA = '8Gi';
+
 export function resourceQuota(input: BlueprintInput): V1ResourceQuota {
   const { pods, cpu, memory } = input.budget;
   return {
@@ -94,6 +97,10 @@ export function resourceQuota(input: BlueprintInput): V1ResourceQuota {
         'requests.memory': memory,
         'limits.cpu': cpu,
         'limits.memory': memory,
+        // Disk: container logs, writable layers and emptyDirs; a Pod over its limit is evicted and its logs removed.
+        'limits.ephemeral-storage': EPHEMERAL_STORAGE_QUOTA,
+        // A count for every kind a learner can create (directly or through a controller), so that no flood of objects
+        // of up to 1.5 MiB each can fill etcd: this namespace holds a few hundred objects at most.
         services: '10',
         'services.nodeports': '0',
         'services.loadbalancers': '0',
@@ -101,7 +108,12 @@ export function resourceQuota(input: BlueprintInput): V1ResourceQuota {
         secrets: '20',
         persistentvolumeclaims: '0',
         'count/jobs.batch': '10',
+        'count/cronjobs.batch': '5',
         'count/deployments.apps': '10',
+        'count/replicasets.apps': '50',
+        'count/statefulsets.apps': '5',
+        'count/daemonsets.apps': '5',
+        'count/controllerrevisions.apps': '50',
       },
     },
   };
@@ -117,9 +129,9 @@ export function limitRange(input: BlueprintInput): V1LimitRange {
         {
           type: 'Container',
           // Containers without resources still fit the quota: these defaults apply.
-          _default: { cpu: '200m', memory: '128Mi' },
-          defaultRequest: { cpu: '20m', memory: '32Mi' },
-          max: { cpu: '1', memory: '1Gi' },
+          _default: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '256Mi' },
+          defaultRequest: { cpu: '20m', memory: '32Mi', 'ephemeral-storage': '32Mi' },
+          max: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '1Gi' },
         },
       ],
     },

@@ -35,6 +35,11 @@ export function createMetrics() {
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],
     }),
+    stuckTerminating: new Gauge({
+      name: 'sidecar_lab_sandboxes_stuck_terminating',
+      help: 'Sandbox namespaces still Terminating longer after their deletion than SIDECAR_LAB_STUCK_TERMINATING_MINUTES',
+      registers: [registry],
+    }),
     reaped: new Counter({
       name: 'sidecar_lab_sandboxes_reaped_total',
       help: 'Expired sandboxes deleted',

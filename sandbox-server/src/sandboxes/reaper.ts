@@ -1,6 +1,7 @@
-// The reaper: deletes expired sandboxes, found by our label, on a timer and once at start-up.
+// The reaper: deletes expired sandboxes, found by our label, on a timer and once at start-up; reports stuck deletions.
+import type { V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { NAMESPACE_PREFIX } from '../cluster/labels.ts';
+import { managedSelector, NAMESPACE_PREFIX } from '../cluster/labels.ts';
 import type { Sandbox, Sandboxes } from './sandboxes.ts';
 
 /** A pool sandbox still "provisioning" after this long was abandoned (its server died while building it). */
@@ -15,17 +16,57 @@ export function isReapable(s: Sandbox, now: Date): boolean {
   );
 }
 
+/** A sandbox namespace whose deletion has not finished long after it began. */
+export interface StuckNamespace {
+  namespace: string;
+  deletingSince: Date;
+  /** The namespace controller's own account of what blocks it (NamespaceContentRemaining, …), True ones only. */
+  conditions: Array<{ type: string; reason?: string; message?: string }>;
+}
+
+export interface ReaperOptions {
+  /** A namespace still Terminating this long after its deletion began counts as stuck. Default 10 minutes. */
+  stuckAfterMs?: number;
+  /** Called after every sweep with the namespaces stuck now (for the metric). */
+  onStuck?: (stuck: StuckNamespace[]) => void;
+}
+
+export const STUCK_AFTER_MS = 10 * 60_000;
+
+export function stuckNamespaces(namespaces: V1Namespace[], now: Date, stuckAfterMs: number): StuckNamespace[] {
+  return namespaces.flatMap((ns) => {
+    const name = ns.metadata?.name ?? '';
+    const since = ns.metadata?.deletionTimestamp;
+    if (!name.startsWith(NAMESPACE_PREFIX) || !since) return [];
+    const deletingSince = new Date(since);
+    if (now.getTime() - deletingSince.getTime() < stuckAfterMs) return [];
+    const conditions = (ns.status?.conditions ?? [])
+      .filter((c) => c.status === 'True')
+      .map((c) => ({ type: c.type, reason: c.reason, message: c.message }));
+    return [{ namespace: name, deletingSince, conditions }];
+  });
+}
+
 export class Reaper {
   #timer?: NodeJS.Timeout;
 
   readonly sandboxes: Sandboxes;
   readonly log: Logger;
   readonly onReaped: (count: number) => void;
+  readonly stuckAfterMs: number;
+  readonly onStuck: (stuck: StuckNamespace[]) => void;
 
-  constructor(sandboxes: Sandboxes, log: Logger, onReaped: (count: number) => void = () => undefined) {
+  constructor(
+    sandboxes: Sandboxes,
+    log: Logger,
+    onReaped: (count: number) => void = () => undefined,
+    options: ReaperOptions = {},
+  ) {
     this.sandboxes = sandboxes;
     this.log = log;
     this.onReaped = onReaped;
+    this.stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
+    this.onStuck = options.onStuck ?? (() => undefined);
   }
 
   start(intervalMs = 30_000): void {
@@ -44,6 +85,7 @@ export class Reaper {
    * on, so a namespace stuck in deletion cannot block the rest.
    */
   async sweep(now = new Date()): Promise<string[]> {
+    let reaped: string[] = [];
     try {
       const all = await this.sandboxes.list();
       const expired = all.filter((s) => isReapable(s, now));
@@ -52,9 +94,35 @@ export class Reaper {
         this.log.info({ sandboxes: expired.map((s) => s.id) }, 'reaped expired sandboxes');
         this.onReaped(expired.length);
       }
-      return expired.map((s) => s.id);
+      reaped = expired.map((s) => s.id);
     } catch (error) {
       this.log.warn({ err: error }, 'reaper sweep failed; will retry');
+    }
+    await this.reportStuck(now);
+    return reaped;
+  }
+
+  /**
+   * Names every sandbox namespace stuck in Terminating, with the conditions that say why, on every sweep until it is
+   * gone. It never removes a finalizer: whatever holds the namespace belongs to someone else (a controller, an
+   * APIService, an operator), and the namespace controller keeps retrying by itself once that is fixed.
+   */
+  async reportStuck(now = new Date()): Promise<StuckNamespace[]> {
+    try {
+      const list = await this.sandboxes.kube.core.listNamespace({ labelSelector: managedSelector });
+      const stuck = stuckNamespaces(list.items, now, this.stuckAfterMs);
+      for (const s of stuck) {
+        const minutes = Math.round((now.getTime() - s.deletingSince.getTime()) / 60_000);
+        this.log.warn(
+          { namespace: s.namespace, deletingSince: s.deletingSince.toISOString(), conditions: s.conditions },
+          `namespace ${s.namespace} has been Terminating for ${minutes} min; ` +
+            (s.conditions.map((c) => `${c.type}: ${c.message ?? c.reason ?? ''}`).join('; ') || 'no condition yet'),
+        );
+      }
+      this.onStuck(stuck);
+      return stuck;
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not list namespaces to find stuck deletions; will retry');
       return [];
     }
   }
