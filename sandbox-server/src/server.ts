@@ -10,6 +10,7 @@ import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
+import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
 import { CheckService } from './sandboxes/checks.ts';
 import { WarmPool } from './sandboxes/pool.ts';
@@ -66,6 +67,7 @@ export async function startServer(
   );
   checks.onRecorded((run) => workshops.noticeCheck(run.session));
 
+  const probes = new ProbeLimiter();
   const app = createApp({
     kube,
     sandboxes,
@@ -80,6 +82,7 @@ export async function startServer(
     secureCookies: config.SIDECAR_LAB_SECURE_COOKIES,
     allowedOrigins: config.allowedOrigins,
     workshops,
+    probes,
   });
   app.use('/*', serveStatic({ root: config.SIDECAR_LAB_SITE_DIR }));
 
@@ -92,6 +95,8 @@ export async function startServer(
     signer,
     allowedOrigins: config.allowedOrigins,
     log,
+    probes,
+    maxPerSession: config.SIDECAR_LAB_MAX_TERMINALS_PER_SESSION,
     onConnectionsChange: (d) => metrics.terminalConnections.inc(d),
   });
   server.on('upgrade', terminals.handler);
@@ -118,6 +123,7 @@ export async function startServer(
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await closed;
       repo.close();
+      probes.close();
     },
   };
 }
