@@ -68,6 +68,21 @@ describe('parseManifests', () => {
     expect(refusal('answer: {guess: 1}\n').message).toMatch(/^work\/pod\.yaml:1: not a valid answer/);
   });
 
+  it('refuses a "billion laughs" alias bomb with a message naming it, before expanding it (WEB-6)', () => {
+    // Nine levels of nine aliases each: 9^9 (387 million) strings once expanded.
+    const levels = ['  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (const name of 'bcdefghi') {
+      const previous = String.fromCharCode(name.charCodeAt(0) - 1);
+      levels.push(`  ${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+    }
+    const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: laughs}\ndata:\n${levels.join('\n')}\n`;
+    const error = refusal(`${pod('a')}---\n${bomb}`);
+    expect(error.message).toBe('work/pod.yaml:8: too many aliases (more than 100); refusing to expand them');
+    // A manifest that reuses a block a few times (anchors are legitimate YAML) still parses.
+    const reuse = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\ndata:\n  a: &x hello\n  b: *x\n  c: *x\n`;
+    expect(parseManifests(reuse, 'ok.yaml').objects[0]?.object).toMatchObject({ data: { a: 'hello', b: 'hello' } });
+  });
+
   it('accepts an empty file', () => {
     expect(parseManifests('', 'empty.yaml')).toEqual({ objects: [], answers: [] });
     expect(parseManifests('# nothing yet\n', 'empty.yaml')).toEqual({ objects: [], answers: [] });

@@ -43,6 +43,12 @@ export interface ParsedManifests {
 
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 
+/**
+ * Aliases one document may expand, as in the `yaml` package's own default: a manifest has few, while a "billion
+ * laughs" document (aliases of aliases) would otherwise grow exponentially as it is turned into objects.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   // Messages of the object schema already name the field ("metadata.name is missing").
   if (/ is missing$| must be /.test(issue.message)) return issue.message;
@@ -73,7 +79,14 @@ export function parseManifests(text: string, file: string): ParsedManifests {
     const start = doc.contents.range?.[0] ?? 0;
     const line = lineCounter.linePos(start).line;
     if (!isMap(doc.contents)) throw new ManifestError(file, line, 'expected a mapping (a Kubernetes object)');
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // The parser signals an alias bomb with a plain ReferenceError; name it like any other problem in the file.
+      if (!(error instanceof ReferenceError)) throw error;
+      throw new ManifestError(file, line, `too many aliases (more than ${MAX_ALIAS_COUNT}); refusing to expand them`);
+    }
     readDocument(value, file, line, result);
   }
   return result;

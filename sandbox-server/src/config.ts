@@ -42,6 +42,8 @@ export const configSchema = z.object({
   SIDECAR_LAB_MAX_SANDBOXES: intFrom(1, 1000).default(30),
   /** Sandbox creations one session may make per minute. */
   SIDECAR_LAB_CREATE_RATE_PER_MINUTE: intFrom(1, 1000).default(5),
+  /** Terminals (WebSockets) one browser session may hold open at once; more are refused with 429. */
+  SIDECAR_LAB_MAX_TERMINALS_PER_SESSION: intFrom(1, 100).default(8),
   /** Image repositories learners may run (Docker Hub short names are expanded). */
   SIDECAR_LAB_ALLOWED_IMAGES: list.default(['busybox', 'nginx']),
   SIDECAR_LAB_TOOLBOX_IMAGE: z.string().min(1).default('docker.io/sidecar-lab/toolbox:v1.35.4'),

@@ -10,6 +10,7 @@ import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
+import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
 import { CheckService } from './sandboxes/checks.ts';
 import { WarmPool } from './sandboxes/pool.ts';
@@ -70,6 +71,7 @@ export async function startServer(
   );
   checks.onRecorded((run) => workshops.noticeCheck(run.session));
 
+  const probes = new ProbeLimiter();
   const app = createApp({
     kube,
     sandboxes,
@@ -84,6 +86,7 @@ export async function startServer(
     secureCookies: config.SIDECAR_LAB_SECURE_COOKIES,
     allowedOrigins: config.allowedOrigins,
     workshops,
+    probes,
   });
   app.use('/*', serveStatic({ root: config.SIDECAR_LAB_SITE_DIR }));
 
@@ -96,6 +99,8 @@ export async function startServer(
     signer,
     allowedOrigins: config.allowedOrigins,
     log,
+    probes,
+    maxPerSession: config.SIDECAR_LAB_MAX_TERMINALS_PER_SESSION,
     onConnectionsChange: (d) => metrics.terminalConnections.inc(d),
   });
   server.on('upgrade', terminals.handler);
@@ -122,6 +127,7 @@ export async function startServer(
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await closed;
       repo.close();
+      probes.close();
     },
   };
 }

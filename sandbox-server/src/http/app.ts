@@ -1,6 +1,6 @@
 // The Hono application: sessions, the sandbox API, checks, progress, health and metrics. No port: tests call app.request().
 import { randomUUID } from 'node:crypto';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
@@ -22,6 +22,8 @@ import type { Repository } from '../store/repository.ts';
 import type { WorkshopService } from '../workshops/workshops.ts';
 import { ApiError, errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import { clientAddress } from './peer.ts';
+import { ProbeLimiter } from './probe-limit.ts';
 import { workshopRoutes } from './routes/workshops.ts';
 import { SESSION_COOKIE, type SessionSigner } from './session.ts';
 
@@ -40,12 +42,17 @@ export interface AppDeps {
   allowedOrigins: string[];
   /** Workshops (join flow, instructor dashboard); mounted when given. */
   workshops?: WorkshopService;
+  /** Budget for sandbox lookups that miss, shared with the terminal upgrade; a fresh one when not given. */
+  probes?: ProbeLimiter;
 }
 
 type Env = { Variables: { session: string; requestId: string } };
 
 const MAX_BODY_BYTES = 96 * 1024;
 const idParam = z.object({ id: z.string().max(64) });
+const exerciseParam = z.object({
+  exerciseId: z.string().regex(/^[a-z0-9-]{1,63}$/, 'an exercise id such as "logging-sidecar"'),
+});
 const lessonParam = z.object({
   lesson: z.string().regex(/^[a-z0-9-]{1,80}$/, 'a lesson id such as "logging-sidecar"'),
 });
@@ -95,6 +102,21 @@ export function createApp(deps: AppDeps) {
       onError: (c) => errorJson(c, 'payload_too_large', `request bodies are limited to ${MAX_BODY_BYTES / 1024} KiB`),
     }),
   );
+
+  // Guessing ids: every 404 under a sandbox id is a miss; past the budget, lookups stop before the API server.
+  const probes = deps.probes ?? new ProbeLimiter();
+  const probeGuard: MiddlewareHandler<Env> = async (c, next) => {
+    const session = c.get('session');
+    const address = clientAddress(c);
+    const wait = probes.retryAfter(session, address);
+    if (wait !== undefined) {
+      c.header('Retry-After', String(wait));
+      return errorJson(c, 'rate_limited', `too many requests for sandboxes that do not exist; wait ${wait} s`);
+    }
+    await next();
+    if (c.res.status === 404) probes.miss(session, address);
+  };
+  app.use('/api/sandboxes/:id/*', probeGuard);
 
   /** The caller's own sandbox by id; anyone else's is reported as missing so ids cannot be probed. */
   async function ownSandbox(c: Context<Env>): Promise<Sandbox> {
@@ -176,8 +198,11 @@ export function createApp(deps: AppDeps) {
     const body = parseOrExplain(writeFileBody, await readJson(c), 'body');
     const sandbox = await ownSandbox(c);
     if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
-    // The path is validated above and passed as an argument, never spliced into the script.
-    const script = 'mkdir -p "$(dirname "$1")" && cat > "$1"';
+    // The path is validated above and passed as an argument, never spliced into the script. A symlink the learner
+    // made cannot carry the write out of the home folder: the target is resolved (links included) and must stay in it.
+    const script =
+      'target=$(realpath -m -- "$1") && case "$target" in /home/learner/?*) ;; *) echo "it leads outside /home/learner" >&2; exit 3;; esac' +
+      ' && mkdir -p -- "$(dirname -- "$target")" && cat > "$target"';
     const result = await execCollect(
       deps.kube,
       sandbox.namespace,
@@ -210,9 +235,10 @@ export function createApp(deps: AppDeps) {
   });
 
   app.post('/api/sandboxes/:id/exercises/:exerciseId/setup', async (c) => {
+    const { exerciseId } = parseOrExplain(exerciseParam, c.req.param(), 'path');
     const sandbox = await ownSandbox(c);
     try {
-      await deps.checks.setUp(sandbox.namespace, c.req.param('exerciseId'));
+      await deps.checks.setUp(sandbox.namespace, exerciseId);
     } catch (error) {
       if (error instanceof UnknownExerciseError) throw new ApiError('not_found', error.message);
       throw error;
@@ -221,17 +247,12 @@ export function createApp(deps: AppDeps) {
   });
 
   app.post('/api/sandboxes/:id/checks/:exerciseId', async (c) => {
+    const { exerciseId } = parseOrExplain(exerciseParam, c.req.param(), 'path');
     const body = parseOrExplain(checkBody, await readJson(c), 'body');
     const sandbox = await ownSandbox(c);
     if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
     try {
-      const report = await deps.checks.run(
-        c.get('session'),
-        sandbox.id,
-        sandbox.namespace,
-        c.req.param('exerciseId'),
-        body.answer,
-      );
+      const report = await deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer);
       return c.json(report);
     } catch (error) {
       if (error instanceof UnknownExerciseError) throw new ApiError('not_found', error.message);
@@ -240,7 +261,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.get('/api/exercises/:exerciseId', (c) => {
-    const exercise = getExercise(c.req.param('exerciseId'));
+    const exercise = getExercise(parseOrExplain(exerciseParam, c.req.param(), 'path').exerciseId);
     if (!exercise) throw new ApiError('not_found', 'no such exercise');
     return c.json(summarize(exercise));
   });

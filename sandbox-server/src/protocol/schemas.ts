@@ -43,7 +43,11 @@ export const writeFileBody = z
     path: z
       .string()
       .max(200)
-      .regex(/^(?!.*\.\.)[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/, 'a relative path such as "pods/logging.yaml"'),
+      // Relative, inside the home folder: no "..", no "." segment, no leading "/", no NUL or other odd characters.
+      .regex(
+        /^(?!.*\.\.)(?!\.(?:\/|$))(?!.*\/\.(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/,
+        'a relative path such as "pods/logging.yaml"',
+      ),
     content: z.string().max(64 * 1024),
   })
   .strict();

@@ -199,7 +199,9 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     const control = terminalControl.safeParse(parsed);
     if (!control.success) return void log.debug({ sandbox }, 'ignored an unknown control frame');
     if (control.data.type === 'resize') output.resize(control.data.cols, control.data.rows);
-    else sendJson(browser, { type: 'pong', ...(control.data.t !== undefined ? { t: control.data.t } : {}) });
+    // A client that floods pings and never reads would otherwise queue every pong in server memory.
+    else if (browser.bufferedAmount < HIGH_WATER)
+      sendJson(browser, { type: 'pong', ...(control.data.t !== undefined ? { t: control.data.t } : {}) });
   });
   browser.on('close', () => shutdown(1000, 'browser closed'));
   browser.on('error', (error) => log.debug({ err: error }, 'browser socket error'));

@@ -1,16 +1,13 @@
 // Workshop routes through app.request() with an in-memory cluster: who may see and do what, and bad input.
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { appDeps, browserWith, type Json, signedCookie } from '../../../test/app-request.ts';
 import { LABELS } from '../../cluster/labels.ts';
 import type { Sandbox, SandboxClaimOptions } from '../../sandboxes/sandboxes.ts';
 import { Repository } from '../../store/repository.ts';
 import { type SandboxPort, WorkshopService } from '../../workshops/workshops.ts';
 import { createApp } from '../app.ts';
-import { createMetrics } from '../metrics.ts';
-import { SESSION_COOKIE, SessionSigner } from '../session.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: tests read response fields one by one and assert each.
-type Json = any;
+import { SessionSigner } from '../session.ts';
 
 /** Namespaces as a map: enough of Sandboxes for the workshop logic, with label selectors on owner and workshop. */
 class FakeSandboxes implements SandboxPort {
@@ -67,45 +64,19 @@ beforeEach(() => {
   fake = new FakeSandboxes();
   const log = pino({ level: 'silent' });
   const workshops = new WorkshopService(repo, fake, { maxMinutes: 240, maxSandboxes: 30 }, log);
-  app = createApp({
-    kube: {} as never,
-    sandboxes: { toView: (s: Sandbox) => ({ id: s.id, namespace: s.namespace, status: s.status }) } as never,
-    pool: {} as never,
-    checks: {} as never,
-    repo,
-    signer,
-    metrics: createMetrics(),
-    log,
-    maxSandboxes: 30,
-    createRatePerMinute: 5,
-    secureCookies: false,
-    allowedOrigins: ['http://lab.test'],
-    workshops,
-  });
+  app = createApp(
+    appDeps(repo, signer, {
+      sandboxes: { toView: (s: Sandbox) => ({ id: s.id, namespace: s.namespace, status: s.status }) } as never,
+      log,
+      workshops,
+    }),
+  );
 });
 
 /** A browser: keeps its session cookie. */
 function browser() {
   const session = signer.newId();
-  const cookie = `${SESSION_COOKIE}=${signer.sign(session)}`;
-  return {
-    session,
-    async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-      const response = await app.request(path, {
-        method,
-        headers: { cookie, 'content-type': 'application/json', ...headers },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      let json: Json;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined; // pages and CSV are not JSON; the test reads `text`
-      }
-      return { status: response.status, json, text, headers: response.headers };
-    },
-  };
+  return { session, ...browserWith(() => app, signedCookie(signer, session)) };
 }
 
 async function newWorkshop(capacity = 2, name = 'Sidecars 101') {

@@ -1,5 +1,4 @@
 // Workshop routes: the join flow for learners, the instructor's dashboard, its API and event stream, and exports.
-import type { IncomingMessage } from 'node:http';
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { rateLimiter } from 'hono-rate-limiter';
@@ -22,6 +21,7 @@ import {
   newWorkshopBody,
   sendPage,
 } from '../pages/workshops.ts';
+import { clientAddress } from '../peer.ts';
 
 type Env = { Variables: { session: string; requestId: string } };
 
@@ -46,12 +46,6 @@ async function readJson(c: Context): Promise<unknown> {
   } catch {
     throw new ApiError('bad_request', 'the request body is not valid JSON');
   }
-}
-
-/** The peer's address; app.request() in tests has no socket, and all of those share one bucket. */
-function clientAddress(c: Context): string {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return incoming?.socket.remoteAddress ?? 'local';
 }
 
 /** "sidecars-101-tuesday" for file names: the workshop's name, reduced to safe characters. */
