@@ -1,8 +1,9 @@
 // Hardening of the sandbox API through app.request() (no cluster): each test states the attack and the exact outcome.
-import type { KubeConfig } from '@kubernetes/client-node';
+
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { appDeps, browserWith, signedCookie } from '../../test/app-request.ts';
+import type { KubeConfig } from '../cluster/kubeconfig-file.ts';
 import { CheckService } from '../sandboxes/checks.ts';
 import { newSandboxId, ownerHash, type Sandbox } from '../sandboxes/sandboxes.ts';
 import { Repository } from '../store/repository.ts';
