@@ -16,12 +16,9 @@ export const testInstance = () => `test-${randomBytes(4).toString('hex')}`;
 // biome-ignore lint/suspicious/noExplicitAny: tests read response fields one by one and assert each.
 type Json = any;
 
-export async function startTestServer(
-  env: Record<string, string> = {},
-  dataDir = mkdtempSync(join(tmpdir(), 'slab-server-')),
-) {
-  const config = loadConfig({
-    PORT: '0',
+/** Settings every test server starts with; a test overrides the ones it is about. */
+function testServerEnv(dataDir: string): Record<string, string> {
+  return {
     SIDECAR_LAB_DATA_DIR: dataDir,
     SIDECAR_LAB_SESSION_SECRET: 'test-secret-test-secret-test-secret-!!',
     SIDECAR_LAB_ALLOWED_ORIGINS: ORIGIN,
@@ -30,8 +27,14 @@ export async function startTestServer(
     // The cap counts every sandbox on the cluster; tests that are not about it must not trip on another file's.
     SIDECAR_LAB_MAX_SANDBOXES: '500',
     LOG_LEVEL: 'warn',
-    ...env,
-  });
+  };
+}
+
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'slab-server-')),
+) {
+  const config = loadConfig({ PORT: '0', ...testServerEnv(dataDir), ...env });
   const server: RunningServer = await startServer(config, pino({ level: 'warn' }));
   return { server, dataDir };
 }
@@ -142,13 +145,7 @@ export async function startChildServer(
     env: {
       ...process.env,
       PORT: String(freePort),
-      SIDECAR_LAB_DATA_DIR: dataDir,
-      SIDECAR_LAB_SESSION_SECRET: 'test-secret-test-secret-test-secret-!!',
-      SIDECAR_LAB_ALLOWED_ORIGINS: ORIGIN,
-      SIDECAR_LAB_POOL_SIZE: '0',
-      SIDECAR_LAB_INSTANCE: testInstance(),
-      SIDECAR_LAB_MAX_SANDBOXES: '500',
-      LOG_LEVEL: 'warn',
+      ...testServerEnv(dataDir),
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
