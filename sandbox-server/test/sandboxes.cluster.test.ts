@@ -71,6 +71,12 @@ describe("the learner's rights inside the toolbox", () => {
     const result = await asLearner(sandbox.namespace, ['apply', '-f', '-'], pod);
     expect(result.stderr).not.toMatch(/forbidden/i);
     expect(result.code).toBe(0);
+    // A container that says nothing about resources gets the LimitRange's defaults, not its maximum.
+    const resources = JSON.parse(
+      await kubectl(['-n', sandbox.namespace, 'get', 'pod', 'mine', '-o', 'jsonpath={.spec.containers[0].resources}']),
+    );
+    expect(resources.limits).toEqual({ cpu: '200m', memory: '128Mi', 'ephemeral-storage': '256Mi' });
+    expect(resources.requests).toEqual({ cpu: '20m', memory: '32Mi', 'ephemeral-storage': '32Mi' });
   });
 
   it("cannot read or touch another sandbox's namespace, or the cluster's", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   admissionPolicy,
+  blueprintDigest,
   imageRepositoryForms,
   learnerRole,
   limitRange,
@@ -67,8 +68,21 @@ describe('the sandbox blueprint', () => {
     // Objects the controllers create for the learner's: ReplicaSets of Deployments, revisions of StatefulSets.
     expect(hard['count/controllerrevisions.apps']).toMatch(/^\d+$/);
     expect(hard['limits.ephemeral-storage']).toBeDefined();
-    const limits = limitRange(input).spec!.limits[0]!;
-    expect(limits._default!['ephemeral-storage']).toBeDefined();
+    const limits = limitRange(input).spec.limits[0]!;
+    // The field the API server reads is `default` (client-node's model calls it `_default`; the server would drop it).
+    expect(JSON.parse(JSON.stringify(limits)).default).toEqual({
+      cpu: '200m',
+      memory: '128Mi',
+      'ephemeral-storage': '256Mi',
+    });
     expect(limits.max!['ephemeral-storage']).toBeDefined();
+  });
+
+  it('digests the blueprint: the same settings give the same digest, other quotas or toolbox image another', () => {
+    const digest = blueprintDigest(input);
+    expect(digest).toMatch(/^[0-9a-f]{12}$/);
+    expect(blueprintDigest({ ...input })).toBe(digest);
+    expect(blueprintDigest({ ...input, budget: { ...input.budget, pods: 11 } })).not.toBe(digest);
+    expect(blueprintDigest({ ...input, toolboxImage: 'docker.io/sidecar-lab/toolbox:v2' })).not.toBe(digest);
   });
 });

@@ -1,6 +1,8 @@
 // The sandbox blueprint as plain Kubernetes objects: one namespace per learner, locked down (pure, no I/O).
+import { createHash } from 'node:crypto';
 import type {
   V1LimitRange,
+  V1LimitRangeItem,
   V1Namespace,
   V1NetworkPolicy,
   V1NetworkPolicyPeer,
@@ -42,6 +44,8 @@ export interface BlueprintInput {
   workshop?: string;
   /** The server instance that built it (see LABELS.instance). */
   instance?: string;
+  /** blueprintDigest() of the settings it was built with. */
+  blueprint?: string;
 }
 
 export const PSA_VERSION = 'v1.35';
@@ -67,6 +71,7 @@ export function namespaceObject(input: BlueprintInput): V1Namespace {
         // A pool sandbox becomes "warm" only once its shell answers, so a claim never gets a half-built one.
         [LABELS.pool]: input.owner ? 'claimed' : 'provisioning',
         ...(input.instance ? { [LABELS.instance]: input.instance } : {}),
+        ...(input.blueprint ? { [LABELS.blueprint]: input.blueprint } : {}),
         ...(input.workshop ? { [LABELS.workshop]: input.workshop } : {}),
         // Learners see best-practice warnings but cannot run privileged or host-level Pods.
         'pod-security.kubernetes.io/enforce': 'baseline',
@@ -119,7 +124,16 @@ export function resourceQuota(input: BlueprintInput): V1ResourceQuota {
   };
 }
 
-export function limitRange(input: BlueprintInput): V1LimitRange {
+/**
+ * A LimitRange as the API server reads it. client-node's model calls the `default` field `_default` and renamed it
+ * when it serialized; our client sends objects as they are, and an unknown `_default` would be dropped silently —
+ * the API server would then default every container's limits to `max`.
+ */
+export type LimitRangeManifest = Omit<V1LimitRange, 'spec'> & {
+  spec: { limits: Array<Omit<V1LimitRangeItem, '_default'> & { default?: Record<string, string> }> };
+};
+
+export function limitRange(input: BlueprintInput): LimitRangeManifest {
   return {
     apiVersion: 'v1',
     kind: 'LimitRange',
@@ -129,7 +143,7 @@ export function limitRange(input: BlueprintInput): V1LimitRange {
         {
           type: 'Container',
           // Containers without resources still fit the quota: these defaults apply.
-          _default: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '256Mi' },
+          default: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '256Mi' },
           defaultRequest: { cpu: '20m', memory: '32Mi', 'ephemeral-storage': '32Mi' },
           max: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '1Gi' },
         },
@@ -323,6 +337,25 @@ export function sandboxObjects(input: BlueprintInput) {
     checkerRoleBinding(input),
     toolboxPod(input),
   ];
+}
+
+/**
+ * A short digest of everything a sandbox is made of with these settings (namespace labels and every object), so a
+ * warm sandbox built by another blueprint — an older server, other quotas, another toolbox image — is not handed out.
+ * The cluster-specific egress addresses are left out: they are not a choice of the blueprint.
+ */
+export function blueprintDigest(settings: Pick<BlueprintInput, 'toolboxImage' | 'budget'>): string {
+  const sample: BlueprintInput = {
+    id: 'digest',
+    namespace: 'sbx-digest',
+    owner: '',
+    expiresAt: new Date(0),
+    toolboxImage: settings.toolboxImage,
+    budget: settings.budget,
+    egress: { dns: [], apiServer: [] },
+  };
+  const content = JSON.stringify([namespaceObject(sample).metadata?.labels, sandboxObjects(sample)]);
+  return createHash('sha256').update(content).digest('hex').slice(0, 12);
 }
 
 /** Docker Hub short names as the kubelet expands them: busybox → docker.io/library/busybox. */

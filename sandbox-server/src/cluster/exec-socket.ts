@@ -39,6 +39,10 @@ export const resizeFrame = (cols: number, rows: number) =>
 /** v5 only: tells the container that stdin has ended. */
 export const closeStdinFrame = () => Buffer.from([CHANNEL.close, CHANNEL.stdin]);
 
+/** Above this many bytes of input not yet taken by the API server, reading stdin pauses; below LOW it resumes. */
+export const STDIN_HIGH_WATER = 256 << 10;
+export const STDIN_LOW_WATER = 64 << 10;
+
 /** The status frame's JSON (a V1Status); text that is not JSON becomes a Failure carrying it. */
 export function parseStatus(payload: Buffer): V1Status {
   const text = payload.toString('utf8');
@@ -128,8 +132,14 @@ export class Exec {
   }
 
   #forwardStdin(ws: WebSocket, stdin: Readable): void {
+    const resume = () => {
+      if (stdin.isPaused() && ws.bufferedAmount < STDIN_LOW_WATER) stdin.resume();
+    };
     const onData = (chunk: Buffer | string) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(CHANNEL.stdin, chunk));
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.send(encodeFrame(CHANNEL.stdin, chunk), resume);
+      // Input arriving faster than the API server takes it then waits in `stdin`, so its writer feels the pressure.
+      if (ws.bufferedAmount > STDIN_HIGH_WATER) stdin.pause();
     };
     const onEnd = () => {
       if (ws.readyState !== WebSocket.OPEN) return;

@@ -14,6 +14,8 @@ export const LABELS = {
   pool: `${DOMAIN}/pool`,
   /** The server instance whose warm pool a sandbox belongs to, so servers sharing a cluster keep their own pools. */
   instance: `${DOMAIN}/instance`,
+  /** Digest of the blueprint a sandbox was built from; a warm one from another blueprint is never handed out. */
+  blueprint: `${DOMAIN}/blueprint`,
   /** Workshop id, when the sandbox belongs to one. */
   workshop: `${DOMAIN}/workshop`,
   /** The sandbox id (also the suffix of the namespace name). */

@@ -32,13 +32,15 @@ export class WarmPool {
 
   /** Pool sandboxes that are warm or on their way (being built counts, so two refills never overshoot). */
   async ready(): Promise<number> {
-    const pool = await this.sandboxes.list(poolSelector(this.sandboxes.settings.instance, ['warm', 'provisioning']));
+    const { instance } = this.sandboxes.settings;
+    const pool = await this.sandboxes.list(poolSelector(instance, ['warm', 'provisioning'], this.sandboxes.blueprint));
     return pool.filter((s) => s.status === 'ready' || s.status === 'provisioning').length;
   }
 
   /** Warm sandboxes that a claim would get right now. */
   async claimable(): Promise<number> {
-    const warm = await this.sandboxes.list(poolSelector(this.sandboxes.settings.instance, ['warm']));
+    const { instance } = this.sandboxes.settings;
+    const warm = await this.sandboxes.list(poolSelector(instance, ['warm'], this.sandboxes.blueprint));
     return warm.filter((s) => s.status !== 'deleting' && s.status !== 'expired').length;
   }
 
@@ -51,11 +53,22 @@ export class WarmPool {
     setTimeout(() => void this.refill(), delayMs).unref();
   }
 
+  /** Deletes this instance's warm sandboxes built from another blueprint (left by an older version of the server). */
+  async retireStale(): Promise<string[]> {
+    const warm = await this.sandboxes.list(poolSelector(this.sandboxes.settings.instance, ['warm']));
+    const stale = warm.filter((s) => s.blueprint !== this.sandboxes.blueprint && s.status !== 'deleting');
+    await Promise.all(stale.map((s) => this.sandboxes.delete(s.id)));
+    if (stale.length)
+      this.log.info({ sandboxes: stale.map((s) => s.id) }, 'retired warm sandboxes of an older blueprint');
+    return stale.map((s) => s.id);
+  }
+
   /** Provisions one sandbox at a time until the pool is full: one at a time keeps a 2-core node responsive. */
   async refill(): Promise<void> {
     if (this.#stopped || this.#inFlight > 0 || this.size === 0) return;
     this.#inFlight++;
     try {
+      await this.retireStale();
       for (;;) {
         const ready = await this.ready();
         this.onLevel(ready);

@@ -4,6 +4,7 @@ import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { mergePatch } from '../cluster/apis.ts';
 import {
   type BlueprintInput,
+  blueprintDigest,
   namespaceObject,
   type SandboxBudget,
   sandboxObjects,
@@ -44,6 +45,8 @@ export interface Sandbox {
   workshop?: string;
   /** The pool label: "provisioning" and "warm" sandboxes have no owner yet. */
   pool?: string;
+  /** The blueprint digest it was built from (see blueprintDigest). */
+  blueprint?: string;
 }
 
 /** What a claim or provisioning may set besides the owner: the workshop label, and an expiry other than the TTL. */
@@ -78,10 +81,11 @@ export const TMUX_SESSION = 'main';
 
 const WARM_POOL_EXPIRY_MS = 24 * 60 * 60 * 1000;
 
-/** Label selector for this instance's pool sandboxes in the given pool states. */
-export function poolSelector(instance: string | undefined, states: string[]): string {
+/** Label selector for this instance's pool sandboxes in the given pool states, of one blueprint when given. */
+export function poolSelector(instance: string | undefined, states: string[], blueprint?: string): string {
   const pool = states.length === 1 ? `${LABELS.pool}=${states[0]}` : `${LABELS.pool} in (${states.join(',')})`;
-  return `${managedSelector},${pool}${instance ? `,${LABELS.instance}=${instance}` : ''}`;
+  const scope = `${instance ? `,${LABELS.instance}=${instance}` : ''}${blueprint ? `,${LABELS.blueprint}=${blueprint}` : ''}`;
+  return `${managedSelector},${pool}${scope}`;
 }
 
 export class Sandboxes {
@@ -89,10 +93,13 @@ export class Sandboxes {
 
   readonly kube: Kube;
   readonly settings: SandboxSettings;
+  /** Digest of the blueprint this server builds; its warm pool only holds sandboxes of it. */
+  readonly blueprint: string;
 
   constructor(kube: Kube, settings: SandboxSettings) {
     this.kube = kube;
     this.settings = settings;
+    this.blueprint = blueprintDigest(settings);
   }
 
   toView(sandbox: Sandbox): SandboxView {
@@ -121,6 +128,7 @@ export class Sandboxes {
       egress: this.#egress,
       ...(options.workshop ? { workshop: options.workshop } : {}),
       ...(this.settings.instance ? { instance: this.settings.instance } : {}),
+      blueprint: this.blueprint,
     };
     const ns = namespaceObject(input);
     if (owner) ns.metadata!.annotations![ANNOTATIONS.claimedAt] = new Date().toISOString();
@@ -257,7 +265,9 @@ export class Sandboxes {
 
   /** Takes a warm sandbox for `owner`, or returns undefined when the pool is empty. */
   async claimWarm(owner: string, options: SandboxClaimOptions = {}): Promise<Sandbox | undefined> {
-    const warm = await this.kube.core.listNamespace({ labelSelector: poolSelector(this.settings.instance, ['warm']) });
+    const warm = await this.kube.core.listNamespace({
+      labelSelector: poolSelector(this.settings.instance, ['warm'], this.blueprint),
+    });
     for (const ns of warm.items) {
       if (ns.metadata?.deletionTimestamp) continue;
       const now = new Date();
@@ -403,6 +413,7 @@ export class Sandboxes {
       ...(created ? { createdAt: new Date(created) } : {}),
       ...(labels[LABELS.workshop] ? { workshop: labels[LABELS.workshop] } : {}),
       ...(labels[LABELS.pool] ? { pool: labels[LABELS.pool] } : {}),
+      ...(labels[LABELS.blueprint] ? { blueprint: labels[LABELS.blueprint] } : {}),
     };
   }
 }

@@ -129,6 +129,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     const connection = newConnectionId();
     const input = new PassThrough();
     stdin = input;
+    if (browser.isPaused) browser.resume(); // it waited for the previous stream's stdin, which will never drain now
     let ended = false;
     const end = (why: string) => {
       if (ended) return;
@@ -187,7 +188,12 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   browser.on('message', (data, isBinary) => {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
-      stdin.write(bytes);
+      // A paste or a flood faster than the exec stream takes it: stop reading the browser socket until it drains,
+      // so TCP pushes back to the sender instead of the server buffering it.
+      if (!stdin.write(bytes) && !browser.isPaused) {
+        browser.pause();
+        stdin.once('drain', () => browser.resume());
+      }
       return;
     }
     let parsed: unknown;

@@ -52,6 +52,46 @@ describe('a burst of claims against the warm pool (LIFE-7)', () => {
   });
 });
 
+describe('a warm pool left by an older blueprint', () => {
+  it('is retired by a server with another blueprint, whose learners get sandboxes of their own blueprint', async () => {
+    const shared = testInstance();
+    const { server: older } = await startTestServer({ SIDECAR_LAB_POOL_SIZE: '1', SIDECAR_LAB_INSTANCE: shared });
+    await waitFor('the older warm sandbox', async () => (await older.pool.claimable()) >= 1, 120_000);
+    await older.close();
+    const [stale] = await older.sandboxes.list(`${LABELS.instance}=${shared},${LABELS.pool}=warm`);
+    expect(stale).toBeDefined();
+
+    const { server: newer } = await startTestServer({
+      SIDECAR_LAB_POOL_SIZE: '1',
+      SIDECAR_LAB_INSTANCE: shared,
+      SIDECAR_LAB_QUOTA_PODS: '19',
+    });
+    try {
+      expect(newer.sandboxes.blueprint).not.toBe(older.sandboxes.blueprint);
+      await waitFor('a warm sandbox of the new blueprint', async () => (await newer.pool.claimable()) >= 1, 120_000);
+      const staleNow = await kubectl(['get', 'ns', stale!.namespace, '-o', 'jsonpath={.status.phase}']).catch(() => '');
+      expect(['', 'Terminating']).toContain(staleNow);
+      const learner = new Learner(newer.url);
+      const { json: sandbox } = await learner.request('POST', '/api/sandboxes', {});
+      created.add(sandbox.namespace);
+      expect(sandbox.namespace).not.toBe(stale!.namespace);
+      const pods = await kubectl([
+        '-n',
+        sandbox.namespace,
+        'get',
+        'resourcequota',
+        'sandbox-budget',
+        '-o',
+        'jsonpath={.spec.hard.pods}',
+      ]);
+      expect(pods).toBe('19');
+    } finally {
+      await newer.close();
+      await deleteInstanceNamespaces(shared);
+    }
+  });
+});
+
 describe('terminals opened and closed again and again', () => {
   it('leave no tmux client behind, and two tabs of one learner both stay attached', async () => {
     const learner = new Learner(server.url);
