@@ -293,13 +293,9 @@ export function toolboxPod(input: BlueprintInput): V1Pod {
             capabilities: { drop: ['ALL'] },
             readOnlyRootFilesystem: false,
           },
-          // Started means a shell can start: tmux and kubectl are on PATH. A startup probe stops probing once it
-          // passes; a readiness probe would fork a shell in every toolbox every second for the sandbox's whole life.
-          startupProbe: {
-            exec: { command: ['sh', '-c', 'command -v tmux && command -v kubectl'] },
-            periodSeconds: 1,
-            failureThreshold: 60,
-          },
+          // No probes: the server's first exec (starting tmux) is the readiness check, as soon as the container runs.
+          // A readiness probe would fork a shell in every toolbox every second for the sandbox's whole life, and a
+          // startup probe makes the kubelet report the container ready up to a second after it passed.
           volumeMounts: [
             { name: 'home', mountPath: '/home/learner' },
             { name: 'learner-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },

@@ -185,7 +185,7 @@ export class Sandboxes {
     }
   }
 
-  /** Waits for the toolbox to be Ready, then starts the tmux session the terminal attaches to and waits for its prompt. */
+  /** Waits for the toolbox to run, then starts the tmux session the terminal attaches to and waits for its prompt. */
   private async waitForTerminal(namespace: string): Promise<void> {
     const deadline = Date.now() + (this.settings.readyTimeoutMs ?? 60_000);
     let lastReason = 'the toolbox Pod is not ready yet';
@@ -199,7 +199,7 @@ export class Sandboxes {
           `the toolbox cannot start: ${waiting.reason} ${waiting.message ?? ''}`,
         );
       }
-      if (status?.ready) {
+      if (status?.ready || status?.state?.running) {
         const result = await execCollect(this.kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, [
           'sh',
           '-c',
@@ -207,7 +207,7 @@ export class Sandboxes {
           `tmux has-session -t ${TMUX_SESSION} 2>/dev/null || tmux new-session -d -s ${TMUX_SESSION} -x 120 -y 32; ` +
             `i=0; until tmux capture-pane -p -t ${TMUX_SESSION} | grep -q '[^[:space:]]' || [ $i -ge 150 ]; ` +
             `do i=$((i+1)); sleep 0.02; done; echo ok`,
-        ]);
+        ]).catch((error: unknown) => ({ stdout: '', stderr: error instanceof Error ? error.message : String(error) }));
         if (result.stdout.includes('ok')) return;
         lastReason = `the shell did not answer: ${result.stderr.trim()}`;
       }
