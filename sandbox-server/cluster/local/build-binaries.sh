@@ -62,7 +62,23 @@ build_wrapped() { # name module version package [ldflags]
     go build -trimpath -ldflags "$ld" -o "$BIN/$name" "$pkg")
 }
 
+build_containerd() { # containerd and its runc shim, from one module
+  local stamp="$BIN/.containerd-version"
+  if have_all containerd containerd-shim-runc-v2 && [[ "$(cat "$stamp" 2>/dev/null)" == "$CONTAINERD_VERSION" ]]; then
+    return
+  fi
+  local module=github.com/containerd/containerd/v2 dir="$WORK/containerd-$CONTAINERD_VERSION"
+  mkdir -p "$dir"
+  printf 'module sidecarlab.local/containerd\ngo 1.25\nrequire %s %s\n' "$module" "$CONTAINERD_VERSION" >"$dir/go.mod"
+  say "building containerd $CONTAINERD_VERSION"
+  (cd "$dir" && go mod download "$module" && go get "$module@$CONTAINERD_VERSION" && \
+    go build -trimpath -tags "no_btrfs no_devmapper no_zfs" -ldflags "-s -w -X $module/version.Version=$CONTAINERD_VERSION" \
+      -o "$BIN/" "$module/cmd/containerd" "$module/cmd/containerd-shim-runc-v2")
+  echo "$CONTAINERD_VERSION" >"$stamp"
+}
+
 build_kubernetes
+build_containerd
 build_wrapped etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
 build_wrapped coredns github.com/coredns/coredns "$COREDNS_VERSION" github.com/coredns/coredns
 build_wrapped kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" \

@@ -120,7 +120,8 @@ start_control_plane() {
 }
 
 start_node() {
-  start_bg containerd containerd --config "$STATE/containerd/config.toml"
+  # The shim is looked up on PATH: ours, next to our containerd.
+  start_bg containerd env "PATH=$BIN:$PATH" "$BIN/containerd" --config "$STATE/containerd/config.toml"
   wait_for containerd 30 test -S "$CONTAINERD_SOCK"
   start_bg kubelet "$BIN/kubelet" --config="$STATE/kubelet/config.yaml" --kubeconfig="$KCFG/kubelet.kubeconfig" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$STATE/kubelet/root" \
@@ -167,6 +168,11 @@ cmd_up() {
 
 restart_stale() { # a running component whose config file changed is stopped here and started again below
   local c
+  # A containerd other than ours (Debian's, from an earlier version of this script) is replaced; its Pods keep running.
+  if pid_of containerd >/dev/null && ! pgrep -f "^$BIN/containerd --config" >/dev/null; then
+    say "restarting containerd: now $CONTAINERD_VERSION, built from the module proxy"
+    stop_bg containerd
+  fi
   for c in $(printf '%s\n' "${STALE_COMPONENTS[@]}" | sort -u); do
     pid_of "$c" >/dev/null || continue
     say "restarting $c: its config changed"

@@ -14,14 +14,18 @@ const pidFile = (connection: string) => `/tmp/.sidecar-lab-client-${connection}.
  * caller passes it when it knows of no other live connection to this sandbox, so any other client is an orphan.
  */
 export function attachCommand(connection: string, detachOthers: boolean): string[] {
+  // Detaching every other client makes every other pid file stale, so they go too.
+  const clean = detachOthers ? `rm -f ${pidFile('*')}; ` : '';
   const flags = detachOthers ? '-A -D' : '-A';
-  return ['sh', '-c', `echo $$ > ${pidFile(connection)}; exec tmux new-session ${flags} -s ${TMUX_SESSION}`];
+  return ['sh', '-c', `${clean}echo $$ > ${pidFile(connection)}; exec tmux new-session ${flags} -s ${TMUX_SESSION}`];
 }
 
 /** Ends this connection's tmux client (SIGHUP detaches it; the session and its shell live on). */
 export function detachCommand(connection: string): string[] {
   const file = pidFile(connection);
-  return ['sh', '-c', `[ -f ${file} ] && kill -HUP "$(cat ${file})" 2>/dev/null; rm -f ${file}; true`];
+  // A connection closed right after it opened may get here before its client wrote the file: wait for it (≤ 2 s).
+  const wait = `i=0; while [ ! -f ${file} ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done`;
+  return ['sh', '-c', `${wait}; [ -f ${file} ] && kill -HUP "$(cat ${file})" 2>/dev/null; rm -f ${file}; true`];
 }
 
 /** Exits 0 while the learner's tmux session exists, 1 once its shell has exited. */
