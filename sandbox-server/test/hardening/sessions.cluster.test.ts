@@ -111,6 +111,9 @@ describe('terminals opened and closed again and again', () => {
     await first.close();
     await second.close();
     await waitFor('every tmux client to be gone', async () => (await tmuxClients(sandbox.namespace)) === 0, 20_000);
+    // Nor the files that name each connection's client.
+    const left = await kubectl(['-n', sandbox.namespace, 'exec', 'toolbox', '-c', 'shell', '--', 'ls', '-a', '/tmp']);
+    expect(left.split('\n').filter((f) => f.startsWith('.sidecar-lab-client-'))).toEqual([]);
   });
 });
 
