@@ -30,18 +30,21 @@ export class WarmPool {
     clearInterval(this.#timer);
   }
 
+  /** This instance's pool sandboxes of the current blueprint in `states`, leaving out those deleted or expired. */
+  async #count(states: string[]): Promise<number> {
+    const { settings, blueprint } = this.sandboxes;
+    const pool = await this.sandboxes.list(poolSelector(settings.instance, states, blueprint));
+    return pool.filter((s) => s.status !== 'deleting' && s.status !== 'expired').length;
+  }
+
   /** Pool sandboxes that are warm or on their way (being built counts, so two refills never overshoot). */
-  async ready(): Promise<number> {
-    const { instance } = this.sandboxes.settings;
-    const pool = await this.sandboxes.list(poolSelector(instance, ['warm', 'provisioning'], this.sandboxes.blueprint));
-    return pool.filter((s) => s.status === 'ready' || s.status === 'provisioning').length;
+  ready(): Promise<number> {
+    return this.#count(['warm', 'provisioning']);
   }
 
   /** Warm sandboxes that a claim would get right now. */
-  async claimable(): Promise<number> {
-    const { instance } = this.sandboxes.settings;
-    const warm = await this.sandboxes.list(poolSelector(instance, ['warm'], this.sandboxes.blueprint));
-    return warm.filter((s) => s.status !== 'deleting' && s.status !== 'expired').length;
+  claimable(): Promise<number> {
+    return this.#count(['warm']);
   }
 
   /**

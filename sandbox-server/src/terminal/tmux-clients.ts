@@ -48,8 +48,4 @@ export class LiveConnections {
     if (after > 0) this.#count.set(sandbox, after);
     else this.#count.delete(sandbox);
   }
-
-  count(sandbox: string): number {
-    return this.#count.get(sandbox) ?? 0;
-  }
 }
