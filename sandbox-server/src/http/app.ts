@@ -12,7 +12,7 @@ import { getExercise, summarize } from '../../../exercises/registry.ts';
 import { execCollect } from '../cluster/exec.ts';
 import type { Kube } from '../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
-import { watchNamespace } from '../cluster/watch.ts';
+import { watchNamespace } from '../cluster/namespace-watch.ts';
 import { parseOrExplain } from '../protocol/explain.ts';
 import { checkBody, createSandboxBody, extendSandboxBody, writeFileBody } from '../protocol/schemas.ts';
 import { type CheckService, UnknownExerciseError } from '../sandboxes/checks.ts';
