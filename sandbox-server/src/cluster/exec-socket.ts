@@ -6,6 +6,9 @@ import { connectionFor } from './credentials.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
 import { withQuery } from './rest.ts';
 
+/** Bound on the exec WebSocket's upgrade (connect, TLS and the API server's answer). */
+export const EXEC_HANDSHAKE_TIMEOUT_MS = 15_000;
+
 /** Subprotocols offered, best first: v5 adds a frame that closes stdin. */
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 
@@ -112,6 +115,8 @@ export class Exec {
       headers: connection.headers as Record<string, string>,
       ...connection.tls,
       perMessageDeflate: false,
+      // A stalled API server must not hang an attach: the upgrade fails after this long and the caller retries.
+      handshakeTimeout: EXEC_HANDSHAKE_TIMEOUT_MS,
     });
     ws.on('message', (data) => {
       const frame = decodeFrame(data);

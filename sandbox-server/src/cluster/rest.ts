@@ -37,6 +37,22 @@ export interface ApiRequest {
 export interface ApiResponse {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** How often one request is tried again after 429 Too Many Requests. */
+const MAX_429_RETRIES = 3;
+
+/**
+ * The wait a `Retry-After` header asks for, in ms (seconds or an HTTP date; 1 s when absent or unreadable, as
+ * client-go does), capped at 10 s so a confused server cannot park a request.
+ */
+export function retryAfter(header: string | string[] | undefined, now = Date.now()): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return 1000;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 10_000) : 1000;
 }
 
 /** `path?query`, with each value URL-encoded and arrays repeated. */
@@ -91,6 +107,22 @@ export class RestClient {
 
   /** Sends a request and reads the whole answer, whatever its status; throws only when there is no answer. */
   async send(request: ApiRequest): Promise<ApiResponse> {
+    // A 429 (API priority and fairness, or a busy server) says when to come back: wait that long, a few times, as
+    // long as the wait stays within the request's own bound.
+    let waitedMs = 0;
+    const budgetMs = request.timeoutMs ?? this.defaultTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.#sendOnce(request);
+      const retryAfterMs = response.status === 429 ? retryAfter(response.headers['retry-after']) : undefined;
+      if (retryAfterMs === undefined || attempt >= MAX_429_RETRIES || waitedMs + retryAfterMs > budgetMs) {
+        return response;
+      }
+      await new Promise((r) => setTimeout(r, retryAfterMs));
+      waitedMs += retryAfterMs;
+    }
+  }
+
+  async #sendOnce(request: ApiRequest): Promise<ApiResponse> {
     const connection = await connectionFor(this.kc);
     const response = await this.#exchange(connection, request, true);
     if (response.status === 401 && connection.fromPlugin) {
@@ -127,7 +159,11 @@ export class RestClient {
     if ((response.statusCode ?? 0) >= 300) {
       const chunks: Buffer[] = [];
       for await (const chunk of response) chunks.push(chunk as Buffer);
-      throw this.#error(request, { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      throw this.#error(request, {
+        status: response.statusCode ?? 0,
+        body: Buffer.concat(chunks).toString('utf8'),
+        headers: response.headers,
+      });
     }
     return response;
   }
@@ -165,7 +201,11 @@ export class RestClient {
         response.on('error', fail);
         response.on('end', () => {
           clearTimeout(timer);
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: response.headers,
+          });
         });
       });
       outgoing.on('error', (error: NodeJS.ErrnoException) => {
