@@ -37,7 +37,9 @@ export async function startServer(
   const kc = loadKubeConfig({
     ...(config.SIDECAR_LAB_CLUSTER !== 'local' && config.KUBECONFIG ? { kubeconfig: config.KUBECONFIG } : {}),
     ...(config.SIDECAR_LAB_CONTEXT ? { context: config.SIDECAR_LAB_CONTEXT } : {}),
+    fallback: config.SIDECAR_LAB_CLUSTER === 'local' ? 'local' : 'user',
   });
+  if (kc.ignored.length) log.warn({ settings: kc.ignored }, 'kubeconfig settings this server does not apply');
   const kube = createKube(kc);
   await ensureClusterObjects(kube, config.SIDECAR_LAB_ALLOWED_IMAGES, config.SIDECAR_LAB_TOOLBOX_IMAGE);
 

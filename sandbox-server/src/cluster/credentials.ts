@@ -163,15 +163,25 @@ async function authFor(user: KubeUser, cluster: KubeCluster): Promise<{ headers:
   return { headers: {}, tls: clientCert };
 }
 
+/** Why a cluster reached through `proxy-url` is refused, in words a user can act on. */
+export function proxyRefusal(cluster: KubeCluster): string {
+  return `cluster "${cluster.name}" sets proxy-url (${cluster.proxyUrl}), which Sidecar Lab's cluster client does not support: run the server where it reaches the API server directly, or remove proxy-url`;
+}
+
 /** Resolves the current context into a Connection; runs the exec plugin when its credential is missing or expiring. */
 export async function connectionFor(kc: KubeConfig): Promise<Connection> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current context with a cluster');
+  if (cluster.proxyUrl) throw new Error(proxyRefusal(cluster));
   const user = kc.getCurrentUser() ?? { name: '' };
   const auth = await authFor(user, cluster);
   const headers = { ...auth.headers };
   if (user.impersonate) headers['Impersonate-User'] = user.impersonate;
+  if (user.impersonateUid) headers['Impersonate-Uid'] = user.impersonateUid;
   if (user.impersonateGroups?.length) headers['Impersonate-Group'] = user.impersonateGroups;
+  for (const [key, values] of Object.entries(user.impersonateExtra ?? {})) {
+    headers[`Impersonate-Extra-${encodeURIComponent(key)}`] = values;
+  }
   return {
     server: cluster.server.replace(/\/+$/, ''),
     tls: {

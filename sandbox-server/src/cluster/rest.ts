@@ -71,21 +71,40 @@ export function timeoutError(): Error {
   return Object.assign(new Error('no answer in time'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
 }
 
-// One keep-alive agent per server and TLS identity, shared by every client (checks make a client per run).
+// One keep-alive agent per server and TLS identity, shared by every client (checks make a client per run). Bounded:
+// an exec plugin that rotates client certificates makes a new identity each time, and old ones must not pile up.
 const agents = new Map<string, http.Agent>();
+/** Agents kept at most; the least recently used one beyond it is retired (its requests in flight finish). */
+export const MAX_AGENTS = 16;
 
 function agentFor(connection: Connection): http.Agent {
   const { tls } = connection;
   const key = JSON.stringify([connection.server, tls.ca, tls.cert, tls.key, tls.rejectUnauthorized, tls.servername]);
   let agent = agents.get(key);
-  if (!agent) {
+  if (agent) {
+    agents.delete(key); // re-inserted below: Map order is then least recently used first
+  } else {
     agent = connection.server.startsWith('https:')
       ? new https.Agent({ keepAlive: true, ...tls })
       : new http.Agent({ keepAlive: true });
-    agents.set(key, agent);
+  }
+  agents.set(key, agent);
+  for (const [oldKey, old] of agents) {
+    if (agents.size <= MAX_AGENTS) break;
+    agents.delete(oldKey);
+    retire(old);
   }
   return agent;
 }
+
+/** Closes an agent's idle connections now and each busy one when its request is done, never cutting one short. */
+function retire(agent: http.Agent): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  agent.on('free', (socket) => socket.destroy());
+}
+
+/** How many keep-alive agents are held (for tests). */
+export const agentCount = () => agents.size;
 
 function parseBody(text: string): unknown {
   try {
