@@ -19,8 +19,8 @@ export interface Connection {
   server: string;
   tls: TlsOptions;
   headers: Record<string, string | string[]>;
-  /** True when the credential came from an exec plugin, which may be stale after a 401. */
-  fromPlugin: boolean;
+  /** True when the credential came from an exec plugin or a token file, which may be stale after a 401. */
+  renewable: boolean;
 }
 
 const execCredentialSchema = z.object({
@@ -122,14 +122,18 @@ function pluginCredential(plugin: ExecPlugin, cluster: KubeCluster): Promise<Plu
   return running;
 }
 
-/** Forgets cached plugin credentials (after the API server answered 401), so the next request runs the plugin. */
-export function forgetPluginCredentials(): void {
-  pluginCache.clear();
-}
-
 /** Token files are re-read now and then: projected ServiceAccount tokens rotate. */
 const TOKEN_FILE_TTL_MS = 60_000;
 const tokenFiles = new Map<string, { token: string; readAt: number }>();
+
+/**
+ * Forgets cached plugin credentials and token files (after the API server answered 401), so the next request runs
+ * the plugin or reads the file again: a rotated token is picked up at once, not after the re-read interval.
+ */
+export function forgetCachedCredentials(): void {
+  pluginCache.clear();
+  tokenFiles.clear();
+}
 
 async function tokenFromFile(path: string): Promise<string> {
   const cached = tokenFiles.get(path);
@@ -191,6 +195,6 @@ export async function connectionFor(kc: KubeConfig): Promise<Connection> {
       ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
     },
     headers,
-    fromPlugin: Boolean(user.exec),
+    renewable: Boolean(user.exec || user.tokenFile),
   };
 }

@@ -1,7 +1,7 @@
 // A small REST client for the Kubernetes API: node:https with keep-alive, a timeout per request, JSON in and out.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { type Connection, connectionFor, forgetPluginCredentials } from './credentials.ts';
+import { type Connection, connectionFor, forgetCachedCredentials } from './credentials.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
 
 /** The API server answered with an error status; `code` is the HTTP status, `body` the parsed Status (or text). */
@@ -144,9 +144,9 @@ export class RestClient {
   async #sendOnce(request: ApiRequest): Promise<ApiResponse> {
     const connection = await connectionFor(this.kc);
     const response = await this.#exchange(connection, request, true);
-    if (response.status === 401 && connection.fromPlugin) {
-      // The plugin's credential was revoked or expired early: run it again, once.
-      forgetPluginCredentials();
+    if (response.status === 401 && connection.renewable) {
+      // The plugin's credential or the file's token was revoked or rotated: get it afresh, once.
+      forgetCachedCredentials();
       return this.#exchange(await connectionFor(this.kc), request, true);
     }
     return response;
