@@ -11,6 +11,7 @@ import { type ObservedChange, Reflector } from './reflector.ts';
 const kube = createKube(loadKubeConfig());
 const namespace = `stall-test-${Date.now().toString(36)}`;
 const state = process.env.SIDECAR_LAB_STATE ?? '/var/lib/sidecar-lab';
+/** The kube-apiserver supervisor's pid, which leads the process group the API server runs in. */
 const apiserverPid = () => Number(readFileSync(join(state, 'pids', 'kube-apiserver.pid'), 'utf8').trim());
 
 async function until<T>(what: string, attempt: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000) {
@@ -35,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.kill(apiserverPid(), 'SIGCONT'); // never leave the cluster frozen, whatever happened
+  process.kill(-apiserverPid(), 'SIGCONT'); // never leave the cluster frozen, whatever happened
   await until('the API server answering', () => kube.core.readNamespace({ name: namespace }));
   await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined);
 });
@@ -51,7 +52,7 @@ describe('an API server that stops answering for a while', () => {
     try {
       await until('the watch', () => (reflector.stats.watches >= 1 ? true : undefined));
       const pid = apiserverPid();
-      process.kill(pid, 'SIGSTOP');
+      process.kill(-pid, 'SIGSTOP'); // the supervisor's process group: it and kube-apiserver
       try {
         const error = await createKube(loadKubeConfig(), 2_000)
           .core.readNamespace({ name: namespace })
@@ -59,7 +60,7 @@ describe('an API server that stops answering for a while', () => {
         expect(isUnavailable(error)).toBe(true);
         await until('the stalled stream noticed', () => (reflector.stats.stalls >= 1 ? true : undefined), 30_000);
       } finally {
-        process.kill(pid, 'SIGCONT');
+        process.kill(-pid, 'SIGCONT');
       }
       await until('the API server answering again', () => kube.core.readNamespace({ name: namespace }));
       await configMap('after-the-stall');

@@ -18,10 +18,10 @@ const dir = mkdtempSync(join(tmpdir(), 'cred-test-'));
 const cluster = admin.getCurrentCluster()!;
 
 /** A KubeConfig for the same API server as `user`. */
-const as = (user: Omit<KubeUser, 'name'>) =>
+const as = (user: Omit<KubeUser, 'name'> & { name?: string }) =>
   new KubeConfig({
     clusters: [cluster],
-    users: [{ name: 'u', ...user }],
+    users: [{ ...user, name: 'u' }],
     contexts: [{ name: 'c', cluster: cluster.name, user: 'u' }],
     currentContext: 'c',
   });
