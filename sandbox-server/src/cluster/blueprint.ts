@@ -73,11 +73,10 @@ export function namespaceObject(input: BlueprintInput): V1Namespace {
         ...(input.instance ? { [LABELS.instance]: input.instance } : {}),
         ...(input.blueprint ? { [LABELS.blueprint]: input.blueprint } : {}),
         ...(input.workshop ? { [LABELS.workshop]: input.workshop } : {}),
-        // Learners see best-practice warnings but cannot run privileged or host-level Pods.
+        // Learners cannot run privileged or host-level Pods. No `warn: restricted`: it printed a seven-line warning on
+        // every apply of the seed document's own Pods, which teach sidecars, not hardening; audit still records it.
         'pod-security.kubernetes.io/enforce': 'baseline',
         'pod-security.kubernetes.io/enforce-version': PSA_VERSION,
-        'pod-security.kubernetes.io/warn': 'restricted',
-        'pod-security.kubernetes.io/warn-version': PSA_VERSION,
         'pod-security.kubernetes.io/audit': 'restricted',
         'pod-security.kubernetes.io/audit-version': PSA_VERSION,
       },
