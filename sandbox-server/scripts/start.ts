@@ -24,6 +24,7 @@ if (provider === 'local') {
 const siteDir = process.env.SIDECAR_LAB_SITE_DIR ?? 'dist/site';
 if (!existsSync(`${siteDir}/index.html`) || process.env.SIDECAR_LAB_REBUILD_SITE === 'true') {
   console.error('[start] building the site');
-  execFileSync('npx', ['astro', 'build'], { stdio: 'inherit' });
+  // No telemetry notice in a learner's first run (and nothing sent from an offline machine).
+  execFileSync('npx', ['astro', 'build'], { stdio: 'inherit', env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' } });
 }
 await import('../src/main.ts');
