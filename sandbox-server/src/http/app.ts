@@ -252,7 +252,8 @@ export function createApp(deps: AppDeps) {
     const sandbox = await ownSandbox(c);
     if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
     try {
-      const report = await deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer);
+      const { answer, trigger } = body;
+      const report = await deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, answer, trigger);
       return c.json(report);
     } catch (error) {
       if (error instanceof UnknownExerciseError) throw new ApiError('not_found', error.message);
