@@ -14,7 +14,6 @@ import {
 } from '../sandboxes/sandboxes.ts';
 import type { LearnerRecord, Repository, WorkshopRecord } from '../store/repository.ts';
 import { cellsFor, distinctNames, resultRows } from './results.ts';
-import { mostStuck } from './stuck.ts';
 import {
   formatJoinCode,
   hashToken,
@@ -23,6 +22,7 @@ import {
   normalizeJoinCode,
   tokenMatches,
 } from './secrets.ts';
+import { mostStuck } from './stuck.ts';
 
 export class WorkshopError extends Error {
   override name = 'WorkshopError';
