@@ -167,6 +167,17 @@ describe('WEB-5: hostile ids in every route that takes one', () => {
     expect(fake.lookups).toBe(0);
   });
 
+  it('a check says manual or auto and nothing else: another trigger is 400 before any lookup', async () => {
+    const learner = browser();
+    const own = sandboxOf(learner);
+    for (const trigger of ['robot', 'MANUAL', '', 1, null]) {
+      const response = await learner.call('POST', `/api/sandboxes/${own.id}/checks/first-sidecar`, { trigger });
+      expect(response.status, String(trigger)).toBe(400);
+      expect(response.json.error.message).toMatch(/^body: trigger: /);
+    }
+    expect(fake.lookups).toBe(0);
+  });
+
   it('a well-formed but unknown exercise id is 404 with a plain message', async () => {
     const learner = browser();
     const own = sandboxOf(learner);

@@ -252,7 +252,14 @@ export function createApp(deps: AppDeps) {
     const sandbox = await ownSandbox(c);
     if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
     try {
-      const report = await deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer);
+      const report = await deps.checks.run(
+        c.get('session'),
+        sandbox.id,
+        sandbox.namespace,
+        exerciseId,
+        body.answer,
+        body.trigger,
+      );
       return c.json(report);
     } catch (error) {
       if (error instanceof UnknownExerciseError) throw new ApiError('not_found', error.message);
