@@ -1,7 +1,9 @@
-// npm start: the local cluster when none is configured, the built site, then the server on one port.
+// npm start: a cluster (the one configured, or the one this machine can run — see provider.ts), the built site, then
+// the server on one port.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { configUsage, flagsToEnv, wantsHelp } from '../src/config.ts';
+import { chooseProvider, detectMachine } from './provider.ts';
 
 // Usage and flag mistakes are answered before anything slow (the cluster, the site build) starts.
 const argv = process.argv.slice(2);
@@ -17,9 +19,17 @@ try {
   process.exit(2);
 }
 
-const provider = flags.SIDECAR_LAB_CLUSTER ?? process.env.SIDECAR_LAB_CLUSTER ?? 'local';
-if (provider === 'local') {
+const choice = chooseProvider(flags.SIDECAR_LAB_CLUSTER ?? process.env.SIDECAR_LAB_CLUSTER, detectMachine());
+if (choice.provider === 'none') {
+  console.error(`sidecar-lab: ${choice.message}`);
+  process.exit(1);
+}
+console.error(`[start] cluster: ${choice.provider} (${choice.why})`);
+process.env.SIDECAR_LAB_CLUSTER = choice.provider;
+if (choice.provider === 'local') {
   execFileSync('bash', ['sandbox-server/cluster/local/cluster.sh', 'up'], { stdio: 'inherit' });
+} else if (choice.provider === 'kind') {
+  execFileSync('bash', ['sandbox-server/cluster/kind/create.sh'], { stdio: 'inherit' });
 }
 const siteDir = process.env.SIDECAR_LAB_SITE_DIR ?? 'dist/site';
 if (!existsSync(`${siteDir}/index.html`) || process.env.SIDECAR_LAB_REBUILD_SITE === 'true') {
