@@ -313,3 +313,20 @@ describe('WEB-3: session fixation', () => {
     expect(own.headers.get('set-cookie')).toBeNull();
   });
 });
+
+describe('WEB-9: headers on every answer', () => {
+  it('API answers, errors and unknown routes say nosniff, no framing and a same-origin referrer policy', async () => {
+    const learner = browser();
+    for (const [method, path] of [
+      ['GET', '/api/progress'],
+      ['GET', '/api/sandboxes/nope'],
+      ['GET', '/no/such/route'],
+      ['POST', '/api/sandboxes'],
+    ] as const) {
+      const response = await learner.call(method, path, method === 'POST' ? '{' : undefined);
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(response.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(response.headers.get('referrer-policy'), path).toBe('same-origin');
+    }
+  });
+});
