@@ -2,13 +2,13 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { serveStatic } from '@hono/node-server/serve-static';
 import pino, { type Logger } from 'pino';
 import { ensureClusterObjects } from './cluster/cluster-setup.ts';
 import { createKube } from './cluster/kube.ts';
 import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
+import { staticSite } from './http/static-site.ts';
 import { createMetrics } from './http/metrics.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
@@ -90,7 +90,7 @@ export async function startServer(
     workshops,
     probes,
   });
-  app.use('/*', serveStatic({ root: config.SIDECAR_LAB_SITE_DIR }));
+  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR));
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
