@@ -71,7 +71,7 @@ if command -v timeout >/dev/null 2>&1; then timeout "$t" "$@" >/dev/null 2>&1; e
 rc=$?
 control=""
 if command -v bash >/dev/null 2>&1; then
-  control=$(timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && head -c 12 <&3' "$dport" 2>/dev/null)
+  control=$(timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && exec head -c 12 <&3' "$dport" 2>/dev/null)
 fi
 kill -CONT $pids
 echo "probe-exit=$rc"

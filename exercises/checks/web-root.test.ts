@@ -11,12 +11,12 @@ arg httpd
 arg -f
 arg -p
 arg 8080
-pid 9 /
+pid 9 /data/site
 arg busybox
 arg httpd
 arg -fp8080
 arg -h/data/site/
-pid 12 /home/app
+pid 12 /home/app/public
 arg httpd
 arg -f
 arg -h
@@ -34,9 +34,10 @@ describe('parseProcesses', () => {
 });
 
 describe('webRootCandidates', () => {
-  it("puts httpd's folders first: its working folder without -h, -h joined or separate, relative to the cwd", () => {
+  it("puts httpd's folders first: its working folder (httpd changes into its home), and an absolute -h", () => {
     const roots = webRootCandidates(parseProcesses(LISTING), '');
     expect(roots.slice(0, 3)).toEqual(['/srv/site', '/data/site', '/home/app/public']);
+    expect(roots).not.toContain('public');
     expect(roots).toContain('/www');
   });
 

@@ -32,29 +32,32 @@ export function parseProcesses(text: string): ProcessInfo[] {
   return processes;
 }
 
-/** The folder a busybox httpd process serves: its `-h DIR` (relative to its working folder), else that folder. */
-function httpdRoot(p: ProcessInfo): string | undefined {
+/**
+ * The folders a busybox httpd process may serve: busybox httpd changes into its home folder (\`-h DIR\`, default the
+ * folder it started in) before serving, so its working folder is the root; an absolute \`-h\` is the same folder.
+ */
+function httpdRoots(p: ProcessInfo): string[] {
   const args = posix.basename(p.argv[0] ?? '') === 'busybox' ? p.argv.slice(1) : p.argv;
-  if (posix.basename(args[0] ?? '') !== 'httpd') return undefined;
-  let root: string | undefined;
+  if (posix.basename(args[0] ?? '') !== 'httpd') return [];
+  let home: string | undefined;
   for (const [i, arg] of args.entries()) {
-    if (arg === '-h') root = args[i + 1];
-    else if (arg.startsWith('-h')) root = arg.slice(2);
+    if (arg === '-h') home = args[i + 1];
+    else if (arg.startsWith('-h')) home = arg.slice(2);
   }
-  return posix.resolve(p.cwd || '/', root ?? '.');
+  return [p.cwd, home].filter((r): r is string => r?.startsWith('/') === true);
 }
 
 /** Usual web roots, tried after the ones the processes and configuration name. */
 const USUAL_ROOTS = ['/www', '/usr/share/nginx/html', '/var/www/html', '/var/www', '/srv'];
 
 /**
- * Folders the container may serve, most likely first: httpd's `-h` (or working folder), nginx `root` directives,
+ * Folders the container may serve, most likely first: httpd's working folder and `-h`, nginx `root` directives,
  * then usual places. Only absolute paths, each once.
  */
 export function webRootCandidates(processes: readonly ProcessInfo[], nginxConf: string): string[] {
-  const fromHttpd = processes.map(httpdRoot).filter((r): r is string => r !== undefined);
+  const fromHttpd = processes.flatMap(httpdRoots);
   const fromNginx = [...nginxConf.matchAll(/^\s*root\s+["']?([^;"'\s]+)["']?\s*;/gm)].map((m) => m[1] as string);
-  return [...new Set([...fromHttpd, ...fromNginx, ...USUAL_ROOTS].map((r) => posix.normalize(r)))].filter((r) =>
+  return [...new Set([...fromHttpd, ...fromNginx, ...USUAL_ROOTS].map((r) => posix.normalize(r).replace(/(.)\/+$/, '$1')))].filter((r) =>
     r.startsWith('/'),
   );
 }
