@@ -57,9 +57,9 @@ const USUAL_ROOTS = ['/www', '/usr/share/nginx/html', '/var/www/html', '/var/www
 export function webRootCandidates(processes: readonly ProcessInfo[], nginxConf: string): string[] {
   const fromHttpd = processes.flatMap(httpdRoots);
   const fromNginx = [...nginxConf.matchAll(/^\s*root\s+["']?([^;"'\s]+)["']?\s*;/gm)].map((m) => m[1] as string);
-  return [...new Set([...fromHttpd, ...fromNginx, ...USUAL_ROOTS].map((r) => posix.normalize(r).replace(/(.)\/+$/, '$1')))].filter((r) =>
-    r.startsWith('/'),
-  );
+  return [
+    ...new Set([...fromHttpd, ...fromNginx, ...USUAL_ROOTS].map((r) => posix.normalize(r).replace(/(.)\/+$/, '$1'))),
+  ].filter((r) => r.startsWith('/'));
 }
 
 /** A file the checker created in the served folder, and the URL path it should be served at. */
