@@ -43,25 +43,17 @@ export async function runProbeCommand(
   return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}`.slice(0, 500) };
 }
 
-// Freezes (SIGSTOP) the processes holding a listening socket on port $1 — except PID 1, which cannot be stopped from
-// inside its namespace, and this shell — runs the probe command "$@" (bounded by $2 seconds), then thaws them. A
-// detached timer thaws them too, should this shell be cut off. A control request over bash's /dev/tcp says whether
-// the port still answered HTTP while frozen (then the freeze did not take and nothing can be concluded).
-const FREEZE_SCRIPT = `dport=$1; port=$(printf ':%04X' "$1"); t=$2; shift 2
-inodes=""
-for f in /proc/net/tcp /proc/net/tcp6; do
-  [ -r "$f" ] || continue
-  while read -r sl local rem st queues timer retr uid tmo inode rest; do
-    [ "$st" = 0A ] || continue
-    case "$local" in *"$port") inodes="$inodes $inode";; esac
-  done < "$f"
-done
+// Freezes (SIGSTOP) every process of the container — except PID 1, which cannot be stopped from inside its
+// namespace, and this shell — runs the probe command "$@" (bounded by $2 seconds), then thaws them. Every process,
+// not just the socket's holders: a server's workers often run as another user whose /proc/<pid>/fd root cannot read
+// without CAP_SYS_PTRACE. A detached timer thaws them too, should this shell be cut off. A control request to port $1
+// over bash's /dev/tcp says whether it still answered HTTP while frozen (then nothing can be concluded).
+const FREEZE_SCRIPT = `dport=$1; t=$2; shift 2
 pids=""
 for p in /proc/[0-9]*; do
   pid=\${p#/proc/}
   if [ "$pid" = 1 ] || [ "$pid" = "$$" ]; then continue; fi
-  links=$(ls -l "$p/fd" 2>/dev/null)
-  for i in $inodes; do case "$links" in *"socket:[$i]"*) pids="$pids $pid"; break;; esac; done
+  pids="$pids $pid"
 done
 echo "frozen=$pids"
 [ -n "$pids" ] || exit 0
@@ -77,9 +69,9 @@ kill -CONT $pids
 echo "probe-exit=$rc"
 echo "control=$control"`;
 
-/** What happened when a probe command ran while the port's server was frozen. */
+/** What happened when a probe command ran while the container's processes were frozen. */
 export interface FrozenRun {
-  /** Pids that were frozen; empty when nothing but PID 1 holds the port (then nothing was run). */
+  /** Pids that were frozen; empty when the container runs nothing but PID 1 (then nothing was run). */
   frozen: string[];
   /** The probe command's exit code while frozen. */
   exitCode: number | undefined;
@@ -98,7 +90,7 @@ export function parseFrozenRun(stdout: string): FrozenRun {
   };
 }
 
-/** Runs `argv` in `container` while the server listening on `port` there is frozen for a moment. */
+/** Runs `argv` in `container` while its processes (but PID 1) are frozen for a moment; `port` is asked as a control. */
 export async function runWhileFrozen(
   ctx: CheckContext,
   pod: string,
