@@ -73,10 +73,12 @@ export type Planted =
   | { ok: true; root: string; files: PlantedFile[]; tried: string[] }
   | { ok: false; tried: string[]; probes: HttpProbe[] };
 
-const WRITE_SCRIPT = 'mkdir -p "$(dirname "$1")" && printf "%s" "$2" > "$1"';
+// Writes $3 to $2 under the existing folder $1 (never creating $1 itself in the learner's container).
+const WRITE_SCRIPT = 'cd "$1" || exit 3; mkdir -p "$(dirname "./$2")" && printf "%s" "$3" > "./$2"';
 
-async function write(ctx: CheckContext, pod: string, container: string, file: string, content: string) {
-  const result = await ctx.exec(pod, container, ['sh', '-c', WRITE_SCRIPT, 'write', file, content], {
+async function write(ctx: CheckContext, pod: string, container: string, root: string, file: PlantedFile) {
+  const argv = ['sh', '-c', WRITE_SCRIPT, 'write', root, file.path.slice(1), file.content];
+  const result = await ctx.exec(pod, container, argv, {
     timeoutMs: 5000,
   });
   return result.exitCode === 0;
@@ -112,11 +114,11 @@ export async function plantFiles(ctx: CheckContext, pod: string, container: stri
   const tried: string[] = [];
   const probes: HttpProbe[] = [];
   for (const root of candidates.slice(0, 8)) {
-    if (!(await write(ctx, pod, container, posix.join(root, first.path), first.content))) continue;
+    if (!(await write(ctx, pod, container, root, first))) continue;
     tried.push(root);
     const probe = await httpGet(ctx, pod, [container], { host: '127.0.0.1', port, path: first.path });
     if (probe.status === 200 && probe.body.includes(first.content)) {
-      if (await write(ctx, pod, container, posix.join(root, second.path), second.content)) {
+      if (await write(ctx, pod, container, root, second)) {
         return { ok: true, root, files: [first, second], tried };
       }
     }

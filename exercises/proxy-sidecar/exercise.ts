@@ -11,6 +11,7 @@
 // and asks for both through the Pod's IP on port 80: only a proxy that forwards to main-app can return them.
 import { containersPresent, containersRunning, fail, pass, podExists, withPod } from '../checks/common.ts';
 import { describeProbe, httpGet, probeEvidence } from '../checks/http.ts';
+import { findContainer, mountsCovering } from '../checks/pods.ts';
 import { inspectPort, isLoopback } from '../checks/sockets.ts';
 import { plantFiles, removePlanted } from '../checks/web-root.ts';
 import { defineExercise } from '../model.ts';
@@ -29,7 +30,8 @@ export default defineExercise({
   it with a \`proxy_pass\` in a configuration file from a ConfigMap). It may be a native sidecar.
 
 A request from another Pod to this Pod's IP on port 80 must return main-app's answer. The checker proves it by
-writing fresh files into main-app's folder and fetching them through port 80, so only a proxy that forwards passes.
+writing fresh files into main-app's folder and fetching them through port 80, so only a proxy that forwards passes;
+the proxy must not mount main-app's folder (it forwards, it does not serve files).
 The Pod and container names are fixed; the ConfigMap, volume and image choices are up to you.`,
   hints: [
     'Containers in a Pod share localhost: the proxy reaches main-app at http://127.0.0.1:8080.',
@@ -143,6 +145,16 @@ The Pod and container names are fixed; the ConfigMap, volume and image choices a
           );
         }
         try {
+          // A "proxy" that mounts main-app's folder could serve the planted files itself: nothing would be proven.
+          const main = findContainer(pod, 'main-app');
+          const rootVolumes = new Set(main ? mountsCovering(main.spec, planted.root).map((m) => m.name) : []);
+          const shared = findContainer(pod, 'proxy')?.spec.volumeMounts.find((m) => rootVolumes.has(m.name));
+          if (shared) {
+            return fail(
+              `The proxy mounts main-app's web folder (${planted.root}, volume "${shared.name}"), so it could serve main-app's files itself instead of forwarding. The proxy forwards to localhost:8080; do not mount main-app's folder in it.`,
+              evidence,
+            );
+          }
           const fetched = [];
           for (const file of planted.files) {
             const through = await httpGet(ctx, POD, from, { host: ip, port: 80, path: file.path });
