@@ -81,7 +81,8 @@ export default defineExercise({
 - main-app's probe tests nginx itself: an \`httpGet\` or \`tcpSocket\` probe on port 80, or an \`exec\` probe that
   makes a request to port 80. It must fail when nginx does not answer;
 - log-collector's probe is an \`exec\` probe that succeeds only while the access log it ships exists in its own
-  container (e.g. \`test -f <path>\`). A probe on a port would test nginx, not the collector.
+  container, naming the log by its path there (e.g. \`test -f <path>\`). A probe on a port would test nginx, not the
+  collector.
 
 Both containers, and so the Pod, must become Ready (\`kubectl get pod ${POD}\` shows 2/2), and log-collector must
 still collect: a request to nginx must show up in its log. The checker runs each probe itself to see that it can fail:
