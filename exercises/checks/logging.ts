@@ -18,7 +18,7 @@ function accessLogMount(main: Container) {
 }
 
 /** Where the access log appears inside `collector`, following both containers' mounts (and subPaths). */
-function accessLogInCollector(main: Container, collector: Container): string | undefined {
+export function accessLogInCollector(main: Container, collector: Container): string | undefined {
   const mount = accessLogMount(main);
   if (!mount) return undefined;
   const inVolume = posix.join(mount.subPath ?? '', posix.relative(mount.mountPath, ACCESS_LOG));
