@@ -50,8 +50,8 @@ describe('a room applying the seed Pod at once', () => {
     const sinceWall = Date.now();
     const t0 = performance.now();
     await Promise.all(namespaces.map((namespace) => kube.core.createNamespacedPod({ namespace, body })));
+    // Logged, not asserted (no wall-clock bounds in tests): on a quiet node the creates take a few hundred ms.
     const createdWithin = performance.now() - t0;
-    expect(createdWithin, 'all Pods created within one second').toBeLessThan(1000);
 
     const watch = await watchSeedPods(kube, namespaces, t0, 300_000);
     expect(watch.pending, 'seed Pods not Ready within 5 minutes').toEqual([]);
