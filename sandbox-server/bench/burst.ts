@@ -4,8 +4,8 @@
 import { toolboxesThatFit } from './concurrency.ts';
 import type { Lab } from './lib/lab.ts';
 import type { BenchLearner, SandboxView } from './lib/learner.ts';
-import { type BenchResult, resultOf, withTarget } from './lib/results.ts';
-import { deleteSeedPods, failedPulls, SEED_POD, seedYaml, watchSeedPods } from './lib/seed-burst.ts';
+import { type BenchResult, resultOf, summarize, withTarget } from './lib/results.ts';
+import { deleteSeedPods, pullEvents, SEED_POD, seedYaml, watchSeedPods } from './lib/seed-burst.ts';
 import { shellAnswers, type Terminal, waitForQuiet, waitForText } from './lib/terminal.ts';
 
 /** CPU requests of one learner here (LimitRange defaults, blueprint.ts): the toolbox and the seed Pod's two containers. */
@@ -40,7 +40,7 @@ async function round(lab: Lab, seats: readonly Seat[]) {
   const t0 = performance.now();
   for (const s of seats) s.terminal.send('kubectl apply -f seed.yaml\r');
   const watch = await watchSeedPods(lab.kube, namespaces, t0, READY_TIMEOUT_MS);
-  const pulls = await failedPulls(lab.kube, namespaces, sinceWall);
+  const pulls = await pullEvents(lab.kube, namespaces, sinceWall);
   await deleteSeedPods(lab.kube, namespaces);
   return { readySeconds: [...watch.readyMs.values()].map((ms) => ms / 1000), watch, pulls };
 }
@@ -78,6 +78,8 @@ export async function burst(lab: Lab): Promise<BenchResult[]> {
       const allReady: number[] = [];
       const failed: number[] = [];
       const messages = new Set<string>();
+      const pullMs: number[] = [];
+      const waitedMs: number[] = [];
       let pullWaiting = 0;
       let neverReady = 0;
       for (let r = 0; r < rounds; r++) {
@@ -87,12 +89,14 @@ export async function burst(lab: Lab): Promise<BenchResult[]> {
         const room = await round(lab, seats.slice(0, n));
         samples.push(...room.readySeconds);
         allReady.push(Math.max(...room.readySeconds, 0));
-        failed.push(room.pulls.count + alone.pulls.count);
+        failed.push(room.pulls.failed + alone.pulls.failed);
+        pullMs.push(...room.pulls.pulledMs);
+        waitedMs.push(...room.pulls.waitedMs);
         for (const m of room.pulls.messages) messages.add(m);
         pullWaiting += room.watch.pullWaiting.size;
         neverReady += room.watch.pending.length;
         lab.log(
-          `burst ${n}: all Ready in ${Math.max(...room.readySeconds, 0).toFixed(1)} s, ${room.pulls.count} failed pulls ` +
+          `burst ${n}: all Ready in ${Math.max(...room.readySeconds, 0).toFixed(1)} s, ${room.pulls.failed} failed pulls ` +
             `(alone: ${alone.readySeconds[0]?.toFixed(1)} s)`,
         );
       }
@@ -131,6 +135,15 @@ export async function burst(lab: Lab): Promise<BenchResult[]> {
           'max',
           '<=',
           0,
+        ),
+        resultOf(
+          {
+            name: 'burst',
+            metric: `${label} learners: each busybox pull (kubelet's "including waiting")`,
+            unit: 'ms',
+            details: { runtimeMs: summarize(pullMs), includingWaitMs: summarize(waitedMs) },
+          },
+          waitedMs,
         ),
       );
     }

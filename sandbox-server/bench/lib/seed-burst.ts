@@ -69,28 +69,49 @@ interface EventList {
   }>;
 }
 
-/** Failed pulls the kubelet reported for the seed Pods of `namespaces` since `sinceWall` (epoch ms). */
-export async function failedPulls(
-  kube: Kube,
-  namespaces: readonly string[],
-  sinceWall: number,
-): Promise<{ count: number; messages: string[] }> {
+/** A Go duration as the kubelet prints it ("45ms", "1.2s", "1m3.5s", "800µs") in milliseconds. */
+export function goDurationMs(text: string): number {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, µs: 0.001, us: 0.001, ns: 1e-6 };
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/([\d.]+)(h|ms|m|s|µs|us|ns)/g)) ms += Number(n) * units[unit!]!;
+  return ms;
+}
+
+export interface PullEvents {
+  /** Failed pulls ("Failed to pull image …"), with their distinct messages (a few). */
+  failed: number;
+  messages: string[];
+  /** Each successful pull: the runtime's time, and the kubelet's including its wait for a pull slot. */
+  pulledMs: number[];
+  waitedMs: number[];
+}
+
+/** The pulls the kubelet reported for the seed Pods of `namespaces` since `sinceWall` (epoch ms). */
+export async function pullEvents(kube: Kube, namespaces: readonly string[], sinceWall: number): Promise<PullEvents> {
   const wanted = new Set(namespaces);
   const events = await kube.rest.json<EventList>({
     path: '/api/v1/events',
-    query: { fieldSelector: `involvedObject.name=${SEED_POD},reason=Failed` },
+    query: { fieldSelector: `involvedObject.name=${SEED_POD}` },
   });
-  // Event times have second precision: a second of slack keeps this round's first failures in.
+  // Event times have second precision: a second of slack keeps this round's first events in.
   const recent = events.items.filter(
     (e) =>
-      wanted.has(e.metadata.namespace ?? '') &&
-      Date.parse(e.lastTimestamp ?? e.eventTime ?? '') >= sinceWall - 1000 &&
-      (e.message ?? '').startsWith('Failed to pull image'),
+      wanted.has(e.metadata.namespace ?? '') && Date.parse(e.lastTimestamp ?? e.eventTime ?? '') >= sinceWall - 1000,
   );
-  return {
-    count: recent.reduce((sum, e) => sum + (e.count ?? 1), 0),
-    messages: [...new Set(recent.map((e) => e.message ?? ''))].slice(0, 3),
+  const failures = recent.filter((e) => e.reason === 'Failed' && (e.message ?? '').startsWith('Failed to pull image'));
+  const result: PullEvents = {
+    failed: failures.reduce((sum, e) => sum + (e.count ?? 1), 0),
+    messages: [...new Set(failures.map((e) => e.message ?? ''))].slice(0, 3),
+    pulledMs: [],
+    waitedMs: [],
   };
+  for (const e of recent) {
+    const m = /^Successfully pulled image "[^"]*" in (\S+) \((\S+) including waiting\)/.exec(e.message ?? '');
+    if (e.reason !== 'Pulled' || !m) continue;
+    result.pulledMs.push(goDurationMs(m[1]!));
+    result.waitedMs.push(goDurationMs(m[2]!));
+  }
+  return result;
 }
 
 /** Deletes the seed Pod in each namespace at once (no grace) and waits, bounded, until none is left. */
