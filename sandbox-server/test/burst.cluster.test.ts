@@ -60,16 +60,17 @@ describe('a room applying the seed Pod at once', () => {
       await kubectl(['-n', ns, 'wait', '--for=condition=Ready', `pod/${SEED_POD}`, '--timeout=60s']);
     }
     const pulls = await pullEvents(kube, namespaces, sinceWall);
+    console.log(
+      `burst: ${namespaces.length} Pods created in ${createdWithin.toFixed(0)} ms, all Ready after ` +
+        `${(Math.max(...watch.readyMs.values()) / 1000).toFixed(1)} s; longest busybox pull ` +
+        `${Math.max(...pulls.waitedMs).toFixed(0)} ms including waiting; ${pulls.failed} failed pulls, ` +
+        `${watch.pullWaiting.size} Pods seen in ErrImagePull/ImagePullBackOff`,
+    );
     expect({ failed: pulls.failed, messages: pulls.messages }, 'failed pulls reported by the kubelet').toEqual({
       failed: 0,
       messages: [],
     });
     expect([...watch.pullWaiting], 'Pods seen waiting in ErrImagePull/ImagePullBackOff').toEqual([]);
-    console.log(
-      `burst: ${namespaces.length} Pods created in ${createdWithin.toFixed(0)} ms, all Ready after ` +
-        `${(Math.max(...watch.readyMs.values()) / 1000).toFixed(1)} s; longest busybox pull ` +
-        `${Math.max(...pulls.waitedMs).toFixed(0)} ms including waiting`,
-    );
 
     // Five Checks at a time: each one reads logs and execs into the Pod.
     const verdicts: Array<{ namespace: string; status: string; failing: string[] }> = [];
