@@ -219,6 +219,8 @@ export interface LogOptions {
   limitBytes: number;
   /** Logs of the previous (crashed) instance of the container. */
   previous?: boolean;
+  /** Prefix each line with the time the runtime received it (RFC 3339, nanoseconds), to observe timing claims. */
+  timestamps?: boolean;
 }
 
 /** Read access to one namespace plus exec, as the checker identity has it. Every call has its own timeout. */
