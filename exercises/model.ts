@@ -105,6 +105,16 @@ export const ObjectMetaSchema = z.object({
   creationTimestamp: z.string().optional(),
   deletionTimestamp: z.string().optional(),
   ownerReferences: z.array(z.object({ kind: z.string(), name: z.string() })).default([]),
+  /** Who set which fields (server-side field ownership): tells what a learner wrote from what was filled in. */
+  managedFields: z
+    .array(
+      z.object({
+        manager: z.string().optional(),
+        operation: z.string().optional(),
+        fieldsV1: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .default([]),
 });
 
 /** A Pod as checks see it. Annotations are kept because LimitRanger records its defaults there. */
