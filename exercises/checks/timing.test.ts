@@ -1,6 +1,6 @@
 // Timing helpers: timestamped log lines and the "every N seconds" verdict.
 import { describe, expect, it } from 'vitest';
-import { judgeRepetition, parseTimestamped } from './timing.ts';
+import { judgeRepetition, parseTimestamped, repetitionSettled } from './timing.ts';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -49,5 +49,21 @@ describe('judgeRepetition', () => {
 
   it('says when the repetition has stopped', () => {
     expect(judgeRepetition([s(0), s(10)], 10_000, s(40))).toEqual({ kind: 'stopped', sinceMs: 30_000, gapMs: 10_000 });
+  });
+});
+
+describe('repetitionSettled', () => {
+  const s = (n: number) => n * 1000;
+
+  it('is settled when the latest line is older than a period: no next one comes in time', () => {
+    expect(repetitionSettled([s(0)], 10_000, s(20))).toBe(true);
+    expect(repetitionSettled([s(0)], 10_000, s(12))).toBe(false);
+    expect(repetitionSettled([], 10_000, s(100))).toBe(false);
+  });
+
+  it('is settled by a steady wrong rhythm, not by one stray gap', () => {
+    expect(repetitionSettled([s(0), s(1), s(2)], 10_000, s(2))).toBe(true);
+    expect(repetitionSettled([s(0), s(0.1)], 10_000, s(1))).toBe(false);
+    expect(repetitionSettled([s(0), s(0.1), s(10)], 10_000, s(11))).toBe(false);
   });
 });

@@ -57,6 +57,19 @@ export function judgeRepetition(times: readonly number[], periodMs: number, now:
   return { kind: 'ok', gapMs };
 }
 
+/**
+ * True when waiting longer cannot change a verdict that is not `ok`: the latest line is already older than a period
+ * (so no next line will come in time), or the last two gaps were both off (a steady wrong rhythm, not one stray line).
+ */
+export function repetitionSettled(times: readonly number[], periodMs: number, now: number, slackMs = 2000): boolean {
+  const { min, max } = periodWindow(periodMs);
+  const last = times[times.length - 1];
+  if (last !== undefined && now - last > max + slackMs) return true;
+  const gaps = times.slice(-3).map((t, i, a) => (i === 0 ? undefined : t - (a[i - 1] as number)));
+  const off = gaps.filter((g): g is number => g !== undefined && (g < min || g > max));
+  return off.length === 2;
+}
+
 /** Seconds with one decimal, for messages: 10.0 s. */
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -105,12 +118,9 @@ export function lineRepeats(options: LineRepeatsOptions): CheckDefinitionInput {
         async () => {
           const text = (await ctx.logs(pod, container, { ...LOG_BOUNDS, timestamps: true })) ?? '';
           matched = parseTimestamped(text).filter((l) => l.text.includes(line));
-          verdict = judgeRepetition(
-            matched.map((l) => l.at),
-            periodMs,
-            Date.now(),
-          );
-          return verdict.kind === 'ok';
+          const times = matched.map((l) => l.at);
+          verdict = judgeRepetition(times, periodMs, Date.now());
+          return verdict.kind === 'ok' || repetitionSettled(times, periodMs, Date.now());
         },
         { timeoutMs: waitMs, intervalMs: 1000 },
       );
