@@ -120,7 +120,11 @@ export default defineExercise({
   goal: `Create a Pod named \`${POD}\` with a container \`${MAIN}\` (nginx:1.26) and **one** sidecar (any name, image
 busybox). Keep the sidecar lightweight: give it resource **requests and limits** for CPU and memory, with limits of
 at most **${MAX.cpu} CPU** and **${MAX.memory} memory**. Any unit works (\`0.1\`, \`100m\`, \`64Mi\`, \`50M\`, …);
-they are compared the way Kubernetes compares quantities.`,
+they are compared the way Kubernetes compares quantities.
+
+Requests must be above zero and written by you: when a container has limits but no requests, Kubernetes copies the
+limits into the requests, and that does not count. (Requests exactly equal to both limits look just like such a copy
+unless you apply with \`kubectl apply\`, which records what you wrote.)`,
   hints: [
     'Resources go in the container: resources.requests and resources.limits, each with cpu and memory.',
     'A request is what the scheduler reserves; a limit is the most the container may use.',
