@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { CheckDefinitionInput, Container, Pod } from '../model.ts';
 import { fail, LOG_BOUNDS, pass, withPod } from './common.ts';
-import { describeProbe, httpGet, probeEvidence } from './http.ts';
+import { describeProbe, probeEvidence } from './http.ts';
+import { askForPlanted } from './planted.ts';
 import { containerEvidence, findContainer, learnerMounts, mountsCovering, podEvidence } from './pods.ts';
 
 /** Where the stock nginx configuration writes its access log. */
@@ -145,12 +146,19 @@ export function requestReachesCollector(
       for (let round = 1; round <= REQUESTS; round++) {
         // A query string marks the request: it lands in access.log only (a 404 would also land in error.log).
         const marker = `sidecar-lab-check=${randomBytes(6).toString('hex')}`;
-        const probe = await httpGet(ctx, pod, [collector, main], { host: '127.0.0.1', port: 80, path: `/?${marker}` });
-        if (probe.status === undefined) {
-          return fail(`nginx in ${main} did not answer on port 80: the request ${describeProbe(probe)}.`, {
-            probe: probeEvidence(probe),
-            seen,
-          });
+        // The request asks for a page the checker planted in main-app's web root, so the answer proves nginx served it.
+        const asked = await askForPlanted(ctx, pod, main, [collector, main], {
+          host: '127.0.0.1',
+          port: 80,
+          query: marker,
+        });
+        const { probe } = asked;
+        if (probe.status === undefined || (asked.token !== undefined && !asked.served)) {
+          const why =
+            probe.status === undefined
+              ? `the request ${describeProbe(probe)}`
+              : `something else answered (HTTP ${probe.status}, not the page the checker put into nginx's web root)`;
+          return fail(`nginx in ${main} did not answer on port 80: ${why}.`, { probe: probeEvidence(probe), seen });
         }
         let lastLog = '';
         const shown = await ctx.waitFor(
@@ -177,7 +185,7 @@ export function requestReachesCollector(
         const tail = lines.length ? ` Its last lines: ${lines.slice(-3).join(' | ')}` : ` Its log is empty.`;
         const after = round > 1 ? ` The first request did show up: ${collector} must keep following the log.` : '';
         return fail(
-          `nginx answered the request "GET /?${marker}", but ${collector}'s log did not show it within 5 s.${after}${diagnose(fresh, main, collector)}${tail}`,
+          `nginx answered the request "GET ${probe.url}", but ${collector}'s log did not show it within 5 s.${after}${diagnose(fresh, main, collector)}${tail}`,
           { ...evidence, pod: podEvidence(fresh) },
         );
       }

@@ -1,7 +1,7 @@
 // Exercise 1: a Pod with nginx and a logging sidecar that shares its network (seed section 4).
 import { containersPresent, containersRunning, fail, LOG_BOUNDS, pass, podExists, withPod } from '../checks/common.ts';
-import { describeProbe, httpGet, probeEvidence } from '../checks/http.ts';
-import { NGINX_WEB_ROOT, plantToken, removePlanted } from '../checks/planted.ts';
+import { describeProbe, probeEvidence } from '../checks/http.ts';
+import { askForPlanted } from '../checks/planted.ts';
 import { lineRepeats, periodWindow, waitLeft } from '../checks/timing.ts';
 import { defineExercise } from '../model.ts';
 
@@ -83,32 +83,25 @@ The check puts a test page into nginx's web root and fetches it that way.`,
       requires: ['containers-running'],
       run: withPod(POD, async (_pod, ctx) => {
         // A file only nginx serves: the answer must come from nginx, not from anything else listening on port 80.
-        const planted = await plantToken(ctx, POD, 'nginx', NGINX_WEB_ROOT);
-        if (!planted.ok) {
-          return fail(`The checker could not write a test page into nginx's ${NGINX_WEB_ROOT}: ${planted.error}`, {
-            error: planted.error,
-          });
-        }
-        const { urlPath, token } = planted.planted;
-        const probe = await httpGet(ctx, POD, ['sidecar-logger'], { host: 'localhost', port: 80, path: urlPath });
-        await removePlanted(ctx, POD, 'nginx', planted.planted);
-        const evidence = { probe: probeEvidence(probe), expected: token };
-        if (probe.status === 200 && probe.body.trim() === token) {
+        const asked = await askForPlanted(ctx, POD, 'nginx', ['sidecar-logger'], { host: 'localhost', port: 80 });
+        const { probe } = asked;
+        const evidence = { probe: probeEvidence(probe), expected: asked.token, plantError: asked.plantError };
+        if (asked.served) {
           return pass(
-            'From inside sidecar-logger, http://localhost:80/ reaches nginx (it served our test page).',
+            "From inside sidecar-logger, http://localhost:80 reaches nginx (it served the checker's test page).",
             evidence,
           );
         }
-        if (probe.status !== undefined) {
+        if (probe.status === undefined) {
           return fail(
-            `From inside sidecar-logger, http://localhost:80${urlPath} answered (HTTP ${probe.status}), but not with the page the checker put into nginx's web root: something other than nginx answers on port 80.`,
+            `From inside sidecar-logger, ${probe.url} ${describeProbe(probe)}. nginx should answer there, since the containers share the Pod's network.`,
             evidence,
           );
         }
-        return fail(
-          `From inside sidecar-logger, http://localhost:80/ ${describeProbe(probe)}. nginx should answer there, since the containers share the Pod's network.`,
-          evidence,
-        );
+        const why = asked.token
+          ? "but not with the page the checker put into nginx's web root: something other than nginx answers on port 80"
+          : `but the checker could not put a test page into nginx's web root to tell who answered (${asked.plantError})`;
+        return fail(`From inside sidecar-logger, ${probe.url} answered HTTP ${probe.status}, ${why}.`, evidence);
       }),
     },
   ],

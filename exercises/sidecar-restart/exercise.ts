@@ -1,6 +1,7 @@
 // Exercise 7: a crashing sidecar restarts on its own while the main container keeps running and serving.
 import { containerProblem, containersPresent, fail, imageName, pass, podExists, withPod } from '../checks/common.ts';
-import { describeProbe, httpGet, probeEvidence } from '../checks/http.ts';
+import { describeProbe, probeEvidence } from '../checks/http.ts';
+import { askForPlanted } from '../checks/planted.ts';
 import {
   containerEvidence,
   describeState,
@@ -159,13 +160,18 @@ serving. Containers restart independently: a failing sidecar does not take the a
       run: withPod(POD, async (pod, ctx) => {
         // Ask from main-app first: the sidecar may be down at this very moment.
         const from = [MAIN, ...sidecarNames(pod)];
-        const probe = await httpGet(ctx, POD, from, { host: '127.0.0.1', port: 80, path: '/' });
-        const evidence = { probe: probeEvidence(probe) };
-        if (probe.status === 200) return pass('nginx in main-app answers on port 80.', evidence);
-        return fail(
-          `Inside the Pod, http://localhost:80/ ${describeProbe(probe)}; main-app should keep serving.`,
-          evidence,
-        );
+        // The page is one the checker planted in main-app's web root: only nginx in main-app can serve it.
+        const asked = await askForPlanted(ctx, POD, MAIN, from, { host: '127.0.0.1', port: 80 });
+        const { probe } = asked;
+        const evidence = { probe: probeEvidence(probe), expected: asked.token, plantError: asked.plantError };
+        if (asked.served || (asked.token === undefined && probe.status === 200)) {
+          return pass('nginx in main-app answers on port 80.', evidence);
+        }
+        const what =
+          probe.status === undefined
+            ? describeProbe(probe)
+            : `answered HTTP ${probe.status}, but not with the page the checker put into main-app's web root`;
+        return fail(`Inside the Pod, ${probe.url} ${what}; nginx in main-app should keep serving.`, evidence);
       }),
     },
   ],
