@@ -140,7 +140,8 @@ export function requestReachesCollector(
     title: `Requests to nginx show up in ${collector}'s log as they come`,
     hint: `${collector} should follow the access log and print it to its stdout, e.g. \`tail -F /path/to/access.log\`; \`kubectl logs <pod> -c ${collector}\` shows what it prints.`,
     requires,
-    timeoutMs: 25_000,
+    // Per request: three execs (plant, ask, remove) and up to 5 s for the log line.
+    timeoutMs: 40_000,
     run: withPod(pod, async (p, ctx) => {
       const seen: string[] = [];
       for (let round = 1; round <= REQUESTS; round++) {

@@ -81,6 +81,8 @@ The check puts a test page into nginx's web root and fetches it that way.`,
       title: 'nginx answers on localhost:80 from inside the sidecar',
       hint: 'Containers of one Pod share its network: nginx must listen on port 80, and the sidecar reaches it at localhost.',
       requires: ['containers-running'],
+      // Three execs (plant the page, ask for it, remove it), each of which a busy node may take seconds to start.
+      timeoutMs: 20_000,
       run: withPod(POD, async (_pod, ctx) => {
         // A file only nginx serves: the answer must come from nginx, not from anything else listening on port 80.
         const asked = await askForPlanted(ctx, POD, 'nginx', ['sidecar-logger'], { host: 'localhost', port: 80 });

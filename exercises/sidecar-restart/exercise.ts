@@ -157,6 +157,8 @@ serving. Containers restart independently: a failing sidecar does not take the a
       title: 'main-app keeps serving while the sidecar crashes',
       hint: 'nginx should answer on port 80 inside the Pod.',
       requires: ['main-app-never-restarts'],
+      // Three execs (plant the page, ask for it, remove it), each of which a busy node may take seconds to start.
+      timeoutMs: 20_000,
       run: withPod(POD, async (pod, ctx) => {
         // Ask from main-app first: the sidecar may be down at this very moment.
         const from = [MAIN, ...sidecarNames(pod)];
