@@ -42,32 +42,53 @@ export async function removePlanted(ctx: CheckContext, pod: string, container: s
   await ctx.exec(pod, container, ['rm', '-f', planted.file], { timeoutMs: 3000 });
 }
 
-/** What `askForPlanted` saw: the request, the token it expected, and whether the answer carried it. */
-export interface PlantedProbe {
-  probe: HttpProbe;
-  /** Undefined when no token could be planted (the request then went to "/" and proves only that something answered). */
+/** A planted page while it is there: the URL path to ask for, and the token an answer from `server` carries. */
+export interface PlantedPage {
+  /** The planted file's URL path, or "/" when nothing could be planted. */
+  urlPath: string;
+  /** Undefined when nothing could be planted: then an answer proves only that something answered. */
   token: string | undefined;
   plantError: string | undefined;
-  /** True when the answer was the planted token: `server` answered. */
+}
+
+/** True when `probe` got the planted page back: the server that serves the web root answered. */
+export const servedPage = (probe: HttpProbe, page: PlantedPage) =>
+  page.token !== undefined && probe.status === 200 && probe.body.trim() === page.token;
+
+/** Plants a page in `server`'s web root for the time `use` runs (one exec to plant, one to remove, whatever `use` asks). */
+export async function withPlantedPage<T>(
+  ctx: CheckContext,
+  pod: string,
+  server: string,
+  use: (page: PlantedPage) => Promise<T>,
+  webRoot = NGINX_WEB_ROOT,
+): Promise<T> {
+  const planted = await plantToken(ctx, pod, server, webRoot);
+  if (!planted.ok) return use({ urlPath: '/', token: undefined, plantError: planted.error });
+  try {
+    return await use({ urlPath: planted.planted.urlPath, token: planted.planted.token, plantError: undefined });
+  } finally {
+    await removePlanted(ctx, pod, server, planted.planted);
+  }
+}
+
+/** What `askForPlanted` saw: the request, the page it asked for, and whether the answer was that page. */
+export interface PlantedProbe {
+  probe: HttpProbe;
+  page: PlantedPage;
   served: boolean;
 }
 
-/**
- * Plants a token in `server`'s web root, GETs it (with `query`, if any) from the first usable of `from`, and removes
- * it again. When the token cannot be planted, asks for "/" instead and says so (`token` undefined).
- */
-export async function askForPlanted(
+/** Plants a page in `server`'s web root and GETs it once from the first usable of `from`. */
+export function askForPlanted(
   ctx: CheckContext,
   pod: string,
   server: string,
   from: readonly string[],
-  target: { host: string; port: number; query?: string; webRoot?: string },
+  target: { host: string; port: number },
 ): Promise<PlantedProbe> {
-  const planted = await plantToken(ctx, pod, server, target.webRoot ?? NGINX_WEB_ROOT);
-  const path = `${planted.ok ? planted.planted.urlPath : '/'}${target.query ? `?${target.query}` : ''}`;
-  const probe = await httpGet(ctx, pod, from, { host: target.host, port: target.port, path });
-  if (!planted.ok) return { probe, token: undefined, plantError: planted.error, served: false };
-  await removePlanted(ctx, pod, server, planted.planted);
-  const { token } = planted.planted;
-  return { probe, token, plantError: undefined, served: probe.status === 200 && probe.body.trim() === token };
+  return withPlantedPage(ctx, pod, server, async (page) => {
+    const probe = await httpGet(ctx, pod, from, { ...target, path: page.urlPath });
+    return { probe, page, served: servedPage(probe, page) };
+  });
 }

@@ -87,9 +87,10 @@ The check puts a test page into nginx's web root and fetches it that way.`,
         // A file only nginx serves: the answer must come from nginx, not from anything else listening on port 80.
         const asked = await askForPlanted(ctx, POD, 'nginx', ['sidecar-logger'], { host: 'localhost', port: 80 });
         const { probe } = asked;
-        const evidence = { probe: probeEvidence(probe), expected: asked.token, plantError: asked.plantError };
+        const { token, plantError } = asked.page;
+        const evidence = { probe: probeEvidence(probe), expected: token, plantError };
         // Without a planted page (nginx's web root not writable), an answer from nginx's port is all we can ask for.
-        if (asked.served || (asked.token === undefined && probe.status === 200)) {
+        if (asked.served || (token === undefined && probe.status === 200)) {
           return pass(
             "From inside sidecar-logger, http://localhost:80 reaches nginx (it served the checker's test page).",
             evidence,

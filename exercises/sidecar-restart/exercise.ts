@@ -165,8 +165,9 @@ serving. Containers restart independently: a failing sidecar does not take the a
         // The page is one the checker planted in main-app's web root: only nginx in main-app can serve it.
         const asked = await askForPlanted(ctx, POD, MAIN, from, { host: '127.0.0.1', port: 80 });
         const { probe } = asked;
-        const evidence = { probe: probeEvidence(probe), expected: asked.token, plantError: asked.plantError };
-        if (asked.served || (asked.token === undefined && probe.status === 200)) {
+        const { token, plantError } = asked.page;
+        const evidence = { probe: probeEvidence(probe), expected: token, plantError };
+        if (asked.served || (token === undefined && probe.status === 200)) {
           return pass('nginx in main-app answers on port 80.', evidence);
         }
         const what =
