@@ -46,18 +46,10 @@ function theSidecar(pod: Pod): string | undefined {
   return sidecars.length === 1 ? sidecars[0] : undefined;
 }
 
-/** Why an amount in the spec may not be the learner's: a LimitRange default, or a request copied from the limit. */
-type NotWritten = 'limit-range' | 'maybe-copied' | undefined;
-
 /** A resource amount the learner wrote, for `hasAmounts`: what is wrong with it, if anything. */
-function amountProblem(resource: Resource, value: string | undefined, notWritten: NotWritten): string | undefined {
+function amountProblem(resource: Resource, value: string | undefined, defaulted: boolean): string | undefined {
   if (value === undefined) return `no ${resource}`;
-  if (notWritten === 'limit-range') {
-    return `no ${resource} (the namespace's defaults filled one in, but you did not set it)`;
-  }
-  if (notWritten === 'maybe-copied') {
-    return `a ${resource} request equal to its limit, as Kubernetes fills in when only limits are written (if you wrote them, make one request smaller, or apply with \`kubectl apply\`, which records what you wrote)`;
-  }
+  if (defaulted) return `no ${resource} (the namespace's defaults filled one in, but you did not set it)`;
   const parsed = tryParseQuantity(value);
   if (!parsed) return `a ${resource} of "${value}", which is not a quantity`;
   if (quantityToNumber(parsed) <= 0) return `a ${resource} of ${value}, which reserves nothing`;
@@ -83,31 +75,29 @@ function hasAmounts(kind: Kind): CheckDefinitionInput {
       const defaulted = defaultedByLimitRanger(pod, name);
       const written = writtenResources(pod, name);
       const values = written[field];
+      const evidence = { container: containerEvidence(found), written, limitRanger: [...defaulted] };
       // Without a record of what was applied (kubectl create, or a grader that only creates), requests that all equal
       // their limits look exactly like the copy the API server makes when only limits are written: not counted. One
       // request equal to its limit (memory, say) is common and counts.
-      const allCopied =
-        kind === 'request' && written.source === 'spec' && RESOURCES.every((r) => values[r] === written.limits[r]);
-      const notWritten = (r: Resource): NotWritten => {
-        if (defaulted.has(`${r} ${kind}`)) return 'limit-range';
-        return allCopied ? 'maybe-copied' : undefined;
-      };
-      const problems = RESOURCES.map((r) => amountProblem(r, values[r], notWritten(r))).filter(
+      const copied =
+        kind === 'request' &&
+        written.source === 'spec' &&
+        RESOURCES.every((r) => values[r] !== undefined && values[r] === written.limits[r]);
+      if (copied) {
+        return fail(
+          `${name}'s requests equal its limits (cpu ${values.cpu}, memory ${values.memory}), which is what Kubernetes fills in when only limits are written. Write requests yourself: smaller than the limits, or apply with \`kubectl apply\`, which records what you wrote.`,
+          evidence,
+        );
+      }
+      const problems = RESOURCES.map((r) => amountProblem(r, values[r], defaulted.has(`${r} ${kind}`))).filter(
         (m): m is string => m !== undefined,
       );
-      const evidence = {
-        container: containerEvidence(found),
-        written,
-        limitRanger: [...defaulted],
-      };
       if (problems.length) {
-        const copied =
-          kind === 'request' &&
-          written.source !== 'spec' &&
-          RESOURCES.some((r) => !values[r] && found.spec.resources.requests[r])
-            ? ' (Kubernetes copies missing requests from the limits, but that is not setting them)'
-            : '';
-        return fail(`${name} has ${problems.join(' and ')} in resources.${field}${copied}.`, evidence);
+        const leftOut = kind === 'request' && RESOURCES.some((r) => !values[r] && found.spec.resources.requests[r]);
+        const note = leftOut
+          ? ' (Kubernetes copies missing requests from the limits, but that is not setting them)'
+          : '';
+        return fail(`${name} has ${problems.join(' and ')} in resources.${field}${note}.`, evidence);
       }
       return pass(`${name} ${field}: cpu ${values.cpu}, memory ${values.memory}.`, evidence);
     }),
