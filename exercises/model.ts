@@ -105,6 +105,16 @@ export const ObjectMetaSchema = z.object({
   creationTimestamp: z.string().optional(),
   deletionTimestamp: z.string().optional(),
   ownerReferences: z.array(z.object({ kind: z.string(), name: z.string() })).default([]),
+  /** Who set which fields (server-side field ownership): tells what a learner wrote from what was filled in. */
+  managedFields: z
+    .array(
+      z.object({
+        manager: z.string().optional(),
+        operation: z.string().optional(),
+        fieldsV1: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .default([]),
 });
 
 /** A Pod as checks see it. Annotations are kept because LimitRanger records its defaults there. */
@@ -219,6 +229,8 @@ export interface LogOptions {
   limitBytes: number;
   /** Logs of the previous (crashed) instance of the container. */
   previous?: boolean;
+  /** Prefix each line with the time the runtime received it (RFC 3339, nanoseconds), to observe timing claims. */
+  timestamps?: boolean;
 }
 
 /** Read access to one namespace plus exec, as the checker identity has it. Every call has its own timeout. */
