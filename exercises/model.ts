@@ -270,7 +270,8 @@ export type CheckFn = (ctx: CheckContext) => Promise<CheckOutcome>;
 
 /**
  * Finds, with trusted code, the answer a reference file submits when the answer is random per run: the reference
- * solution's (no `variant`) or a broken variant's (its name, e.g. "current" for `broken/answer-matches--current.yaml`).
+ * solution's (no `variant`) or a broken variant's (its file name, e.g. "answer-matches--current" for
+ * `broken/answer-matches--current.yaml`).
  * Resolves undefined when that file's own text answer stands. For tests and the mutation tester only: the grader
  * never calls it for a submission.
  */

@@ -387,9 +387,7 @@ const live = new Map<string, KubeConfig>();
 /** Deletes the namespaces of every grading run still in progress (for SIGINT/SIGTERM handlers); never throws. */
 export async function deleteLiveGradingNamespaces(): Promise<string[]> {
   const names = [...live.keys()];
-  await Promise.all(
-    [...live.entries()].map(([name, kc]) => deleteGradingNamespace(kc, name).catch(() => undefined)),
-  );
+  await Promise.all([...live.entries()].map(([name, kc]) => deleteGradingNamespace(kc, name).catch(() => undefined)));
   return names;
 }
 
