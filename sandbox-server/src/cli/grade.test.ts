@@ -123,7 +123,7 @@ describe('report formats', () => {
     expect(text).toContain('hint: try harder');
   });
 
-  it('text and JSON show what a controller could not create, with the API server\'s message', () => {
+  it("text and JSON show what a controller could not create, with the API server's message", () => {
     const message = 'Error creating: pods "big-1" is forbidden: exceeded quota: sandbox-budget';
     const run = { ...graded(['pass']), contained: [{ object: 'ReplicaSet/big-1', message, count: 12 }] };
     expect(formatText([run])).toContain(`  contained: ReplicaSet/big-1 (12×): ${message}`);
