@@ -88,10 +88,9 @@ describe.concurrent('npm run grade with an untrusted submission', () => {
     expect(body.contained).toEqual([
       {
         object: expect.stringMatching(/^ReplicaSet\/flood-/),
+        // Whichever of the quota's limits runs out first (Pods, or the CPU limits the LimitRange gives each Pod).
         message: expect.stringMatching(
-          new RegExp(
-            `is forbidden: exceeded quota: sandbox-budget, requested: pods=1, used: pods=${GRADING_BUDGET.pods}, limited: pods=${GRADING_BUDGET.pods}`,
-          ),
+          /^(\(combined from similar events\): )?Error creating: pods "flood-[^"]+" is forbidden: exceeded quota: sandbox-budget, /,
         ),
         count: expect.any(Number),
       },
@@ -209,11 +208,12 @@ spec:
   containers:
   - name: prober
     image: busybox
+    # timeout, not wget -T: this busybox's wget (1.35, Debian) crashes with -T.
     command: [sh, -c]
     args:
     - while true; do
-        wget -q -T 2 -O- http://web:8080/ && echo INSIDE-REACHED;
-        wget -q -T 2 -O- http://${targetIp}:8080/ && echo OUTSIDE-REACHED || echo OUTSIDE-BLOCKED;
+        timeout 3 wget -q -O- http://web:8080/ && echo INSIDE-REACHED;
+        timeout 3 wget -q -O- http://${targetIp}:8080/ && echo OUTSIDE-REACHED || echo OUTSIDE-BLOCKED;
         sleep 1;
       done
 `;
