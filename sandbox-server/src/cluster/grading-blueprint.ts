@@ -1,6 +1,9 @@
 // A grading namespace gets a sandbox's lock-down (quota, defaults, network isolation, a learner identity), so an
 // untrusted submission is applied with a learner's rights and stays inside the same fences.
+import { configSchema } from '../config.ts';
 import {
+  admissionPolicy,
+  admissionPolicyBinding,
   type BlueprintInput,
   learnerRole,
   learnerRoleBinding,
@@ -12,32 +15,35 @@ import {
   type SandboxBudget,
 } from './blueprint.ts';
 import { discoverEgress } from './cluster-setup.ts';
-import { createKube, statusCode } from './kube.ts';
+import { createIdempotent, createKube, statusCode } from './kube.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
 import { LEARNER_SA } from './labels.ts';
 
 /**
  * A grading run's budget: the sandbox blueprint's quota with fewer Pods (an exercise needs three at most), so a
- * submission that asks for a thousand replicas gets ten and cannot crowd the node.
+ * submission that asks for a thousand replicas gets a handful and cannot crowd the node.
  */
 export const GRADING_BUDGET: SandboxBudget = { pods: 10, cpu: '2', memory: '2Gi' };
 
 /** The user a submission's manifests are applied as: the namespace's learner ServiceAccount, as in a sandbox. */
 export const gradingLearnerUser = (namespace: string) => `system:serviceaccount:${namespace}:${LEARNER_SA}`;
 
-/** Egress addresses (DNS, API server) are the cluster's; looked up once per kubeconfig. */
-const egressCache = new WeakMap<KubeConfig, Promise<BlueprintInput['egress']>>();
-
-/** Where a grading namespace's Pods may send DNS queries and API calls, as in a sandbox. */
-export async function gradingEgress(kc: KubeConfig): Promise<BlueprintInput['egress']> {
-  let egress = egressCache.get(kc);
-  if (!egress) {
-    egress = discoverEgress(createKube(kc));
-    egressCache.set(kc, egress);
-    egress.catch(() => egressCache.delete(kc)); // a failure is not cached
-  }
-  return egress;
+/** `fn` once per kubeconfig (and process); a failure is not kept, so the next call tries again. */
+function oncePerConfig<T>(fn: (kc: KubeConfig) => Promise<T>): (kc: KubeConfig) => Promise<T> {
+  const cache = new WeakMap<KubeConfig, Promise<T>>();
+  return (kc) => {
+    let result = cache.get(kc);
+    if (!result) {
+      result = fn(kc);
+      cache.set(kc, result);
+      result.catch(() => cache.delete(kc));
+    }
+    return result;
+  };
 }
+
+/** Where a grading namespace's Pods may send DNS queries and API calls, as in a sandbox (the cluster's addresses). */
+export const gradingEgress = oncePerConfig((kc) => discoverEgress(createKube(kc)));
 
 /** The blueprint input for a grading namespace: no owner, no toolbox (its image is never used here). */
 export function gradingBlueprintInput(
@@ -47,6 +53,21 @@ export function gradingBlueprintInput(
 ): BlueprintInput {
   return { id: namespace, namespace, owner: '', expiresAt, toolboxImage: 'unused', budget: GRADING_BUDGET, egress };
 }
+
+/**
+ * Makes sure the cluster-wide image policy exists (it covers every namespace labelled as ours), with the allow-list
+ * of the server's settings (`SIDECAR_LAB_ALLOWED_IMAGES`, default busybox and nginx): the grading CLI may run
+ * against a cluster no server has set up yet. A policy a server installed is never replaced.
+ */
+export const ensureImagePolicy = oncePerConfig(async (kc) => {
+  const settings = configSchema
+    .pick({ SIDECAR_LAB_ALLOWED_IMAGES: true, SIDECAR_LAB_TOOLBOX_IMAGE: true })
+    .parse(process.env);
+  const { admission } = createKube(kc);
+  const policy = admissionPolicy(settings.SIDECAR_LAB_ALLOWED_IMAGES, settings.SIDECAR_LAB_TOOLBOX_IMAGE);
+  await createIdempotent(() => admission.createValidatingAdmissionPolicy({ body: policy }));
+  await createIdempotent(() => admission.createValidatingAdmissionPolicyBinding({ body: admissionPolicyBinding() }));
+});
 
 /** The Pod Security labels a sandbox namespace carries (enforce baseline, warn and audit restricted). */
 export function podSecurityLabels(input: BlueprintInput): Record<string, string> {

@@ -12,6 +12,7 @@ import {
   type ControllerRefusal,
   controllerRefusals,
   createLearnerFences,
+  ensureImagePolicy,
   gradingBlueprintInput,
   gradingEgress,
   gradingLearnerUser,
@@ -240,7 +241,10 @@ export async function createGradingNamespace(kc: KubeConfig, options: GradingNam
     .createNamespace({ body: { metadata: { name, labels, annotations } } })
     .catch(wrapApiError(`create namespace ${name}`));
   try {
-    const egress = await gradingEgress(kc).catch(wrapApiError('look up the DNS and API server addresses'));
+    const [egress] = await Promise.all([
+      gradingEgress(kc).catch(wrapApiError('look up the DNS and API server addresses')),
+      ensureImagePolicy(kc).catch(wrapApiError('install the image policy')),
+    ]);
     const blueprint = gradingBlueprintInput(name, expiresAt, egress);
     await Promise.all([
       createCheckerIdentity(kc, name),
