@@ -216,6 +216,19 @@ async function quietDefaultServiceAccount(kc: KubeConfig, namespace: string): Pr
 }
 
 /**
+ * Grading namespaces this process created and has not deleted (nor chosen to keep), so an interrupted
+ * `npm run grade` can delete them on its way out.
+ */
+const live = new Map<string, KubeConfig>();
+
+/** Deletes every namespace in `live` (for SIGINT/SIGTERM handlers); never throws. Resolves with their names. */
+export async function deleteLiveGradingNamespaces(): Promise<string[]> {
+  const names = [...live.keys()];
+  await Promise.all([...live.entries()].map(([name, kc]) => deleteGradingNamespace(kc, name).catch(() => undefined)));
+  return names;
+}
+
+/**
  * Creates a namespace for one grading run, fenced like a sandbox (Pod Security, ResourceQuota, LimitRange,
  * NetworkPolicy, the learner identity submissions are applied as; the image policy applies to every namespace
  * labelled as ours) and labelled so the reaper can clean up after a crash, with a ServiceAccount the checks
@@ -240,6 +253,7 @@ export async function createGradingNamespace(kc: KubeConfig, options: GradingNam
   await core
     .createNamespace({ body: { metadata: { name, labels, annotations } } })
     .catch(wrapApiError(`create namespace ${name}`));
+  live.set(name, kc);
   try {
     const [egress] = await Promise.all([
       gradingEgress(kc).catch(wrapApiError('look up the DNS and API server addresses')),
@@ -270,6 +284,7 @@ export async function deleteGradingNamespace(kc: KubeConfig, name: string): Prom
     if (isNotFound(error)) return;
     return wrapApiError(`delete namespace ${name}`)(error);
   });
+  live.delete(name);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -385,16 +400,6 @@ export interface GradeRun {
   report: ExerciseReport;
 }
 
-/** Namespaces of grading runs in progress, so an interrupted `npm run grade` can delete them on its way out. */
-const live = new Map<string, KubeConfig>();
-
-/** Deletes the namespaces of every grading run still in progress (for SIGINT/SIGTERM handlers); never throws. */
-export async function deleteLiveGradingNamespaces(): Promise<string[]> {
-  const names = [...live.keys()];
-  await Promise.all([...live.entries()].map(([name, kc]) => deleteGradingNamespace(kc, name).catch(() => undefined)));
-  return names;
-}
-
 /**
  * Creates a fenced namespace, applies the exercise's setup manifests (trusted, as the admin) and then `manifests`
  * (untrusted, as the namespace's learner), waits for them to settle (bounded), runs the checks as the namespace's
@@ -411,7 +416,7 @@ export async function gradeInFreshNamespace(
     exercise: exercise.id,
     ...(options.prefix ? { prefix: options.prefix } : {}),
   });
-  if (!options.keepNamespace) live.set(namespace, kc);
+  if (options.keepNamespace) live.delete(namespace); // kept on purpose, even when interrupted
   progress(`namespace ${namespace} created`);
   try {
     const applied = [
@@ -445,7 +450,6 @@ export async function gradeInFreshNamespace(
       await deleteGradingNamespace(kc, namespace).catch((error: unknown) =>
         progress(`could not delete namespace ${namespace}: ${error instanceof Error ? error.message : error}`),
       );
-      live.delete(namespace);
     }
   }
 }
