@@ -69,7 +69,7 @@ export const ensureImagePolicy = oncePerConfig(async (kc) => {
   await createIdempotent(() => admission.createValidatingAdmissionPolicyBinding({ body: admissionPolicyBinding() }));
 });
 
-/** The Pod Security labels a sandbox namespace carries (enforce baseline, warn and audit restricted). */
+/** The Pod Security labels a sandbox namespace carries (enforce baseline, pinned to a version). */
 export function podSecurityLabels(input: BlueprintInput): Record<string, string> {
   const labels = namespaceObject(input).metadata?.labels ?? {};
   return Object.fromEntries(Object.entries(labels).filter(([key]) => key.startsWith('pod-security.kubernetes.io/')));

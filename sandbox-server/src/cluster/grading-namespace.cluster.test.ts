@@ -1,6 +1,7 @@
 // Grading namespaces on the real cluster: applying manifests, and the checker identity's read-only rights.
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../../exercises/manifests.ts';
+import { PSA_VERSION } from './blueprint.ts';
 import { impersonating } from './check-context.ts';
 import { gradingLearnerUser } from './grading-blueprint.ts';
 import {
@@ -55,7 +56,7 @@ describe('the fences of a grading namespace', () => {
       const labels = (await createKube(kc).core.readNamespace({ name: namespace })).metadata?.labels ?? {};
       expect(labels).toMatchObject({
         'pod-security.kubernetes.io/enforce': 'baseline',
-        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': PSA_VERSION,
       });
       const pod = (name: string, image: string, extra = '') =>
         `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers:\n  - {name: c, image: ${image}${extra}}\n---\n`;
