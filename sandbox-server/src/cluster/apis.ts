@@ -1,5 +1,6 @@
 // Typed calls for the API groups the server uses, named as the call sites know them (`core.readNamespace({ name })`).
 import type {
+  CoreV1EventList,
   V1ClusterRole,
   V1EndpointSliceList,
   V1Job,
@@ -166,6 +167,8 @@ export function coreV1(rest: RestClient) {
       return rest.text({ path, query, ...(o?.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) });
     },
     listNode: (p: ListParams = {}, o?: CallOptions) => v.list<V1NodeList>('/api/v1/nodes', p, o),
+    listNamespacedEvent: ({ namespace, ...p }: InNamespace & ListParams, o?: CallOptions) =>
+      v.list<CoreV1EventList>(resource('/api/v1', 'events').collection(namespace), p, o),
   };
 }
 
