@@ -309,6 +309,26 @@ export interface ApplyOutcome {
  * are refused, and another namespace in the manifest is overridden with a warning. A refusal is reported per
  * document; a cluster that does not answer throws.
  */
+/** The annotation in which `kubectl apply` records the object as the user wrote it. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The object with the annotation `kubectl apply` adds: the document as written, before the API server defaults
+ * anything (it copies limits into missing requests, say). Checks that judge what the learner wrote read it, so a
+ * submission is judged as the same file applied in a sandbox would be. One the submission brings is overwritten.
+ */
+export function asKubectlApplies<T extends { metadata: object }>(
+  object: T,
+): T & { metadata: { annotations: Record<string, string> } } {
+  const { [LAST_APPLIED]: _theirs, ...annotations } =
+    (object.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+  const metadata: Record<string, unknown> = { ...object.metadata };
+  if (Object.keys(annotations).length) metadata.annotations = annotations;
+  else delete metadata.annotations;
+  const written = JSON.stringify({ ...object, metadata });
+  return { ...object, metadata: { ...metadata, annotations: { ...annotations, [LAST_APPLIED]: written } } };
+}
+
 export async function applyManifests(
   kc: KubeConfig,
   namespace: string,
@@ -330,7 +350,8 @@ export async function applyManifests(
     if (object.metadata.namespace && object.metadata.namespace !== namespace) {
       outcome.warning = `metadata.namespace "${object.metadata.namespace}" was replaced by "${namespace}"`;
     }
-    const body = JSON.stringify({ ...object, metadata: { ...object.metadata, namespace } });
+    const placed = { ...object, metadata: { ...object.metadata, namespace } };
+    const body = JSON.stringify(asKubectlApplies(placed));
     const base = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
     const collection = `${base}/namespaces/${namespace}/${info.plural}`;
     const what = `apply ${object.kind} ${object.metadata.name}`;
