@@ -8,7 +8,7 @@ describe('asKubectlApplies', () => {
   it('records the document as written, as kubectl apply does', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { containers: [] } };
     const sent = asKubectlApplies(pod);
-    expect(JSON.parse(sent.metadata.annotations[LAST_APPLIED])).toEqual(pod);
+    expect(JSON.parse(sent.metadata.annotations[LAST_APPLIED] ?? '')).toEqual(pod);
     expect(sent.spec).toBe(pod.spec);
   });
 
@@ -26,7 +26,7 @@ describe('asKubectlApplies', () => {
     };
     const sent = asKubectlApplies(forged);
     expect(sent.metadata.annotations.team).toBe('a');
-    expect(JSON.parse(sent.metadata.annotations[LAST_APPLIED])).toEqual({
+    expect(JSON.parse(sent.metadata.annotations[LAST_APPLIED] ?? '')).toEqual({
       kind: 'Pod',
       metadata: { name: 'p', annotations: { team: 'a' } },
       spec: forged.spec,
