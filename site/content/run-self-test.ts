@@ -23,7 +23,11 @@ export function expectationMatcher(expect: string): (output: string) => boolean 
 export const runSelfTestSchema = z
   .object({
     /** One line of shell. */
-    command: z.string().trim().min(1).refine((c) => !c.includes('\n'), 'give one line (chain steps with && instead)'),
+    command: z
+      .string()
+      .trim()
+      .min(1)
+      .refine((c) => !c.includes('\n'), 'give one line (chain steps with && instead)'),
     /** What the text promises the output (stdout and stderr together) contains: a substring, or `/regex/flags`. */
     expect: z
       .string()

@@ -211,14 +211,28 @@ describe('lesson claims', () => {
   });
 
   it('a native sidecar is resized in place without a restart, and is missing from containerStatuses (common commands)', async () => {
-    await waitForPod(ns, 'startup-order');
-    const patch = { spec: { initContainers: [{ name: 'helper', resources: { limits: { cpu: '150m' } } }] } };
+    // Resizing may not change the QoS class, so the Pod declares requests and limits (the test namespace has no defaults).
+    const resources = { requests: { cpu: '20m', memory: '16Mi' }, limits: { cpu: '50m', memory: '32Mi' } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'resize-demo' },
+      spec: {
+        initContainers: [
+          { name: 'helper', image: 'busybox', restartPolicy: 'Always', command: ['sleep', '3600'], resources },
+        ],
+        containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'], resources }],
+      },
+    };
+    await kubectl(['-n', ns, 'apply', '-f', '-'], JSON.stringify(pod));
+    await waitForPod(ns, 'resize-demo');
+    const patch = { spec: { initContainers: [{ name: 'helper', resources: { limits: { cpu: '60m' } } }] } };
     await kubectl([
       '-n',
       ns,
       'patch',
       'pod',
-      'startup-order',
+      'resize-demo',
       '--subresource',
       'resize',
       '--patch',
@@ -230,19 +244,19 @@ describe('lesson claims', () => {
         ns,
         'get',
         'pod',
-        'startup-order',
+        'resize-demo',
         '-o',
         'jsonpath={.status.initContainerStatuses[0].resources.limits.cpu} {.status.initContainerStatuses[0].restartCount}',
       ]);
-      return out.startsWith('150m') && out;
+      return out.startsWith('60m') && out;
     });
-    expect(resized).toBe('150m 0');
+    expect(resized).toBe('60m 0');
     const names = await kubectl([
       '-n',
       ns,
       'get',
       'pod',
-      'startup-order',
+      'resize-demo',
       '-o',
       'jsonpath={.status.containerStatuses[*].name}',
     ]);

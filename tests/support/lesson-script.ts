@@ -4,11 +4,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type RunSelfTest, runSelfTestSchema } from '../../site/content/run-self-test.ts';
 
-export type LessonStep = { kind: 'file'; path: string; content: string } | ({ kind: 'run'; line: number } & RunSelfTest);
+export type LessonStep =
+  | { kind: 'file'; path: string; content: string }
+  | ({ kind: 'run'; line: number } & RunSelfTest);
 
 // JSX attribute strings keep HTML entities (the lessons write `&quot;` for a double quote inside a command).
 const ENTITIES: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', apos: "'", '#123': '{', '#125': '}' };
-const decode = (text: string) => text.replace(/&(quot|amp|lt|gt|apos|#123|#125);/g, (_, name: string) => ENTITIES[name]!);
+const decode = (text: string) =>
+  text.replace(/&(quot|amp|lt|gt|apos|#123|#125);/g, (_, name: string) => ENTITIES[name]!);
 
 /** The attributes of one self-closing tag: strings, `{number}`, `{true|false}`, `{identifier}` and bare flags. */
 export function parseAttributes(source: string): Record<string, string | number | boolean | { identifier: string }> {
