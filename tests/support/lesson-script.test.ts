@@ -45,6 +45,13 @@ describe('lessonSteps', () => {
     expect(() => lessonSteps('<Run command="ls" selfTest="skip" />', 'a.mdx')).toThrow(/skip: <the reason>/);
     expect(() => lessonSteps('<CreateFile path="a.yaml" content={nothing} />', 'a.mdx')).toThrow(/\?raw import/);
   });
+
+  it('refuses a skipped command that still promises something, and a /regex/ that does not compile', () => {
+    expect(() => lessonSteps('<Run command="ls" selfTest="skip: why" expect="x" />', 'a.mdx')).toThrow(
+      /promises nothing/,
+    );
+    expect(() => lessonSteps('<Run command="ls" expect="/(/" />', 'a.mdx')).toThrow(/does not compile/);
+  });
 });
 
 describe('expectationMatcher', () => {
