@@ -94,9 +94,16 @@ describe('lesson manifests', () => {
 
   it('sidecar-deadlock: a native tail -f collector crash-loops and nginx never starts (native sidecars)', async () => {
     // The status swings between Init:Error (just exited) and Init:CrashLoopBackOff (waiting to restart it).
-    const status = await waitFor('the collector to be restarted twice', async () => {
-      const out = await kubectl(['-n', ns, 'get', 'pod', 'sidecar-deadlock', '--no-headers']);
-      return /Init:(CrashLoopBackOff|Error) +([2-9]|\d\d)/.test(out) && out;
+    let last = '';
+    const status = await waitFor(
+      'the collector to be restarted twice',
+      async () => {
+        last = await kubectl(['-n', ns, 'get', 'pod', 'sidecar-deadlock', '--no-headers']);
+        return /Init:(CrashLoopBackOff|Error) +([2-9]|\d\d)/.test(last) && last;
+      },
+      240_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the Pod was: ${last}`);
     });
     expect(status).toMatch(/^sidecar-deadlock +\d\/2 +Init:/);
     const app = await kubectl([
