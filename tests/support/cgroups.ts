@@ -36,8 +36,11 @@ export function anyPodCgroup(): boolean {
   );
 }
 
-/** The pids controller's view of a Pod: its limit, processes now, and how often a fork was refused at the limit. */
-export function podPids(uid: string): { max: number; current: number; refusals: number } | undefined {
+/**
+ * The pids controller's view of a Pod: its limit, processes now, and the most it ever held (`pids.peak`, which both
+ * cgroup versions keep on current kernels; undefined where the kernel has no such file).
+ */
+export function podPids(uid: string): { max: number; current: number; peak: number | undefined } | undefined {
   const dir = podCgroup(uid);
   if (!dir) return undefined;
   const read = (file: string) => readFileSync(join(dir, file), 'utf8').trim();
@@ -45,6 +48,6 @@ export function podPids(uid: string): { max: number; current: number; refusals: 
   return {
     max: max === 'max' ? Number.POSITIVE_INFINITY : Number(max),
     current: Number(read('pids.current')),
-    refusals: Number(/^max (\d+)/m.exec(read('pids.events'))?.[1] ?? 0),
+    peak: existsSync(join(dir, 'pids.peak')) ? Number(read('pids.peak')) : undefined,
   };
 }

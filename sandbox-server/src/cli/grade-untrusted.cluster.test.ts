@@ -69,7 +69,8 @@ describe.concurrent('npm run grade with an untrusted submission', () => {
           `User "system:serviceaccount:${namespace}:learner" cannot create resource "rolebindings"`,
       ),
     );
-    expect(result.stdout).toMatch(/^first-sidecar: PASS \(6\/6 checks passed/);
+    const checks = getExercise('first-sidecar')?.checks.length;
+    expect(result.stdout).toContain(`first-sidecar: PASS (${checks}/${checks} checks passed`);
     expect(await deletedOrDeleting(namespace)).toBe(true);
   });
 
