@@ -58,7 +58,9 @@ const byId = (mutants: Mutant[], id: string) => {
 };
 /** The mutant's Pod spec as plain data. */
 const podSpec = (m: Mutant) => {
-  const pod = m.manifests.objects.find((d) => d.object.kind === 'Pod')?.object as { spec: Record<string, unknown> };
+  const pod = m.manifests.objects.find((d) => d.object.kind === 'Pod')?.object as unknown as {
+    spec: Record<string, unknown>;
+  };
   return pod.spec as {
     containers: Array<Record<string, unknown>>;
     initContainers?: Array<Record<string, unknown>>;
