@@ -1,6 +1,7 @@
 // The mutation command's pure parts: arguments, verdicts from reports, the table and the exit decision.
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, ExerciseReport } from '../../../exercises/model.ts';
+import { UsageError } from './grade.ts';
 import {
   allKilled,
   classify,
@@ -8,7 +9,6 @@ import {
   formatReport,
   type MutantResult,
   parseMutateArgs,
-  UsageError,
   type Verdict,
 } from './mutate.ts';
 

@@ -14,7 +14,7 @@ import { generateMutants, type Mutant } from '../../../exercises/mutants.ts';
 import { exerciseIds, exercises } from '../../../exercises/registry.ts';
 import { gradeInFreshNamespace } from '../cluster/grading-namespace.ts';
 import { type KubeConfig, KubeconfigError, loadKubeConfig } from '../cluster/kubeconfig.ts';
-import { inBatches } from './grade.ts';
+import { inBatches, UsageError } from './grade.ts';
 
 /** Printed with --help and after a usage error. */
 export const USAGE = `Usage: npm run exercises:mutate -- [--only ID,...] [--concurrency N] [--out FILE]
@@ -37,11 +37,6 @@ export interface MutateArgs {
   concurrency: number;
   out?: string;
   help: boolean;
-}
-
-/** Thrown for the caller's mistakes; exits 2 with the message and the usage. */
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 /** Parses argv (without node and script); an unknown flag or exercise is a UsageError naming it. */
