@@ -29,6 +29,13 @@ A request from another Pod to this Pod's IP on port 80 must return main-app's pa
     'Put an nginx server block in a ConfigMap (`listen 80;` and `location / { proxy_pass http://127.0.0.1:8080; }`) and mount it at /etc/nginx/conf.d in the proxy.',
     'Test from inside: `kubectl exec proxy-sidecar-example -c main-app -- wget -qO- http://<pod-ip>:80/` (the IP is in `kubectl get pod -o wide`).',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    {
+      id: 'to-native:proxy',
+      why: "the goal fixes the proxy's name and port, not its kind: a native sidecar proxy forwards the same",
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

@@ -70,6 +70,17 @@ Both containers, and so the Pod, must become Ready (\`kubectl get pod ${POD}\` s
     'For the collector, an exec probe works: `command: ["test", "-f", "/var/log/nginx/access.log"]`.',
     '`kubectl describe pod logging-sidecar-example` shows failing probes under Events.',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    {
+      id: 'to-native:log-collector',
+      why: "the goal leaves the collector's kind free; a native sidecar's readiness counts in the Pod's 2/2",
+    },
+    {
+      id: 'swap-image:log-collector',
+      why: "the goal fixes main-app's image only; the collector's sh and tail work the same in nginx's image",
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

@@ -41,6 +41,13 @@ have all exited, and a shipper keeps running. Kubernetes stops native sidecars o
     'When the worker exits, Kubernetes sends the sidecar SIGTERM; a shell running as PID 1 ignores it unless it sets a trap, which keeps the Pod alive for the whole grace period.',
     'Give the shipper a moment to read the last lines: let the worker `sleep 2` after writing.',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    { id: 'swap-image:shipper', why: "the goal fixes no image; nginx's image has the same sh, touch and tail" },
+    { id: 'swap-image:worker', why: "the goal fixes no image; nginx's image has the same sh, date and sleep" },
+    { id: 'rename:shipper', why: "the goal leaves the sidecar's name free" },
+    { id: 'rename:worker', why: "the goal leaves the worker's name free" },
+  ],
   checks: [
     {
       id: 'job-exists',

@@ -30,6 +30,16 @@ serving. Containers restart independently: a failing sidecar does not take the a
     "Leave the Pod's restartPolicy at its default (Always), or the sidecar will not come back.",
     'Kubernetes waits longer between restarts each time (CrashLoopBackOff); that is expected here.',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    { id: 'to-native:flaky-sidecar', why: 'the goal allows a native sidecar (accepted/native-sidecar.yaml is one)' },
+    {
+      id: 'to-container:flaky@accepted/native-sidecar',
+      why: 'an ordinary sidecar container is what the reference solution has',
+    },
+    { id: 'rename:flaky-sidecar', why: 'the goal says "a sidecar (any name)"' },
+    { id: 'rename:flaky@accepted/native-sidecar', why: 'the goal says "a sidecar (any name)"' },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

@@ -208,7 +208,7 @@ export function formatReport(run: readonly ExerciseMutation[], wallMs: number): 
     }),
   );
   list(
-    'Undecided (the cluster could not decide, twice)',
+    'Undecided (the cluster could not decide, three times)',
     each('undecided', (e, r) => {
       const v = r.verdict as Extract<Verdict, { kind: 'undecided' }>;
       return `${e.exercise}  ${r.id}  — ${v.check}: ${v.message}`;
@@ -250,7 +250,13 @@ const refusals = (applied: Array<{ kind: string; name: string; error?: string }>
 /** A grading's report, or why the cluster could not produce one. */
 type Graded = { report: ExerciseReport; refused: string[] } | { unavailable: string };
 
-/** Grades once, and once more when the cluster could not decide: an undecided run is no verdict. */
+/**
+ * Pauses before grading again after an undecided run: long enough for an API server restart (another suite on the
+ * shared cluster may cause one) to pass, so one blip does not leave a row of undecided mutants.
+ */
+const RETRY_DELAYS_MS = [10_000, 30_000];
+
+/** Grades, and again (after a pause) while the cluster could not decide: an undecided run is no verdict. */
 async function gradeTask(kc: KubeConfig, task: Task): Promise<Graded> {
   const manifests =
     task.kind === 'mutant'
@@ -260,7 +266,8 @@ async function gradeTask(kc: KubeConfig, task: Task): Promise<Graded> {
           `exercises/${task.exercise.id}/${task.source}`,
         );
   let last: Graded = { unavailable: 'not graded' };
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (const delay of [0, ...RETRY_DELAYS_MS]) {
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     try {
       const run = await gradeInFreshNamespace(kc, task.exercise, manifests, { prefix: 'mut-' });
       last = { report: run.report, refused: refusals(run.applied) };
