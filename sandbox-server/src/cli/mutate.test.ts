@@ -129,6 +129,9 @@ describe('formatReport and allKilled', () => {
     expect(text).toMatch(
       /Survivors \(every check passed\):\n {2}proxy-sidecar {2}swap-image:proxy {2}— swap-image:proxy changed/,
     );
+    expect(text).toContain(
+      'Killed by (check: mutants):\n  proxy-sidecar: containers-present 1\n  sidecar-resources: containers-present 1',
+    );
     expect(text).toContain('in 61 s.');
   });
 

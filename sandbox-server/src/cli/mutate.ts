@@ -225,12 +225,23 @@ export function formatReport(run: readonly ExerciseMutation[], wallMs: number): 
     run.flatMap((e) => e.staleEquivalents.map((id) => `${e.exercise}  ${id}`)),
   );
   list(
+    'Killed by (check: mutants)',
+    run.flatMap((e) => {
+      const byCheck = new Map<string, number>();
+      for (const r of e.results) {
+        if (r.verdict.kind === 'killed') byCheck.set(r.verdict.check, (byCheck.get(r.verdict.check) ?? 0) + 1);
+      }
+      if (byCheck.size === 0) return [];
+      return [`${e.exercise}: ${[...byCheck].map(([check, n]) => `${check} ${n}`).join(', ')}`];
+    }),
+  );
+  list(
     'No mutants',
     run.filter((e) => e.note).map((e) => `${e.exercise}: ${e.note}`),
   );
   const duplicates = run.reduce((n, e) => n + e.duplicates.length, 0);
   out.push(
-    `${totals.mutants} mutants graded (${duplicates} duplicates graded once), ${run.reduce((n, e) => n + e.baseline.length, 0)} solutions, in ${(wallMs / 1000).toFixed(0)} s.`,
+    `${totals.mutants} mutants graded (${duplicates} more were duplicates of one graded, or of a solution), ${run.reduce((n, e) => n + e.baseline.length, 0)} solutions, in ${(wallMs / 1000).toFixed(0)} s.`,
   );
   return `${out.join('\n')}\n`;
 }
