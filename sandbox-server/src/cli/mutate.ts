@@ -268,7 +268,7 @@ type Graded = { report: ExerciseReport; refused: string[] } | { unavailable: str
 const RETRY_DELAYS_MS = [10_000, 30_000];
 
 /** Grades, and again (after a pause) while the cluster could not decide: an undecided run is no verdict. */
-async function gradeTask(kc: KubeConfig, task: Task): Promise<Graded> {
+async function gradeTask(kc: KubeConfig, task: Task, onProgress: (line: string) => void): Promise<Graded> {
   const manifests =
     task.kind === 'mutant'
       ? task.mutant.manifests
@@ -280,7 +280,7 @@ async function gradeTask(kc: KubeConfig, task: Task): Promise<Graded> {
   for (const delay of [0, ...RETRY_DELAYS_MS]) {
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     try {
-      const run = await gradeInFreshNamespace(kc, task.exercise, manifests, { prefix: 'mut-' });
+      const run = await gradeInFreshNamespace(kc, task.exercise, manifests, { prefix: 'mut-', onProgress });
       last = { report: run.report, refused: refusals(run.applied) };
       if (run.report.status !== 'error') return last;
     } catch (error) {
@@ -347,7 +347,10 @@ export async function runMutation(kc: KubeConfig, options: MutationOptions = {})
   let done = 0;
   await inBatches(tasks, options.concurrency ?? 4, async (task) => {
     const started = Date.now();
-    const graded = await gradeTask(kc, task);
+    // Only a failed clean-up is worth a line: the namespace is then left for the reaper (it expires in 30 min).
+    const graded = await gradeTask(kc, task, (line) => {
+      if (line.startsWith('could not delete')) progress(`${task.exercise.id}: ${line}`);
+    });
     const entry = byExercise.get(task.exercise.id) as ExerciseMutation;
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     done++;
