@@ -23,7 +23,15 @@ const verdicts = (report: ExerciseReport) => report.checks.map((c) => `${c.statu
 async function grade(exercise: Exercise, file: ExerciseFile, opts: { recheck?: boolean } = {}) {
   const started = Date.now();
   const manifests = parseManifests(file.content, `exercises/${exercise.id}/${file.path}`);
-  const run = await gradeInFreshNamespace(kc, exercise, manifests, { keepNamespace: opts.recheck === true });
+  // A random answer is found by the exercise's trusted code: a solution's, or a broken variant's by its file name.
+  const { referenceAnswer } = exercise;
+  const broken = file.path.match(/^broken\/(.+)\.ya?ml$/)?.[1];
+  const run = await gradeInFreshNamespace(kc, exercise, manifests, {
+    keepNamespace: opts.recheck === true,
+    ...(referenceAnswer && !file.path.startsWith('starter/')
+      ? { findAnswer: (ctx) => referenceAnswer(ctx, broken) }
+      : {}),
+  });
   const timing: (typeof timings)[number] = {
     exercise: exercise.id,
     file: file.path,

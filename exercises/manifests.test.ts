@@ -39,15 +39,16 @@ describe('parseManifests', () => {
     expect(parseManifests(JSON.stringify(list), 'list.json').objects.map((d) => d.object.kind)).toEqual(['Pod']);
   });
 
-  it('reads answers, literal or from a log', () => {
-    const { answers } = parseManifests(
-      'answer: "1a2b3c4d"\n---\nanswer:\n  fromLogs: {pod: p, container: c, pattern: "code: (\\\\w+)"}\n',
-      'a.yaml',
+  it('reads text answers', () => {
+    const { answers } = parseManifests('answer: "1a2b3c4d"\n', 'a.yaml');
+    expect(answers).toEqual([{ answer: '1a2b3c4d', file: 'a.yaml', line: 1 }]);
+  });
+
+  it('refuses an answer that asks the grader to look it up, so nothing from a submission is evaluated', () => {
+    const lookup = 'answer:\n  fromLogs: {pod: p, container: c, pattern: "(a+)+$"}\n';
+    expect(() => parseManifests(lookup, 'a.yaml')).toThrow(
+      'a.yaml:1: not a valid answer: answer: the answer is the text you found, e.g. answer: "1a2b3c4d"; the grader does not look it up for you',
     );
-    expect(answers.map((a) => a.answer)).toEqual([
-      '1a2b3c4d',
-      { fromLogs: { pod: 'p', container: 'c', pattern: 'code: (\\w+)' } },
-    ]);
   });
 
   it('names the file and line of broken YAML', () => {

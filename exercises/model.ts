@@ -105,6 +105,16 @@ export const ObjectMetaSchema = z.object({
   creationTimestamp: z.string().optional(),
   deletionTimestamp: z.string().optional(),
   ownerReferences: z.array(z.object({ kind: z.string(), name: z.string() })).default([]),
+  /** Who set which fields (server-side field ownership): tells what a learner wrote from what was filled in. */
+  managedFields: z
+    .array(
+      z.object({
+        manager: z.string().optional(),
+        operation: z.string().optional(),
+        fieldsV1: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .default([]),
 });
 
 /** A Pod as checks see it. Annotations are kept because LimitRanger records its defaults there. */
@@ -219,6 +229,8 @@ export interface LogOptions {
   limitBytes: number;
   /** Logs of the previous (crashed) instance of the container. */
   previous?: boolean;
+  /** Prefix each line with the time the runtime received it (RFC 3339, nanoseconds), to observe timing claims. */
+  timestamps?: boolean;
 }
 
 /** Read access to one namespace plus exec, as the checker identity has it. Every call has its own timeout. */
@@ -267,6 +279,15 @@ export const KebabIdSchema = z
 
 /** The function that decides one check. */
 export type CheckFn = (ctx: CheckContext) => Promise<CheckOutcome>;
+
+/**
+ * Finds, with trusted code, the answer a reference file submits when the answer is random per run: the reference
+ * solution's (no `variant`) or a broken variant's (its file name, e.g. "answer-matches--current" for
+ * `broken/answer-matches--current.yaml`).
+ * Resolves undefined when that file's own text answer stands. For tests and the mutation tester only: the grader
+ * never calls it for a submission.
+ */
+export type ReferenceAnswerFn = (ctx: CheckContext, variant?: string) => Promise<string | undefined>;
 
 /** One check of an exercise: what it is called, what it needs first, how long it may take, and how it decides. */
 export const CheckDefinitionSchema = z.object({
@@ -317,6 +338,12 @@ export const ExerciseDefinitionSchema = z
     /** Revealed one at a time, in this order. */
     hints: z.array(z.string().min(1)).min(1),
     answer: AnswerPromptSchema.optional(),
+    /** For text answers that are random per run: the commands that reveal it, shown as the solution. */
+    answerSource: z.string().min(1).optional(),
+    /** See `ReferenceAnswerFn`: tests and the mutation tester only. */
+    referenceAnswer: z
+      .custom<ReferenceAnswerFn>((value) => typeof value === 'function', 'referenceAnswer must be a function')
+      .optional(),
     /** How long the grader waits for applied objects to settle before checking. */
     settleTimeoutMs: z.number().int().positive().max(300_000).default(60_000),
     checks: z.array(CheckDefinitionSchema).min(1),
@@ -384,26 +411,15 @@ export const ExerciseSummarySchema = z.object({
 export type ExerciseSummary = z.infer<typeof ExerciseSummarySchema>;
 
 /**
- * A text answer kept in a manifest folder (`answer.yaml`), so a folder can be graded like any other. `fromLogs` lets
- * a reference solution say "the code this container logged", since the code is random per run.
+ * A text answer kept in a manifest folder (`answer.yaml`), so a folder can be graded like any other: plain text, as
+ * the learner would type it. A submission never tells the grader where or how to find its answer (no log to read,
+ * no pattern to compile); exercises whose answer is random per run find the reference one with `referenceAnswer`.
  */
 export const AnswerFileSchema = z
   .object({
-    answer: z.union([
-      z.string(),
-      z
-        .object({
-          fromLogs: z
-            .object({
-              pod: z.string().min(1),
-              container: z.string().min(1),
-              /** Regular expression; its first capture group (or the whole match) is the answer. */
-              pattern: z.string().min(1),
-            })
-            .strict(),
-        })
-        .strict(),
-    ]),
+    answer: z.string({
+      error: 'the answer is the text you found, e.g. answer: "1a2b3c4d"; the grader does not look it up for you',
+    }),
   })
   .strict();
 export type AnswerFile = z.infer<typeof AnswerFileSchema>;

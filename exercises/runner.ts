@@ -7,6 +7,8 @@
 // - Anything a check throws becomes `error`, never `fail`: "cluster unavailable: …" for cluster errors, "checker error:
 //   …" for bugs. A check that overruns its deadline is `error` too (the cluster was too slow to decide).
 // - The report's status is `error` when any check is `error` (the verdict is incomplete), else `fail` when any failed.
+
+import { StillStartingError } from './checks/image-pull.ts';
 import { makeCheckContext } from './context.ts';
 import { ClusterUnavailableError } from './errors.ts';
 import {
@@ -59,7 +61,7 @@ export function boundEvidence(evidence: Evidence): Evidence {
 
 function errorMessage(error: unknown): string {
   if (error instanceof ClusterUnavailableError) return `cluster unavailable: ${error.message}`;
-  if (error instanceof DeadlineError) return error.message;
+  if (error instanceof DeadlineError || error instanceof StillStartingError) return error.message;
   return `checker error: ${error instanceof Error ? error.message : String(error)}`;
 }
 

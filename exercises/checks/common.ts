@@ -1,5 +1,6 @@
 // Building blocks shared by the exercises' checks: verdict helpers and checks every Pod exercise starts with.
 import type { CheckContext, CheckDefinitionInput, CheckOutcome, Evidence, Pod } from '../model.ts';
+import { pullRetrying, StillStartingError, stillStartingMessage } from './image-pull.ts';
 import {
   containerEvidence,
   containerNames,
@@ -111,6 +112,7 @@ export function containersPresent(
 
 /** Why a container is not running and will not start by itself, or undefined if it may still start. */
 function blocked(pod: Pod, name: string, found: FoundContainer): string | undefined {
+  if (pullRetrying(pod, found)) return undefined; // the node retries the pull by itself (a room applying at once)
   const stuck = stuckExplanation(name, found);
   if (stuck) return stuck;
   const terminated = found.status?.state.terminated;
@@ -172,6 +174,12 @@ export function containersRunning(
         return pass(`${wanted.join(' and ')} ${wanted.length > 1 ? 'are' : 'is'} running.`, evidence);
       }
       if (waited.ok && waited.value.kind === 'stuck') return fail(waited.value.stuck.join(' '), evidence);
+      const retrying = wanted.flatMap((name) => {
+        const found = findContainer(current, name);
+        const cause = found && pullRetrying(current, found);
+        return cause ? [{ name, image: found.spec.image ?? '', cause }] : [];
+      });
+      if (retrying.length) throw new StillStartingError(stillStartingMessage(retrying));
       const states = wanted.map((name) => `${name} is ${describeState(findContainer(current, name)?.status)}`);
       return fail(`Not everything is running yet: ${states.join(', ')}.`, evidence);
     },

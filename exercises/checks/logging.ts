@@ -1,9 +1,10 @@
 // Checks for the logging-sidecar pattern: nginx writes its access log to a shared volume that a collector tails.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { CheckDefinitionInput, Container, Pod } from '../model.ts';
+import type { CheckContext, CheckDefinitionInput, Container, Pod } from '../model.ts';
 import { fail, LOG_BOUNDS, pass, withPod } from './common.ts';
 import { describeProbe, httpGet, probeEvidence } from './http.ts';
+import { type PlantedPage, servedPage, withPlantedPage } from './planted.ts';
 import { containerEvidence, findContainer, learnerMounts, mountsCovering, podEvidence } from './pods.ts';
 
 /** Where the stock nginx configuration writes its access log. */
@@ -18,7 +19,7 @@ function accessLogMount(main: Container) {
 }
 
 /** Where the access log appears inside `collector`, following both containers' mounts (and subPaths). */
-function accessLogInCollector(main: Container, collector: Container): string | undefined {
+export function accessLogInCollector(main: Container, collector: Container): string | undefined {
   const mount = accessLogMount(main);
   if (!mount) return undefined;
   const inVolume = posix.join(mount.subPath ?? '', posix.relative(mount.mountPath, ACCESS_LOG));
@@ -119,9 +120,14 @@ function diagnose(p: Pod, main: string, collector: string): string {
   return '';
 }
 
+/** How many requests must reach the collector, one after the other: one could be met by a file read once. */
+const REQUESTS = 2;
+
 /**
  * Check `request-reaches-collector`: the checker sends nginx a request carrying a unique marker (from inside the Pod,
- * by exec) and expects the collector's own log to show it within 5 s. This is the behaviour the pattern is for.
+ * by exec) and expects the collector's own log to show it within 5 s; then a second one, sent only after the first
+ * was seen, so a collector that read the file once (instead of following it) does not pass. This is the behaviour the
+ * pattern is for.
  */
 export function requestReachesCollector(
   pod: string,
@@ -131,37 +137,61 @@ export function requestReachesCollector(
 ): CheckDefinitionInput {
   return {
     id: 'request-reaches-collector',
-    title: `A request to nginx shows up in ${collector}'s log`,
-    hint: `${collector} should print the access log to its stdout, e.g. \`tail -F /path/to/access.log\`; \`kubectl logs <pod> -c ${collector}\` shows what it prints.`,
+    title: `Requests to nginx show up in ${collector}'s log as they come`,
+    hint: `${collector} should follow the access log and print it to its stdout, e.g. \`tail -F /path/to/access.log\`; \`kubectl logs <pod> -c ${collector}\` shows what it prints.`,
     requires,
-    timeoutMs: 15_000,
-    run: withPod(pod, async (p, ctx) => {
-      // A query string marks the request: it lands in access.log only (a 404 would also land in error.log).
-      const marker = `sidecar-lab-check=${randomBytes(6).toString('hex')}`;
-      const probe = await httpGet(ctx, pod, [collector, main], { host: '127.0.0.1', port: 80, path: `/?${marker}` });
-      if (probe.status === undefined) {
-        return fail(`nginx in ${main} did not answer on port 80: the request ${describeProbe(probe)}.`, {
-          probe: probeEvidence(probe),
-        });
-      }
-      let lastLog = '';
-      const seen = await ctx.waitFor(
-        async () => {
-          lastLog = (await ctx.logs(pod, collector, LOG_BOUNDS)) ?? '';
-          return lastLog.includes(marker);
-        },
-        { timeoutMs: 5000, intervalMs: 250 },
-      );
-      const lines = lastLog.split('\n').filter(Boolean);
-      const matched = lines.filter((l) => l.includes(marker));
-      const evidence = { probe: probeEvidence(probe), marker, matchedLines: matched, lastLines: lines.slice(-10) };
-      if (seen.ok) return pass(`The request "GET /?${marker}" showed up in ${collector}'s log.`, evidence);
-      const fresh = (await ctx.getPod(pod)) ?? p;
-      const tail = lines.length ? ` Its last lines: ${lines.slice(-3).join(' | ')}` : ` Its log is empty.`;
-      return fail(
-        `nginx answered the request "GET /?${marker}", but ${collector}'s log did not show it within 5 s.${diagnose(fresh, main, collector)}${tail}`,
-        { ...evidence, pod: podEvidence(fresh) },
-      );
-    }),
+    // Two execs (plant, remove), and per request one exec and up to 5 s for the log line.
+    timeoutMs: 30_000,
+    // One page planted in main-app's web root serves both requests: an answer carrying it proves nginx served it.
+    run: withPod(pod, (p, ctx) =>
+      withPlantedPage(ctx, pod, main, (page) => followRequests(p, ctx, page, { pod, main, collector })),
+    ),
   };
+}
+
+/** The Pod and container names `request-reaches-collector` works with. */
+interface CollectorNames {
+  pod: string;
+  main: string;
+  collector: string;
+}
+
+/** The rounds of `request-reaches-collector`: each asks nginx for the planted page with its own marker. */
+async function followRequests(p: Pod, ctx: CheckContext, page: PlantedPage, names: CollectorNames) {
+  const { pod, main, collector } = names;
+  const seen: string[] = [];
+  for (let round = 1; round <= REQUESTS; round++) {
+    // A query string marks the request: it lands in access.log only (a 404 would also land in error.log).
+    const marker = `sidecar-lab-check=${randomBytes(6).toString('hex')}`;
+    const path = `${page.urlPath}?${marker}`;
+    const probe = await httpGet(ctx, pod, [collector, main], { host: '127.0.0.1', port: 80, path });
+    if (probe.status === undefined || (page.token !== undefined && !servedPage(probe, page))) {
+      const why =
+        probe.status === undefined
+          ? `the request ${describeProbe(probe)}`
+          : `something else answered (HTTP ${probe.status}, not the page the checker put into nginx's web root)`;
+      return fail(`nginx in ${main} did not answer on port 80: ${why}.`, { probe: probeEvidence(probe), seen });
+    }
+    let lastLog = '';
+    const shown = await ctx.waitFor(
+      async () => {
+        lastLog = (await ctx.logs(pod, collector, LOG_BOUNDS)) ?? '';
+        return lastLog.includes(marker);
+      },
+      { timeoutMs: 5000, intervalMs: 250 },
+    );
+    if (shown.ok) {
+      seen.push(marker);
+      continue;
+    }
+    const lines = lastLog.split('\n').filter(Boolean);
+    const fresh = (await ctx.getPod(pod)) ?? p;
+    const tail = lines.length ? ` Its last lines: ${lines.slice(-3).join(' | ')}` : ` Its log is empty.`;
+    const after = round > 1 ? ` The first request did show up: ${collector} must keep following the log.` : '';
+    return fail(
+      `nginx answered the request "GET ${path}", but ${collector}'s log did not show it within 5 s.${after}${diagnose(fresh, main, collector)}${tail}`,
+      { probe: probeEvidence(probe), marker, lastLines: lines.slice(-10), seen, pod: podEvidence(fresh) },
+    );
+  }
+  return pass(`${REQUESTS} requests, one after the other, each showed up in ${collector}'s log.`, { seen });
 }

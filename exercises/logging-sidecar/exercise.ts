@@ -14,8 +14,9 @@ export default defineExercise({
   \`access.log\` there);
 - \`log-collector\` runs \`busybox\`, mounts the same volume, and prints the access log to its own stdout.
 
-The check sends nginx a request and expects to see it in \`kubectl logs ${POD} -c log-collector\` within a few
-seconds.`,
+The check asks nginx for a test page it puts into nginx's web root and expects to see that request in
+\`kubectl logs ${POD} -c log-collector\` within a few seconds, then a second one: the collector must keep following
+the log, not read it once. log-collector may be an ordinary container or a native sidecar.`,
   hints: [
     'Declare one emptyDir volume under spec.volumes and mount it in both containers.',
     'nginx writes /var/log/nginx/access.log; mount the volume there in main-app.',
@@ -39,8 +40,11 @@ seconds.`,
       POD,
       'containers-present',
       'The Pod has "main-app" (nginx) and "log-collector"',
-      [{ name: 'main-app', image: 'nginx', nativeAllowed: false, role: 'the application' }, { name: 'log-collector' }],
-      'Name the containers exactly "main-app" and "log-collector"; main-app runs nginx:1.26.',
+      [
+        { name: 'main-app', image: 'nginx', nativeAllowed: false, role: 'the application' },
+        { name: 'log-collector', image: 'busybox' },
+      ],
+      'Name the containers exactly "main-app" and "log-collector"; main-app runs nginx:1.26, log-collector busybox.',
     ),
     mainAppLogsOnVolume(POD, 'main-app', ['containers-present']),
     collectorMountsLogVolume(POD, 'main-app', 'log-collector', ['main-app-logs-on-volume']),

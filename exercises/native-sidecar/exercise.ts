@@ -14,7 +14,8 @@ export default defineExercise({
 with its logs on a shared volume at /var/log/nginx.
 
 Kubernetes then starts log-collector before main-app, keeps it running beside it, and stops it after main-app.
-Both must be running, and a request to nginx must show up in log-collector's log.`,
+Both must be running, and requests to nginx must show up in log-collector's log as they come (the check sends
+two, one after the other). The collector's image is up to you.`,
   hints: [
     'Move the log-collector entry from spec.containers to spec.initContainers.',
     'Add `restartPolicy: Always` to that entry: it is what turns an init container into a sidecar.',

@@ -4,9 +4,16 @@
 // to the Pod's IP from a container other than the proxy, by exec. That request leaves through the Pod's own address,
 // exactly what another Pod would connect to, so it proves the proxy listens beyond 127.0.0.1; which process owns the
 // port is read from /proc inside the proxy container.
+//
+// "Forwards": a proxy that serves its own copy of the page (busybox httpd with the same index.html, nginx
+// `return 200 …`) returns the page too. So the checker writes two fresh files, with random names and contents, into
+// the folder main-app serves (found from main-app's processes and confirmed by asking main-app for the first file),
+// and asks for both through the Pod's IP on port 80: only a proxy that forwards to main-app can return them.
 import { containersPresent, containersRunning, fail, pass, podExists, withPod } from '../checks/common.ts';
 import { describeProbe, httpGet, probeEvidence } from '../checks/http.ts';
+import { findContainer, mountsCovering } from '../checks/pods.ts';
 import { inspectPort, isLoopback } from '../checks/sockets.ts';
+import { plantFiles, removePlanted } from '../checks/web-root.ts';
 import { defineExercise } from '../model.ts';
 
 const POD = 'proxy-sidecar-example';
@@ -17,12 +24,15 @@ export default defineExercise({
   title: 'A proxy sidecar',
   goal: `Create a Pod named \`${POD}\` with two containers:
 
-- \`main-app\` serves HTTP on port **8080**, with a page that says \`${PAGE}\` (busybox can do it:
-  \`httpd -f -p 8080 -h /www\` serves the files in /www);
-- \`proxy\` listens on port **80** and forwards every request to \`localhost:8080\` (nginx can do it with a
-  \`proxy_pass\` in a configuration file from a ConfigMap).
+- \`main-app\` serves HTTP on port **8080**: the files of a folder it can write to, with a page that says
+  \`${PAGE}\` at \`/\` (busybox can do it: \`httpd -f -p 8080 -h /www\` serves the files in /www);
+- \`proxy\` listens on port **80** and forwards every request, whatever its path, to \`localhost:8080\` (nginx can do
+  it with a \`proxy_pass\` in a configuration file from a ConfigMap). It may be a native sidecar.
 
-A request from another Pod to this Pod's IP on port 80 must return main-app's page.`,
+A request from another Pod to this Pod's IP on port 80 must return main-app's answer. The checker proves it by
+writing fresh files into main-app's folder and fetching them through port 80, so only a proxy that forwards passes;
+the proxy must not mount main-app's folder (it forwards, it does not serve files).
+The Pod and container names are fixed; the ConfigMap, volume and image choices are up to you.`,
   hints: [
     'Containers in a Pod share localhost: the proxy reaches main-app at http://127.0.0.1:8080.',
     'Create main-app\'s page before starting httpd: `mkdir -p /www && echo "Hello from main-app" > /www/index.html && exec httpd -f -p 8080 -h /www`.',
@@ -112,13 +122,12 @@ A request from another Pod to this Pod's IP on port 80 must return main-app's pa
       title: "A request to the Pod's IP on port 80 returns main-app's page",
       hint: 'Point the proxy at http://127.0.0.1:8080 (nginx: `proxy_pass http://127.0.0.1:8080;` inside `location / { }`).',
       requires: ['main-app-serves-8080', 'proxy-listens-on-80'],
+      timeoutMs: 30_000,
       run: withPod(POD, async (pod, ctx) => {
         const ip = pod.status.podIP ?? '';
-        const probe = await httpGet(ctx, POD, ['main-app', 'proxy'], { host: ip, port: 80, path: '/' });
-        const evidence = { probe: probeEvidence(probe) };
-        if (probe.status === 200 && probe.body.includes(PAGE)) {
-          return pass(`http://${ip}:80/ returns main-app's page through the proxy.`, evidence);
-        }
+        const from = ['main-app', 'proxy'];
+        const probe = await httpGet(ctx, POD, from, { host: ip, port: 80, path: '/' });
+        const evidence: Record<string, unknown> = { probe: probeEvidence(probe) };
         if (probe.status === 502 || probe.status === 504) {
           return fail(
             `The proxy answered HTTP ${probe.status}: it could not reach where it forwards to. It should forward to localhost:8080, where main-app listens.`,
@@ -126,10 +135,53 @@ A request from another Pod to this Pod's IP on port 80 must return main-app's pa
           );
         }
         if (probe.status === undefined) return fail(`http://${ip}:80/ ${describeProbe(probe)}.`, evidence);
-        return fail(
-          `http://${ip}:80/ answered HTTP ${probe.status} without main-app's page: the proxy serves something of its own instead of forwarding to localhost:8080.`,
-          evidence,
-        );
+        if (probe.status !== 200 || !probe.body.includes(PAGE)) {
+          return fail(
+            `http://${ip}:80/ answered HTTP ${probe.status} without main-app's page: the proxy serves something of its own instead of forwarding to localhost:8080.`,
+            evidence,
+          );
+        }
+        const planted = await plantFiles(ctx, POD, 'main-app', 8080);
+        evidence.webRoot = planted.ok
+          ? planted.root
+          : { tried: planted.tried, probes: planted.probes.map(probeEvidence) };
+        if (!planted.ok) {
+          return fail(
+            `To see whether requests reach main-app, the checker writes a fresh file into the folder main-app serves and asks for it, but found no such folder it could write to${planted.tried.length ? ` (tried ${planted.tried.join(', ')})` : ''}. Serve the page from a writable folder, e.g. \`httpd -f -p 8080 -h /www\` with /www made by the command (not a ConfigMap).`,
+            evidence,
+          );
+        }
+        try {
+          // A "proxy" that mounts main-app's folder could serve the planted files itself: nothing would be proven.
+          const main = findContainer(pod, 'main-app');
+          const rootVolumes = new Set(main ? mountsCovering(main.spec, planted.root).map((m) => m.name) : []);
+          const shared = findContainer(pod, 'proxy')?.spec.volumeMounts.find((m) => rootVolumes.has(m.name));
+          if (shared) {
+            return fail(
+              `The proxy mounts main-app's web folder (${planted.root}, volume "${shared.name}"), so it could serve main-app's files itself instead of forwarding. The proxy forwards to localhost:8080; do not mount main-app's folder in it.`,
+              evidence,
+            );
+          }
+          const fetched = [];
+          for (const file of planted.files) {
+            const through = await httpGet(ctx, POD, from, { host: ip, port: 80, path: file.path });
+            fetched.push(probeEvidence(through));
+            evidence.fetched = fetched;
+            if (through.status !== 200 || !through.body.includes(file.content)) {
+              const answer = through.status === undefined ? describeProbe(through) : `answered HTTP ${through.status}`;
+              return fail(
+                `main-app serves ${file.path} (a file the checker just wrote into ${planted.root}), but http://${ip}:80${file.path} ${answer}${through.status === 200 ? ' with other content' : ''}: the proxy does not forward every request to main-app; it serves something of its own.`,
+                evidence,
+              );
+            }
+          }
+          return pass(
+            `Two fresh files the checker wrote into main-app's ${planted.root} came back through http://${ip}:80: the proxy forwards to main-app.`,
+            evidence,
+          );
+        } finally {
+          await removePlanted(ctx, POD, 'main-app', planted.root, planted.files);
+        }
       }),
     },
   ],

@@ -1,14 +1,13 @@
 // Exercise 8: a lightweight sidecar: requests and limits, limits at most 100m CPU and 64Mi memory (seed section 8).
-import { containersPresent, containersRunning, fail, pass, podExists, withPod } from '../checks/common.ts';
+import { containersPresent, containersRunning, fail, imageName, pass, podExists, withPod } from '../checks/common.ts';
 import { containerEvidence, findContainer, longRunningContainers } from '../checks/pods.ts';
+import { RESOURCES, type Resource, writtenResources } from '../checks/resources.ts';
 import { type CheckDefinitionInput, defineExercise, type Pod } from '../model.ts';
 import { compareQuantities, type Quantity, quantityToNumber, tryParseQuantity } from '../quantity.ts';
 
 const POD = 'lightweight-sidecar';
 const MAIN = 'main-app';
 const MAX = { cpu: '100m', memory: '64Mi' } as const;
-const RESOURCES = ['cpu', 'memory'] as const;
-type Resource = (typeof RESOURCES)[number];
 type Kind = 'request' | 'limit';
 
 const sidecarNames = (pod: Pod) =>
@@ -47,27 +46,58 @@ function theSidecar(pod: Pod): string | undefined {
   return sidecars.length === 1 ? sidecars[0] : undefined;
 }
 
+/** A resource amount the learner wrote, for `hasAmounts`: what is wrong with it, if anything. */
+function amountProblem(resource: Resource, value: string | undefined, defaulted: boolean): string | undefined {
+  if (value === undefined) return `no ${resource}`;
+  if (defaulted) return `no ${resource} (the namespace's defaults filled one in, but you did not set it)`;
+  const parsed = tryParseQuantity(value);
+  if (!parsed) return `a ${resource} of "${value}", which is not a quantity`;
+  if (quantityToNumber(parsed) <= 0) return `a ${resource} of ${value}, which reserves nothing`;
+  return undefined;
+}
+
+/**
+ * Check `sidecar-has-requests` / `sidecar-has-limits`: the learner wrote non-zero cpu and memory amounts. Judged on
+ * what was written (see `writtenResources`): requests the API server copied from limits, or a LimitRange's defaults,
+ * are not the learner's.
+ */
 function hasAmounts(kind: Kind): CheckDefinitionInput {
   const field = kind === 'request' ? 'requests' : 'limits';
   return {
     id: `sidecar-has-${field}`,
     title: `The sidecar sets ${field} for cpu and memory`,
-    hint: `Add resources.${field}.cpu and resources.${field}.memory to the sidecar.`,
+    hint: `Add resources.${field}.cpu and resources.${field}.memory to the sidecar, each more than zero.`,
     requires: ['sidecar-present'],
     run: withPod(POD, (pod) => {
       const name = theSidecar(pod);
       const found = name ? findContainer(pod, name) : undefined;
       if (!name || !found) return fail('The Pod needs exactly one sidecar.');
       const defaulted = defaultedByLimitRanger(pod, name);
-      const values = found.spec.resources[field];
-      const missing = RESOURCES.filter((r) => values[r] === undefined || defaulted.has(`${r} ${kind}`));
-      const evidence = { container: containerEvidence(found), limitRanger: [...defaulted] };
-      if (missing.length) {
-        const byDefault = missing.filter((r) => defaulted.has(`${r} ${kind}`));
-        const note = byDefault.length
-          ? ` (the namespace's defaults filled in ${byDefault.join(' and ')}, but you did not set them)`
+      const written = writtenResources(pod, name);
+      const values = written[field];
+      const evidence = { container: containerEvidence(found), written, limitRanger: [...defaulted] };
+      // Without a record of what was applied (kubectl create, or a grader that only creates), requests that all equal
+      // their limits look exactly like the copy the API server makes when only limits are written: not counted. One
+      // request equal to its limit (memory, say) is common and counts.
+      const copied =
+        kind === 'request' &&
+        written.source === 'spec' &&
+        RESOURCES.every((r) => values[r] !== undefined && values[r] === written.limits[r]);
+      if (copied) {
+        return fail(
+          `${name}'s requests equal its limits (cpu ${values.cpu}, memory ${values.memory}), which is what Kubernetes fills in when only limits are written. Write requests yourself: smaller than the limits, or apply with \`kubectl apply\`, which records what you wrote.`,
+          evidence,
+        );
+      }
+      const problems = RESOURCES.map((r) => amountProblem(r, values[r], defaulted.has(`${r} ${kind}`))).filter(
+        (m): m is string => m !== undefined,
+      );
+      if (problems.length) {
+        const leftOut = kind === 'request' && RESOURCES.some((r) => !values[r] && found.spec.resources.requests[r]);
+        const note = leftOut
+          ? ' (Kubernetes copies missing requests from the limits, but that is not setting them)'
           : '';
-        return fail(`${name} has no ${field} for ${missing.join(' and ')}${note}.`, evidence);
+        return fail(`${name} has ${problems.join(' and ')} in resources.${field}${note}.`, evidence);
       }
       return pass(`${name} ${field}: cpu ${values.cpu}, memory ${values.memory}.`, evidence);
     }),
@@ -80,7 +110,11 @@ export default defineExercise({
   goal: `Create a Pod named \`${POD}\` with a container \`${MAIN}\` (nginx:1.26) and **one** sidecar (any name, image
 busybox). Keep the sidecar lightweight: give it resource **requests and limits** for CPU and memory, with limits of
 at most **${MAX.cpu} CPU** and **${MAX.memory} memory**. Any unit works (\`0.1\`, \`100m\`, \`64Mi\`, \`50M\`, …);
-they are compared the way Kubernetes compares quantities.`,
+they are compared the way Kubernetes compares quantities.
+
+Requests must be above zero and written by you: when a container has limits but no requests, Kubernetes copies the
+limits into the requests, and that does not count. (Requests exactly equal to both limits look just like such a copy
+unless you apply with \`kubectl apply\`, which records what you wrote.)`,
   hints: [
     'Resources go in the container: resources.requests and resources.limits, each with cpu and memory.',
     'A request is what the scheduler reserves; a limit is the most the container may use.',
@@ -118,12 +152,21 @@ they are compared the way Kubernetes compares quantities.`,
     ),
     {
       id: 'sidecar-present',
-      title: 'The Pod has exactly one sidecar',
-      hint: 'Add one container (any name) next to main-app.',
+      title: 'The Pod has exactly one sidecar, running busybox',
+      hint: 'Add one container (any name, image busybox) next to main-app.',
       requires: ['main-app-present'],
       run: withPod(POD, (pod) => {
         const sidecars = sidecarNames(pod);
-        if (sidecars.length === 1) return pass(`The sidecar is ${sidecars[0]}.`, { sidecars });
+        if (sidecars.length === 1) {
+          const image = findContainer(pod, sidecars[0] ?? '')?.spec.image;
+          if (imageName(image) !== 'busybox') {
+            return fail(`The sidecar ${sidecars[0]} runs "${image ?? ''}"; it should run busybox.`, {
+              sidecars,
+              image,
+            });
+          }
+          return pass(`The sidecar is ${sidecars[0]}.`, { sidecars });
+        }
         if (sidecars.length === 0)
           return fail('The Pod has no container besides main-app: add a sidecar.', { sidecars });
         return fail(`The Pod has ${sidecars.length} sidecars (${sidecars.join(', ')}); keep exactly one.`, {

@@ -1,19 +1,49 @@
 // Exercise 7: a crashing sidecar restarts on its own while the main container keeps running and serving.
-import { containerProblem, containersPresent, fail, pass, podExists, withPod } from '../checks/common.ts';
-import { describeProbe, httpGet, probeEvidence } from '../checks/http.ts';
-import { containerEvidence, describeState, findContainer, longRunningContainers } from '../checks/pods.ts';
+import { containerProblem, containersPresent, fail, imageName, pass, podExists, withPod } from '../checks/common.ts';
+import { describeProbe, probeEvidence } from '../checks/http.ts';
+import { askForPlanted } from '../checks/planted.ts';
+import {
+  containerEvidence,
+  describeState,
+  type FoundContainer,
+  findContainer,
+  longRunningContainers,
+  stuckExplanation,
+} from '../checks/pods.ts';
+import { type Flakiness, failureHistory, judgeFlakiness } from '../checks/restarts.ts';
 import { defineExercise, type Pod } from '../model.ts';
 
 const POD = 'restart-demo';
 const MAIN = 'main-app';
 /** How long a sidecar may run without failing before we conclude it does not fail "every few seconds". */
 const QUIET_MS = 25_000;
+const SIDECAR_IMAGE = 'busybox';
 
 /** Every container that runs beside main-app: the sidecars, whatever their names. */
 const sidecarNames = (pod: Pod) =>
   longRunningContainers(pod.spec)
     .map((c) => c.spec.name)
     .filter((n) => n !== MAIN);
+
+/** The sidecars that run busybox, as the goal asks: the candidates for the failing one. */
+function flakySidecars(pod: Pod): Array<{ name: string; found: FoundContainer }> {
+  return sidecarNames(pod)
+    .map((name) => ({ name, found: findContainer(pod, name) }))
+    .filter((c): c is { name: string; found: FoundContainer } => imageName(c.found?.spec.image) === SIDECAR_IMAGE);
+}
+
+/** Whether the kubelet restarts this container when it ends with an error. */
+const restartsOnError = (pod: Pod, found: FoundContainer) =>
+  found.role === 'native-sidecar' || (pod.spec.restartPolicy ?? 'Always') !== 'Never';
+
+function judgeSidecar(pod: Pod, found: FoundContainer): Flakiness {
+  if (!found.status) return { kind: 'wait', why: 'has not started yet' };
+  const stuck = stuckExplanation(found.spec.name, found);
+  // CrashLoopBackOff is what this exercise wants; other stuck reasons (a bad image) will not fix themselves.
+  if (stuck && found.status.state.waiting?.reason !== 'CrashLoopBackOff')
+    return { kind: 'fail', why: `cannot run: ${stuck}` };
+  return judgeFlakiness(failureHistory(found.status, Date.now()), QUIET_MS, restartsOnError(pod, found));
+}
 
 export default defineExercise({
   id: 'sidecar-restart',
@@ -22,6 +52,9 @@ export default defineExercise({
 
 - \`${MAIN}\` running \`nginx:1.26\`;
 - a sidecar (any name, image busybox) that exits **with an error** every few seconds, e.g. \`sleep 5; exit 1\`.
+
+The check watches the sidecar fail at least twice with a non-zero exit code, each run it sees lasting at most
+${QUIET_MS / 1000} seconds (one that stays up longer has stopped failing), so it may take up to a minute.
 
 Watch \`kubectl get pod ${POD} -w\`: the sidecar's restart count goes up, while main-app never restarts and keeps
 serving. Containers restart independently: a failing sidecar does not take the application down.`,
@@ -51,8 +84,8 @@ serving. Containers restart independently: a failing sidecar does not take the a
     ),
     {
       id: 'sidecar-present',
-      title: 'The Pod has a sidecar',
-      hint: 'Add a second container (any name) next to main-app.',
+      title: 'The Pod has a busybox sidecar',
+      hint: 'Add a second container (any name, image busybox) next to main-app.',
       requires: ['main-app-present'],
       run: withPod(POD, (pod) => {
         const sidecars = sidecarNames(pod);
@@ -63,69 +96,52 @@ serving. Containers restart independently: a failing sidecar does not take the a
             : '';
           return fail(`The Pod has no container besides main-app${note}: add a sidecar.`);
         }
-        return pass(`The sidecar: ${sidecars.join(', ')}.`, { sidecars });
+        const busybox = flakySidecars(pod).map((c) => c.name);
+        if (busybox.length === 0) {
+          const images = sidecars.map((n) => `${n} runs "${findContainer(pod, n)?.spec.image ?? ''}"`).join(', ');
+          return fail(`The sidecar should run the image ${SIDECAR_IMAGE} (${images}).`, { sidecars });
+        }
+        return pass(`The sidecar: ${busybox.join(', ')}.`, { sidecars });
       }),
     },
     {
       id: 'sidecar-restarts',
-      title: 'The sidecar fails and restarts on its own',
-      hint: "The sidecar should exit with a non-zero code after a few seconds (e.g. `sleep 5; exit 1`), and the Pod's restartPolicy must allow restarts.",
+      title: 'The sidecar fails every few seconds and is restarted each time',
+      hint: "The sidecar should exit with a non-zero code after a few seconds (e.g. `sleep 5; exit 1`) every time it runs, and the Pod's restartPolicy must allow restarts.",
       requires: ['main-app-present', 'sidecar-present'],
-      timeoutMs: 45_000,
+      // Time for a first failure, the kubelet's first back-off (10 s), and a second run to fail.
+      timeoutMs: 2 * QUIET_MS + 25_000,
       run: withPod(POD, async (first, ctx) => {
         let pod = first;
-        // "Every few seconds": a sidecar that has run for QUIET_MS without failing is taken not to fail at all.
-        const restarted = await ctx.waitFor(
+        let verdicts: Array<{ name: string; verdict: Flakiness }> = [];
+        await ctx.waitFor(
           async () => {
             pod = (await ctx.getPod(POD)) ?? pod;
-            const sidecars = sidecarNames(pod).map((n) => findContainer(pod, n));
-            const done = sidecars.find((f) => (f?.status?.restartCount ?? 0) >= 1);
-            if (done) return done;
-            // A sidecar that stopped for good will not restart, however long we wait.
-            const stopped = sidecars.find(
-              (f) => f?.status?.state.terminated && f.role === 'container' && pod.spec.restartPolicy === 'Never',
-            );
-            if (stopped) return stopped;
-            const calm = sidecars.every((f) => {
-              const started = f?.status?.state.running?.startedAt;
-              return started !== undefined && Date.now() - Date.parse(started) > QUIET_MS;
-            });
-            return calm ? 'calm' : false;
+            verdicts = flakySidecars(pod).map(({ name, found }) => ({ name, verdict: judgeSidecar(pod, found) }));
+            // Done as soon as one sidecar proves it, or when none can any more.
+            return verdicts.some((v) => v.verdict.kind === 'ok') || verdicts.every((v) => v.verdict.kind === 'fail');
           },
-          { timeoutMs: QUIET_MS + 5000, intervalMs: 500 },
+          { timeoutMs: 2 * QUIET_MS + 20_000, intervalMs: 1000 },
         );
-        const evidence = { pod: pod.metadata.name, restartPolicy: pod.spec.restartPolicy, sidecars: [] as unknown[] };
-        evidence.sidecars = sidecarNames(pod)
-          .map((n) => findContainer(pod, n))
-          .map((f) => f && containerEvidence(f));
-        if (!restarted.ok || restarted.value === 'calm') {
-          return fail(
-            `The sidecar has been running for ${QUIET_MS / 1000} s without failing (${sidecarNames(pod)
-              .map((n) => `${n} is ${describeState(findContainer(pod, n)?.status)}`)
-              .join(', ')}). It should exit with an error every few seconds.`,
+        const evidence = {
+          restartPolicy: pod.spec.restartPolicy,
+          verdicts,
+          sidecars: flakySidecars(pod).map(({ found }) => containerEvidence(found)),
+        };
+        const proven = verdicts.find((v) => v.verdict.kind === 'ok');
+        if (proven && proven.verdict.kind === 'ok') {
+          const { failures, lastExit } = proven.verdict;
+          return pass(
+            `${proven.name} failed ${failures} times, the last with exit code ${lastExit}, and Kubernetes restarted it each time.`,
             evidence,
           );
         }
-        const sidecar = restarted.value;
-        const name = sidecar.spec.name;
-        const status = sidecar.status;
-        if (!status || status.restartCount < 1) {
-          return fail(
-            `${name} exited and was not restarted, because the Pod's restartPolicy is Never. Remove it (the default is Always) so Kubernetes restarts the sidecar.`,
-            evidence,
-          );
-        }
-        const exit = status.lastState.terminated?.exitCode ?? status.state.terminated?.exitCode;
-        if (exit === 0) {
-          return fail(
-            `${name} restarted, but it exits with code 0 (success). Make it fail: exit with a non-zero code, e.g. \`exit 1\`.`,
-            evidence,
-          );
-        }
-        return pass(
-          `${name} exited with code ${exit ?? 'non-zero'} and was restarted ${status.restartCount} time(s) by Kubernetes.`,
-          evidence,
-        );
+        const why = verdicts.map((v) => `${v.name} ${'why' in v.verdict ? v.verdict.why : 'passed'}`).join('; ');
+        const never =
+          pod.spec.restartPolicy === 'Never'
+            ? " The Pod's restartPolicy is Never: remove it (the default is Always)."
+            : '';
+        return fail(`The sidecar should exit with an error every few seconds: ${why}.${never}`, evidence);
       }),
     },
     {
@@ -151,16 +167,24 @@ serving. Containers restart independently: a failing sidecar does not take the a
       title: 'main-app keeps serving while the sidecar crashes',
       hint: 'nginx should answer on port 80 inside the Pod.',
       requires: ['main-app-never-restarts'],
+      // Three execs (plant the page, ask for it, remove it), each of which a busy node may take seconds to start.
+      timeoutMs: 20_000,
       run: withPod(POD, async (pod, ctx) => {
         // Ask from main-app first: the sidecar may be down at this very moment.
         const from = [MAIN, ...sidecarNames(pod)];
-        const probe = await httpGet(ctx, POD, from, { host: '127.0.0.1', port: 80, path: '/' });
-        const evidence = { probe: probeEvidence(probe) };
-        if (probe.status === 200) return pass('nginx in main-app answers on port 80.', evidence);
-        return fail(
-          `Inside the Pod, http://localhost:80/ ${describeProbe(probe)}; main-app should keep serving.`,
-          evidence,
-        );
+        // The page is one the checker planted in main-app's web root: only nginx in main-app can serve it.
+        const asked = await askForPlanted(ctx, POD, MAIN, from, { host: '127.0.0.1', port: 80 });
+        const { probe } = asked;
+        const { token, plantError } = asked.page;
+        const evidence = { probe: probeEvidence(probe), expected: token, plantError };
+        if (asked.served || (token === undefined && probe.status === 200)) {
+          return pass('nginx in main-app answers on port 80.', evidence);
+        }
+        const what =
+          probe.status === undefined
+            ? describeProbe(probe)
+            : `answered HTTP ${probe.status}, but not with the page the checker put into main-app's web root`;
+        return fail(`Inside the Pod, ${probe.url} ${what}; nginx in main-app should keep serving.`, evidence);
       }),
     },
   ],

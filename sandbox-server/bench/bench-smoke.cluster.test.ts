@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const BENCHMARKS = ['ready', 'echo', 'bulk', 'check', 'concurrency', 'site', 'reconnect'];
+const BENCHMARKS = ['ready', 'echo', 'bulk', 'check', 'concurrency', 'burst', 'site', 'reconnect'];
 const out = mkdtempSync(join(tmpdir(), 'slab-bench-smoke-'));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -31,7 +31,7 @@ function milli(quantity: string | undefined): number {
 }
 
 /** How many more toolboxes the scheduler would place, by CPU requests (the tighter budget on this node). */
-async function toolboxesThatFit(lab: Lab): Promise<number> {
+export async function toolboxesThatFit(lab: Pick<Lab, 'kube'>): Promise<number> {
   const nodes = await lab.kube.core.listNode();
   const allocatable = nodes.items.reduce((sum, n) => sum + milli(n.status?.allocatable?.cpu), 0);
   const pods = await lab.kube.core.listPodForAllNamespaces({

@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against the real cluster, prints a table, writes bench-results/<time>.json.
 //   --quick            each benchmark once, small sizes (the smoke test in `npm test` runs this)
-//   --only a,b         only these benchmarks (ready, echo, bulk, check, concurrency, site, reconnect)
+//   --only a,b         only these benchmarks (ready, echo, bulk, check, concurrency, burst, site, reconnect)
 //   --out DIR          where the JSON goes (default bench-results/)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { VersionInfo } from '@kubernetes/client-node';
 import { bulk } from './bulk.ts';
+import { burst } from './burst.ts';
 import { check } from './check.ts';
 import { concurrency } from './concurrency.ts';
 import { echo } from './echo.ts';
@@ -24,6 +25,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: (lab: Lab) => Promise<Bench
   { name: 'bulk', run: bulk },
   { name: 'check', run: check },
   { name: 'concurrency', run: concurrency },
+  { name: 'burst', run: burst },
   { name: 'site', run: site },
   { name: 'reconnect', run: reconnect },
 ];

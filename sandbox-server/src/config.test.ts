@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { flagsToEnv, loadConfig } from './config.ts';
+import { configSchema, configUsage, flagsToEnv, loadConfig, wantsHelp } from './config.ts';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'slab-config-'));
 
@@ -35,6 +35,14 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(2000);
     expect(config.SIDECAR_LAB_POOL_SIZE).toBe(0);
     expect(() => flagsToEnv(['--port'])).toThrow('--port needs a value');
-    expect(() => loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir() }, ['--colour=blue'])).toThrow('unknown flag');
+    expect(() => loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir() }, ['--colour=blue'])).toThrow('unknown flag --colour');
+  });
+
+  it('prints every flag with its variable and default for --help', () => {
+    const usage = configUsage();
+    expect(wantsHelp(['--pool-size=1', '--help'])).toBe(true);
+    expect(usage).toMatch(/--pool-size\s+SIDECAR_LAB_POOL_SIZE \(default 2\)/);
+    expect(usage).toMatch(/--port\s+PORT \(default 4321\)/);
+    for (const key of Object.keys(configSchema.shape)) expect(usage).toContain(key);
   });
 });

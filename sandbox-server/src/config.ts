@@ -79,28 +79,68 @@ export interface Config extends RawConfig {
   dataDir: string;
 }
 
-/** `--pool-size=3` or `--pool-size 3` → { SIDECAR_LAB_POOL_SIZE: '3' }; --port and --host map to PORT and HOST. */
+/** Settings whose variable has no SIDECAR_LAB_ prefix. */
+const UNPREFIXED = ['PORT', 'HOST', 'KUBECONFIG', 'LOG_LEVEL'];
+
+/** The environment variable a flag sets: `pool-size` → SIDECAR_LAB_POOL_SIZE, `port` → PORT. */
+const envKeyOf = (flag: string) => {
+  const key = flag.toUpperCase().replaceAll('-', '_');
+  return UNPREFIXED.includes(key) ? key : `SIDECAR_LAB_${key}`;
+};
+
+/** The flag that sets an environment variable: SIDECAR_LAB_POOL_SIZE → `--pool-size`. */
+const flagOf = (key: string) =>
+  `--${key
+    .replace(/^SIDECAR_LAB_/, '')
+    .toLowerCase()
+    .replaceAll('_', '-')}`;
+
+/**
+ * `--pool-size=3` or `--pool-size 3` → { SIDECAR_LAB_POOL_SIZE: '3' }; --port and --host map to PORT and HOST. A flag
+ * that sets no known setting is an error naming the flag.
+ */
 export function flagsToEnv(argv: readonly string[]): Record<string, string> {
+  const known = new Set(Object.keys(configSchema.shape));
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new Error(`config: unexpected argument "${arg}" (flags look like --pool-size=3)`);
     const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (!known.has(envKeyOf(rawName))) {
+      throw new Error(`config: unknown flag --${rawName} (\`npm start -- --help\` lists them)`);
+    }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`config: flag --${rawName} needs a value`);
-    const key = rawName.toUpperCase().replaceAll('-', '_');
-    out[['PORT', 'HOST', 'KUBECONFIG', 'LOG_LEVEL'].includes(key) ? key : `SIDECAR_LAB_${key}`] = value;
+    out[envKeyOf(rawName)] = value;
   }
   return out;
+}
+
+/** True when the arguments ask for usage only. */
+export const wantsHelp = (argv: readonly string[]) => argv.includes('--help') || argv.includes('-h');
+
+/** `npm start -- --help`: every flag, the variable it sets, and its default. */
+export function configUsage(): string {
+  const rows = Object.entries(configSchema.shape).map(([key, schema]) => {
+    const parsed = schema.safeParse(undefined);
+    const fallback = parsed.success && parsed.data !== undefined ? ` (default ${JSON.stringify(parsed.data)})` : '';
+    return `  ${flagOf(key).padEnd(32)} ${key}${fallback}`;
+  });
+  return [
+    'usage: npm start [-- --flag=value ...]',
+    '',
+    'Runs the course: the local cluster when none is configured, the built site, and the sandbox server.',
+    "Every setting is an environment variable or the same as a flag; the README's Configuration table says what each means.",
+    '',
+    ...rows,
+    '  --help                           this text, and nothing else',
+  ].join('\n');
 }
 
 /** Reads, validates and completes the configuration; a bad value throws a message naming its key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
   const known = new Set(Object.keys(configSchema.shape));
   const flags = flagsToEnv(argv);
-  for (const key of Object.keys(flags)) {
-    if (!known.has(key)) throw new Error(`config: unknown flag for ${key}`);
-  }
   const input = Object.fromEntries(
     [...known].map((k) => [k, flags[k] ?? env[k]]).filter(([, v]) => v !== undefined && v !== ''),
   );

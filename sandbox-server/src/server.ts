@@ -2,7 +2,6 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { serveStatic } from '@hono/node-server/serve-static';
 import pino, { type Logger } from 'pino';
 import { ensureClusterObjects } from './cluster/cluster-setup.ts';
 import { createKube } from './cluster/kube.ts';
@@ -12,6 +11,7 @@ import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
+import { staticSite } from './http/static-site.ts';
 import { CheckService } from './sandboxes/checks.ts';
 import { WarmPool } from './sandboxes/pool.ts';
 import { Reaper } from './sandboxes/reaper.ts';
@@ -37,7 +37,9 @@ export async function startServer(
   const kc = loadKubeConfig({
     ...(config.SIDECAR_LAB_CLUSTER !== 'local' && config.KUBECONFIG ? { kubeconfig: config.KUBECONFIG } : {}),
     ...(config.SIDECAR_LAB_CONTEXT ? { context: config.SIDECAR_LAB_CONTEXT } : {}),
+    fallback: config.SIDECAR_LAB_CLUSTER === 'local' ? 'local' : 'user',
   });
+  if (kc.ignored.length) log.warn({ settings: kc.ignored }, 'kubeconfig settings this server does not apply');
   const kube = createKube(kc);
   await ensureClusterObjects(kube, config.SIDECAR_LAB_ALLOWED_IMAGES, config.SIDECAR_LAB_TOOLBOX_IMAGE);
 
@@ -88,7 +90,7 @@ export async function startServer(
     workshops,
     probes,
   });
-  app.use('/*', serveStatic({ root: config.SIDECAR_LAB_SITE_DIR }));
+  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR));
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

@@ -65,6 +65,31 @@ export class Learner {
     return { status: response.status, json };
   }
 
+  /**
+   * Follows the sandbox's change stream as the site does (`GET /api/sandboxes/:id/changes`), counting change events;
+   * resolves once the stream said hello, so a change made after that is seen.
+   */
+  async changes(id: string): Promise<{ count: () => number; stop: () => void }> {
+    const controller = new AbortController();
+    const response = await fetch(`${this.base}/api/sandboxes/${id}/changes`, {
+      headers: { cookie: this.cookie },
+      signal: controller.signal,
+    });
+    if (response.status !== 200) throw new Error(`the change stream answered ${response.status}`);
+    let hello = false;
+    let changes = 0;
+    readServerSentEvents(response.body!, (event) => {
+      if (event === 'hello') hello = true;
+      if (event === 'change') changes++;
+    });
+    const deadline = Date.now() + 10_000;
+    while (!hello) {
+      if (Date.now() > deadline) throw new Error('the change stream never said hello');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { count: () => changes, stop: () => controller.abort() };
+  }
+
   terminal(id: string, origin = ORIGIN): Promise<TerminalClient> {
     const ws = new WebSocket(`${this.base.replace('http', 'ws')}/api/sandboxes/${id}/terminal?cols=100&rows=30`, {
       headers: { cookie: this.cookie, origin },
@@ -76,6 +101,29 @@ export class Learner {
       client.ready.then(() => resolve(client), reject);
     });
   }
+}
+
+/** Reads a Server-Sent Events body in the background, calling `onEvent` with each event's name and data until it ends. */
+export function readServerSentEvents(
+  body: NonNullable<Response['body']>,
+  onEvent: (event: string, data: string | undefined) => void,
+): void {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffer = '';
+    for (;;) {
+      // An aborted stream rejects the read: that is its end, as for the browser's EventSource.
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buffer += value;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const name = /^event: (.*)$/m.exec(event)?.[1];
+        if (name) onEvent(name, /^data: (.*)$/m.exec(event)?.[1]);
+      }
+    }
+  })();
 }
 
 export class TerminalClient {

@@ -51,23 +51,27 @@ function rawPost(url: string, body: string, cookie: string): Promise<{ status: n
   });
 }
 
-async function newLearnerWithSandbox(): Promise<{ learner: Learner; id: string; namespace: string; ms: number }> {
+async function newLearnerWithSandbox(): Promise<{ learner: Learner; id: string; namespace: string; status: string }> {
   const learner = new Learner(server.url);
-  const started = performance.now();
   const response = await learner.request('POST', '/api/sandboxes', {});
   expect(response.status, JSON.stringify(response.json)).toBe(201);
   created.push(response.json.namespace);
-  return { learner, ...response.json, ms: performance.now() - started };
+  return { learner, ...response.json };
 }
 
 describe('the warm pool', () => {
   it('hands out a ready sandbox at once and refills', async () => {
     await waitFor('a warm sandbox', async () => (await server.pool.claimable()) >= 1, 60_000);
-    const { namespace, ms } = await newLearnerWithSandbox();
+    const warm = (
+      await kubectl(['get', 'ns', '-l', `${LABELS.pool}=warm`, '-o', 'jsonpath={.items[*].metadata.name}'])
+    ).split(' ');
+    const { namespace, status } = await newLearnerWithSandbox();
+    // "At once": the learner got one of the sandboxes that were already warm, ready in the first answer.
+    expect(warm).toContain(namespace);
+    expect(status).toBe('ready');
     const labels = JSON.parse(await kubectl(['get', 'ns', namespace, '-o', 'jsonpath={.metadata.labels}']));
     expect(labels[LABELS.pool]).toBe('claimed');
     expect(labels[LABELS.owner]).toMatch(/^[0-9a-f]{40}$/);
-    expect(ms).toBeLessThan(1500);
     await waitFor('the pool to refill', async () => (await server.pool.ready()) >= 1, 60_000);
   });
 });
@@ -161,10 +165,9 @@ describe('bad input changes nothing and gets a clear error', () => {
 
 describe('the reaper', () => {
   it('deletes expired sandboxes and nothing else', async () => {
-    const { namespace: expired } = await newLearnerWithSandbox().catch(async () => {
-      // At the cap: reuse a claimed sandbox from earlier tests instead.
-      return { namespace: created[1]! };
-    });
+    // The server is at its cap after the capacity test, so the sandbox to expire is one claimed earlier.
+    const expired = created[1];
+    if (!expired) throw new Error('the earlier tests claimed no second sandbox');
     const past = new Date(Date.now() - 60_000).toISOString();
     await kubectl(['annotate', 'ns', expired, `${ANNOTATIONS.expiresAt}=${past}`, '--overwrite']);
     // A look-alike namespace we did not create: same prefix and annotation, but not our label.

@@ -1,4 +1,5 @@
 // The sandbox server on the real local cluster: blueprint, learner rights, terminal, restart, reaper, warm pool.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlRaw } from '../../tests/support/kubectl.ts';
 import { ANNOTATIONS, LABELS } from '../src/cluster/labels.ts';
@@ -35,9 +36,9 @@ describe('provisioning', () => {
     expect(ns.metadata.labels).toMatchObject({
       [LABELS.managed]: 'true',
       'pod-security.kubernetes.io/enforce': 'baseline',
-      'pod-security.kubernetes.io/warn': 'restricted',
       'pod-security.kubernetes.io/audit': 'restricted',
     });
+    expect(ns.metadata.labels['pod-security.kubernetes.io/warn']).toBeUndefined();
     expect(ns.metadata.annotations[ANNOTATIONS.expiresAt]).toBe(sandbox.expiresAt);
     const n = sandbox.namespace;
     for (const [kind, name] of [
@@ -77,6 +78,13 @@ describe("the learner's rights inside the toolbox", () => {
     );
     expect(resources.limits).toEqual({ cpu: '200m', memory: '128Mi', 'ephemeral-storage': '256Mi' });
     expect(resources.requests).toEqual({ cpu: '20m', memory: '32Mi', 'ephemeral-storage': '32Mi' });
+  });
+
+  it("applies the seed document's Pod with no Pod Security warning in the learner's terminal", async () => {
+    const seed = readFileSync('lessons/manifests/seed-nginx-with-sidecar.yaml', 'utf8');
+    const result = await asLearner(sandbox.namespace, ['apply', '--dry-run=server', '-f', '-'], seed);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/PodSecurity/);
   });
 
   it("cannot read or touch another sandbox's namespace, or the cluster's", async () => {

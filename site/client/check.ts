@@ -1,6 +1,7 @@
 // <Check> in the browser: runs an exercise's checks and shows each result with its hint, reveals the exercise's hints
 // one at a time and the solution after the first attempt, and re-runs by itself (debounced, never two at once) when
-// the learner's namespace changes while the exercise is on screen.
+// the learner's namespace changes while the exercise is on screen. Only presses of Check are sent as `manual` (an
+// attempt on the workshop grid); re-runs by itself are sent as `auto`.
 import type { CheckResult, ExerciseReport } from '../../exercises/model.ts';
 import { describeError } from './api.ts';
 import { debounce } from './backoff.ts';
@@ -43,6 +44,8 @@ class ExerciseCheck {
   private readonly summary: HTMLElement;
   private running = false;
   private rerunWanted = false;
+  /** The learner pressed Check while a run was going: the run after it is theirs, an attempt. */
+  private manualWanted = false;
   private attempted = false;
   private visible = false;
   private stale = false;
@@ -93,6 +96,7 @@ class ExerciseCheck {
   async run(auto: boolean): Promise<void> {
     if (this.running) {
       this.rerunWanted = true;
+      if (!auto) this.manualWanted = true;
       return;
     }
     if (sandboxState().phase !== 'ready') {
@@ -109,7 +113,7 @@ class ExerciseCheck {
     this.root.dataset.running = 'true';
     if (!auto) this.setSummary('Checking…', 'busy');
     try {
-      this.render(await runChecks(this.id, this.answer()), auto);
+      this.render(await runChecks(this.id, auto ? 'auto' : 'manual', this.answer()), auto);
     } catch (error) {
       this.setSummary(`The checks could not run: ${describeError(error)}`, 'error');
     } finally {
@@ -119,7 +123,10 @@ class ExerciseCheck {
       this.attempted = true;
       this.root.querySelector<HTMLElement>('[data-solution]')?.removeAttribute('hidden');
       this.syncWatch();
-      if (this.rerunWanted) {
+      if (this.manualWanted) {
+        this.rerunWanted = this.manualWanted = false;
+        void this.run(false);
+      } else if (this.rerunWanted) {
         this.rerunWanted = false;
         this.scheduleAuto();
       }

@@ -146,12 +146,13 @@ export async function setUpExercise(exercise: string): Promise<void> {
 }
 
 /** Runs every check of an exercise against the learner's namespace. */
-export function runChecks(exercise: string, answer?: string): Promise<ExerciseReport> {
+/** `trigger` says whether the learner pressed Check (an attempt) or the page re-checks by itself (not one). */
+export function runChecks(exercise: string, trigger: 'manual' | 'auto', answer?: string): Promise<ExerciseReport> {
   const sandbox = readySandbox();
   return requestIdempotent<ExerciseReport>(
     'POST',
     `/api/sandboxes/${encodeURIComponent(sandbox.id)}/checks/${exercise}`,
-    answer === undefined ? {} : { answer },
+    answer === undefined ? { trigger } : { answer, trigger },
   );
 }
 

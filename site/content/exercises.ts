@@ -2,7 +2,6 @@
 // starter, solution and setup files from its folder. Runs only during the build; nothing here reaches the browser.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parse } from 'yaml';
 import type { ExerciseDefinitionInput } from '../../exercises/model.ts';
 
 /** A file of an exercise folder, by its name inside the folder. */
@@ -22,7 +21,7 @@ export interface ExerciseForPage {
   starter: ExerciseFileText[];
   solution: ExerciseFileText[];
   hasSetup: boolean;
-  /** For exercises answered with text: the command that reveals the answer, from the solution's answer.yaml. */
+  /** For exercises answered with text: the commands that reveal the answer (the definition's `answerSource`). */
   answerSource?: string;
 }
 
@@ -63,16 +62,6 @@ export function exerciseForPage(id: string, usedIn: string): ExerciseForPage {
     starter: folder(id, 'starter'),
     solution: folder(id, 'solution'),
     hasSetup: folder(id, 'setup').length > 0,
-    ...(definition.answer ? answerSource(folder(id, 'solution')) : {}),
+    ...(definition.answerSource ? { answerSource: definition.answerSource } : {}),
   };
-}
-
-/** `kubectl logs <pod> -c <container>` when the reference answer is read from a log (see exercises/answers.ts). */
-function answerSource(solution: ExerciseFileText[]): { answerSource?: string } {
-  for (const file of solution) {
-    const doc = parse(file.content) as { answer?: { fromLogs?: { pod?: string; container?: string } } } | null;
-    const from = doc?.answer?.fromLogs;
-    if (from?.pod && from.container) return { answerSource: `kubectl logs ${from.pod} -c ${from.container}` };
-  }
-  return {};
 }

@@ -15,6 +15,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
+/** What each check request said started it, in order: a press of Check is `manual`, a re-run by itself `auto`. */
+const checkTriggers: unknown[] = [];
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -25,6 +27,10 @@ beforeAll(async () => {
   context = await browser.newContext({ viewport: WIDE, colorScheme: 'light', baseURL: inject('e2eBaseUrl') });
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && /\/checks\//.test(request.url()))
+      checkTriggers.push(request.postDataJSON()?.trigger);
+  });
 });
 
 afterAll(async () => {
@@ -134,6 +140,7 @@ describe('the logging lesson, end to end', () => {
     expect(statuses.every((s) => s === 'pass')).toBe(true);
     // The solution is revealed only now that the learner has tried.
     await exercise().getByText('Show the solution').waitFor();
+    expect(checkTriggers[0]).toBe('manual');
 
     await shot('lesson-wide-light', WIDE, exercise());
     await setTheme(true);
@@ -153,6 +160,9 @@ describe('the logging lesson, end to end', () => {
     await expect.poll(() => mount.getAttribute('data-status'), { timeout: 120_000, interval: 500 }).toBe('fail');
     await mount.getByText(/Hint: Both containers need a volumeMount with the same volume name/).waitFor();
     expect(await checkItem('Pod "logging-sidecar-example" exists').getAttribute('data-status')).toBe('pass');
+    // Those re-runs are not attempts: the page says so to the server.
+    expect(checkTriggers.slice(1).length).toBeGreaterThan(0);
+    expect(new Set(checkTriggers.slice(1))).toEqual(new Set(['auto']));
     await shot('lesson-wide-light-check-failing', WIDE, mount);
   });
 

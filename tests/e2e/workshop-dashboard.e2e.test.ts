@@ -147,6 +147,10 @@ describe('the workshop dashboard', () => {
       .getByRole('cell', { name: /Not yet/ })
       .waitFor({ timeout: 2000 });
     expect(await grid().getByRole('columnheader').allTextContents()).toContain('Your first sidecar1 / 2 passed');
+    // Grace has no Pod yet: that is where the room is stuck.
+    const stuck = grid().getByRole('row', { name: /^Most stuck/ });
+    await stuck.getByText('Pod "nginx-with-sidecar" exists').waitFor({ timeout: 2000 });
+    expect(await stuck.textContent()).toContain('— 1 learner: Grace');
 
     await dashboard.getByRole('button', { name: 'Extend everyone' }).click();
     await dashboard.getByText('Everyone has 15 more minutes.').waitFor();

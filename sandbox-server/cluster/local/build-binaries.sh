@@ -14,6 +14,30 @@ export GOPATH="${GOPATH:-$HOME/go}"
 
 say() { printf '[build] %s\n' "$*" >&2; }
 
+# Compiler output goes to one log; the terminal gets progress. A failure names the log and shows its end.
+LOG="$WORK/build.log"
+step() { # step WHAT CMD...: runs CMD (a command or function) in the background, reporting every 30 s until it ends
+  local what=$1; shift
+  local start=$SECONDS next=$((SECONDS + 30)) rc=0
+  printf '=== %s %s\n' "$(date -u +%FT%TZ)" "$what" >>"$LOG"
+  "$@" >>"$LOG" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if (( SECONDS >= next )); then
+      say "still building $what: $(( (SECONDS - start) / 60 ))m $(( (SECONDS - start) % 60 ))s"
+      next=$((SECONDS + 30))
+    fi
+  done
+  wait "$pid" || rc=$?
+  if (( rc != 0 )); then
+    say "building $what failed (exit $rc); the last lines of $LOG:"
+    tail -n 25 "$LOG" >&2
+    exit "$rc"
+  fi
+  say "$what built in $(( (SECONDS - start) / 60 ))m $(( (SECONDS - start) % 60 ))s"
+}
+
 have_all() { for b in "$@"; do [[ -x "$BIN/$b" ]] || return 1; done; }
 
 build_kubernetes() {
@@ -45,10 +69,13 @@ GO
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$date"
   done
-  say "building ${bins[*]} (cold: 20-40 min on 2 cores)"
-  (cd "$dir" && go mod download k8s.io/kubernetes && \
-    go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$ld" -o "$BIN/" \
-      $(printf 'k8s.io/kubernetes/cmd/%s ' "${bins[@]}"))
+  say "building ${bins[*]} (cold: 10-40 min on 2 cores; compiler output in $LOG)"
+  go_build_kubernetes() {
+    cd "$dir" && go mod download k8s.io/kubernetes &&
+      go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$ld" -o "$BIN/" \
+        $(printf 'k8s.io/kubernetes/cmd/%s ' "${bins[@]}")
+  }
+  step "Kubernetes $K8S_VERSION" go_build_kubernetes
 }
 
 build_wrapped() { # name module version package [ldflags]
@@ -58,8 +85,11 @@ build_wrapped() { # name module version package [ldflags]
   mkdir -p "$dir"
   printf 'module sidecarlab.local/%s\ngo 1.25\nrequire %s %s\n' "$name" "$module" "$version" >"$dir/go.mod"
   say "building $name $version"
-  (cd "$dir" && go mod download "$module" && go get "$module@$version" && \
-    go build -trimpath -ldflags "$ld" -o "$BIN/$name" "$pkg")
+  go_build_wrapped() {
+    cd "$dir" && go mod download "$module" && go get "$module@$version" &&
+      go build -trimpath -ldflags "$ld" -o "$BIN/$name" "$pkg"
+  }
+  step "$name $version" go_build_wrapped
 }
 
 build_containerd() { # containerd and its runc shim, from one module
@@ -71,9 +101,13 @@ build_containerd() { # containerd and its runc shim, from one module
   mkdir -p "$dir"
   printf 'module sidecarlab.local/containerd\ngo 1.25\nrequire %s %s\n' "$module" "$CONTAINERD_VERSION" >"$dir/go.mod"
   say "building containerd $CONTAINERD_VERSION"
-  (cd "$dir" && go mod download "$module" && go get "$module@$CONTAINERD_VERSION" && \
-    go build -trimpath -tags "no_btrfs no_devmapper no_zfs" -ldflags "-s -w -X $module/version.Version=$CONTAINERD_VERSION" \
-      -o "$BIN/" "$module/cmd/containerd" "$module/cmd/containerd-shim-runc-v2")
+  go_build_containerd() {
+    cd "$dir" && go mod download "$module" && go get "$module@$CONTAINERD_VERSION" &&
+      go build -trimpath -tags "no_btrfs no_devmapper no_zfs" \
+        -ldflags "-s -w -X $module/version.Version=$CONTAINERD_VERSION" \
+        -o "$BIN/" "$module/cmd/containerd" "$module/cmd/containerd-shim-runc-v2"
+  }
+  step "containerd $CONTAINERD_VERSION" go_build_containerd
   echo "$CONTAINERD_VERSION" >"$stamp"
 }
 

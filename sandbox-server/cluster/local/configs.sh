@@ -89,7 +89,14 @@ containerLogMonitorInterval: 3s
 containerLogMaxWorkers: 2
 # Exec streams whose client vanished (a killed server) are closed after this long idle, instead of 4 hours.
 streamingConnectionIdleTimeout: 5m
+# A room applying the same Pod at once (README, Clusters: "A room that applies at once"). The kubelet's pull limit
+# (default 5 a second, burst 10) fails a pull over the limit at once ("pull QPS exceeded", then ImagePullBackOff for
+# 10 s and more) instead of queueing it; every Pod of an untagged busybox (:latest, so pull policy Always) asks for one.
+# The registry is on loopback and unthrottled, so the limit guards nothing here: 0 turns it off. What bounds the load
+# instead is maxParallelImagePulls: pulls beyond it wait their turn in the kubelet, and none fails.
 serializeImagePulls: false
+registryPullQPS: 0
+maxParallelImagePulls: 10
 evictionHard: {memory.available: 100Mi, nodefs.available: 2%, imagefs.available: 2%, nodefs.inodesFree: 2%}
 # containerd 1.6.20 does not pin the pause image; keep image GC from removing it.
 imageGCHighThresholdPercent: 100

@@ -27,8 +27,10 @@ CNI_BRIDGE="slab-cni0"
 CONTAINERD_SOCK="$RUN_DIR/containerd/containerd.sock"
 REGISTRY_ADDR="127.0.0.1:5000"
 
-say() { printf '\033[1m[cluster]\033[0m %s\n' "$*" >&2; }
-die() { printf '\033[31m[cluster] error:\033[0m %s\n' "$*" >&2; exit 1; }
+# Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+if [[ -t 2 && -z "${NO_COLOR:-}" ]]; then BOLD=$'\033[1m' RED=$'\033[31m' PLAIN=$'\033[0m'; else BOLD='' RED='' PLAIN=''; fi
+say() { printf '%s[cluster]%s %s\n' "$BOLD" "$PLAIN" "$*" >&2; }
+die() { printf '%s[cluster] error:%s %s\n' "$RED" "$PLAIN" "$*" >&2; exit 1; }
 
 pid_of() { # prints the pid of a component started by us, when it is alive
   local f="$PIDS/$1.pid"

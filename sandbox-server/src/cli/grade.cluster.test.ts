@@ -39,9 +39,9 @@ describe.concurrent('npm run grade', () => {
     expect(result.stderr).toContain('settled in');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(
-      /^first-sidecar: PASS \(6\/6 checks passed in [\d.]+ s, namespace ex-first-sidecar-[0-9a-f]{8}\)/,
+      /^first-sidecar: PASS \(7\/7 checks passed in [\d.]+ s, namespace ex-first-sidecar-[0-9a-f]{8}\)/,
     );
-    expect(result.stdout.match(/^ {2}PASS {2}/gm)).toHaveLength(6);
+    expect(result.stdout.match(/^ {2}PASS {2}/gm)).toHaveLength(7);
   });
 
   it('exits 1 with the documented JSON shape for a broken variant', async () => {

@@ -82,6 +82,7 @@ const graded = (statuses: Array<'pass' | 'fail' | 'error'>): Graded => ({
   report: report(statuses),
   namespace: 'ex-1',
   applyErrors: [],
+  contained: [],
   settlePending: [],
 });
 
@@ -120,6 +121,14 @@ describe('report formats', () => {
     expect(text).toContain('first-sidecar: FAIL (1/2 checks passed in 1.2 s, namespace ex-1)');
     expect(text).toContain('  FAIL  check-1: broken <1>');
     expect(text).toContain('hint: try harder');
+  });
+
+  it("text and JSON show what a controller could not create, with the API server's message", () => {
+    const message = 'Error creating: pods "big-1" is forbidden: exceeded quota: sandbox-budget';
+    const run = { ...graded(['pass']), contained: [{ object: 'ReplicaSet/big-1', message, count: 12 }] };
+    expect(formatText([run])).toContain(`  contained: ReplicaSet/big-1 (12×): ${message}`);
+    expect(JSON.parse(formatJson([run])).contained).toEqual([{ object: 'ReplicaSet/big-1', message, count: 12 }]);
+    expect(JSON.parse(formatJson([graded(['pass'])]))).not.toHaveProperty('contained');
   });
 
   it('exits 0 on a pass, 1 on any failure, 3 when only undecided checks spoil it', () => {

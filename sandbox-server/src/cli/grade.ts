@@ -9,7 +9,8 @@ import type { CheckResult, Exercise, ExerciseReport } from '../../../exercises/m
 import { exerciseIds, getExercise } from '../../../exercises/registry.ts';
 import { runExercise } from '../../../exercises/runner.ts';
 import { createCheckContext } from '../cluster/check-context.ts';
-import { type ApplyOutcome, gradeInFreshNamespace } from '../cluster/grading-namespace.ts';
+import type { ControllerRefusal } from '../cluster/grading-blueprint.ts';
+import { type ApplyOutcome, deleteLiveGradingNamespaces, gradeInFreshNamespace } from '../cluster/grading-namespace.ts';
 import { KubeconfigError, loadKubeConfig } from '../cluster/kubeconfig.ts';
 import { ExplainedError, parseOrExplain } from '../protocol/explain.ts';
 
@@ -19,10 +20,11 @@ export const USAGE = `Usage: npm run grade -- --exercise ID (--namespace NS | --
 
   --exercise ID        exercise to grade: ${exerciseIds.join(', ')}
   --namespace NS       check what already runs in namespace NS (nothing is applied or deleted)
-  --apply PATH         manifests to grade (a file, or a folder of .yaml/.yml/.json files): they are applied to a
-                       fresh namespace, left to settle, checked, and the namespace is deleted
+  --apply PATH         manifests to grade (a file, or a folder of .yaml/.yml/.json files): they are applied, with a
+                       learner's rights, to a fresh namespace fenced like a sandbox, left to settle, checked, and
+                       the namespace is deleted (also on failure or Ctrl-C)
   --format FORMAT      text (default), json or junit
-  --answer TEXT        the answer, for exercises that ask for one (overrides an answer file)
+  --answer TEXT        the answer, for exercises that ask for one (overrides the text of an answer.yaml)
   --kubeconfig FILE    kubeconfig to use (default: $KUBECONFIG, then the local cluster's)
   --context NAME       context in the kubeconfig
   --settle-timeout S   seconds to wait for applied objects to settle (default: the exercise's, usually 60)
@@ -31,7 +33,7 @@ export const USAGE = `Usage: npm run grade -- --exercise ID (--namespace NS | --
   --help               show this help
 
 Exit status: 0 every check passed, 1 a check failed, 2 bad usage or unreadable manifests,
-3 the cluster could not be reached or a check could not be decided.`;
+3 the cluster could not be reached or a check could not be decided, 130 interrupted.`;
 
 /** Exit statuses, as documented in USAGE. */
 export const EXIT = { pass: 0, fail: 1, usage: 2, unavailable: 3 } as const;
@@ -172,6 +174,8 @@ export interface Graded {
   report: ExerciseReport;
   namespace: string;
   applyErrors: ApplyOutcome[];
+  /** Objects a controller could not create after apply (e.g. Pods beyond the quota), with the API server's message. */
+  contained: ControllerRefusal[];
   settlePending: string[];
 }
 
@@ -180,13 +184,14 @@ const MARK: Record<CheckResult['status'], string> = { pass: 'PASS ', fail: 'FAIL
 /** Human-readable report. */
 export function formatText(results: readonly Graded[]): string {
   const out: string[] = [];
-  for (const { report, namespace, applyErrors, settlePending } of results) {
+  for (const { report, namespace, applyErrors, contained, settlePending } of results) {
     const passed = report.checks.filter((c) => c.status === 'pass').length;
     const seconds = (report.durationMs / 1000).toFixed(1);
     out.push(
       `${report.exercise}: ${report.status.toUpperCase()} (${passed}/${report.checks.length} checks passed in ${seconds} s, namespace ${namespace})`,
     );
     for (const a of applyErrors) out.push(`  refused: ${a.kind} ${a.name} (${a.file}:${a.line}): ${a.error}`);
+    for (const c of contained) out.push(`  contained: ${c.object} (${c.count}×): ${c.message}`);
     if (settlePending.length) out.push(`  not settled: ${settlePending.join('; ')}`);
     for (const check of report.checks) {
       out.push(`  ${MARK[check.status]} ${check.id}: ${check.message}`);
@@ -205,6 +210,7 @@ function jsonReport(g: Graded, withEvidence: boolean) {
     startedAt: g.report.startedAt,
     durationMs: g.report.durationMs,
     ...(g.applyErrors.length ? { applyErrors: g.applyErrors } : {}),
+    ...(g.contained.length ? { contained: g.contained } : {}),
     checks: g.report.checks.map((c) => ({
       id: c.id,
       title: c.title,
@@ -290,7 +296,7 @@ async function gradeOne(job: GradeJob, args: GradeArgs, kc: ReturnType<typeof lo
     const namespace = args.namespace as string;
     const ctx = createCheckContext(kc, namespace, args.answer === undefined ? {} : { answer: args.answer });
     const report = await runExercise(job.exercise, ctx);
-    return { report, namespace, applyErrors: [], settlePending: [] };
+    return { report, namespace, applyErrors: [], contained: [], settlePending: [] };
   }
   const run = await gradeInFreshNamespace(kc, job.exercise, job.manifests, {
     ...(args.answer === undefined ? {} : { answer: args.answer }),
@@ -302,6 +308,7 @@ async function gradeOne(job: GradeJob, args: GradeArgs, kc: ReturnType<typeof lo
     report: run.report,
     namespace: run.namespace,
     applyErrors: run.applied.filter((a) => a.error),
+    contained: run.contained,
     settlePending: run.settle.pending,
   };
 }
@@ -318,6 +325,29 @@ export async function inBatches<T, R>(items: readonly T[], limit: number, fn: (i
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** Exit status after Ctrl-C or SIGTERM, as shells report a death by SIGINT (128 + 2). */
+const EXIT_INTERRUPTED = 130;
+
+/**
+ * On Ctrl-C or SIGTERM, deletes the namespaces of the runs in progress before exiting, so an interrupted grading
+ * leaves nothing behind (a run's own `finally` never gets to run). Returns a function that removes the handlers.
+ */
+function deleteNamespacesOnInterrupt(): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`grade: ${signal}: deleting the grading namespaces\n`);
+    deleteLiveGradingNamespaces().then((names) => {
+      process.stderr.write(`grade: deleted ${names.length ? names.join(', ') : 'nothing'}\n`);
+      process.exit(EXIT_INTERRUPTED);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 /** The whole command; resolves with the exit status. Output goes to stdout, progress and errors to stderr. */
@@ -348,6 +378,7 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   let results: Graded[];
+  const stopInterrupted = deleteNamespacesOnInterrupt();
   try {
     // A few at a time: each run starts Pods, and the machine may have only two cores.
     results = await inBatches(jobs, 3, (job) => gradeOne(job, args, kc));
@@ -357,6 +388,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.unavailable;
     }
     throw error;
+  } finally {
+    stopInterrupted();
   }
   const text =
     args.format === 'json'

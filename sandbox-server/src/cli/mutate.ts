@@ -280,7 +280,13 @@ async function gradeTask(kc: KubeConfig, task: Task, onProgress: (line: string) 
   for (const delay of [0, ...RETRY_DELAYS_MS]) {
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     try {
-      const run = await gradeInFreshNamespace(kc, task.exercise, manifests, { prefix: 'mut-', onProgress });
+      const { referenceAnswer } = task.exercise;
+      const run = await gradeInFreshNamespace(kc, task.exercise, manifests, {
+        prefix: 'mut-',
+        onProgress,
+        // A random answer (debug-commands) is found by the exercise's trusted code, as the solution's would be.
+        ...(referenceAnswer ? { findAnswer: (ctx) => referenceAnswer(ctx) } : {}),
+      });
       last = { report: run.report, refused: refusals(run.applied) };
       if (run.report.status !== 'error') return last;
     } catch (error) {

@@ -120,6 +120,7 @@ function service(config: Config, withCluster: boolean): { workshops: WorkshopSer
     const kc = loadKubeConfig({
       ...(config.SIDECAR_LAB_CLUSTER !== 'local' && config.KUBECONFIG ? { kubeconfig: config.KUBECONFIG } : {}),
       ...(config.SIDECAR_LAB_CONTEXT ? { context: config.SIDECAR_LAB_CONTEXT } : {}),
+      fallback: config.SIDECAR_LAB_CLUSTER === 'local' ? 'local' : 'user',
     });
     sandboxes = new Sandboxes(createKube(kc), {
       toolboxImage: config.SIDECAR_LAB_TOOLBOX_IMAGE,

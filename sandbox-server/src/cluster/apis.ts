@@ -1,5 +1,6 @@
 // Typed calls for the API groups the server uses, named as the call sites know them (`core.readNamespace({ name })`).
 import type {
+  CoreV1EventList,
   V1ClusterRole,
   V1EndpointSliceList,
   V1Job,
@@ -77,7 +78,34 @@ function verbs(rest: RestClient) {
       call<T>({ method: 'PATCH', path, body, contentType: PATCH_CONTENT_TYPES[o.patch] }, o),
     delete: <T>(path: string, query?: Query, o?: CallOptions) =>
       call<T>({ method: 'DELETE', path, ...(query ? { query } : {}) }, o),
+    /**
+     * Lists a collection page by page (`limit`/`continue`), so a large one never arrives as one answer, and returns
+     * every item. An explicit `limit` in `params` means one page, as the caller asked.
+     */
+    list: async <L extends { items: unknown[]; metadata?: { _continue?: string; resourceVersion?: string } }>(
+      path: string,
+      params: ListParams,
+      o?: CallOptions,
+    ): Promise<L> => {
+      if (params.limit !== undefined) return call<L>({ path, query: list(params) }, o);
+      let page = await call<L>({ path, query: { ...list(params), limit: LIST_PAGE_SIZE } }, o);
+      const items = [...(page.items ?? [])];
+      for (let next = continueToken(page); next; next = continueToken(page)) {
+        page = await call<L>({ path, query: { ...list(params), limit: LIST_PAGE_SIZE, continue: next } }, o);
+        items.push(...(page.items ?? []));
+      }
+      return { ...page, items };
+    },
   };
+}
+
+/** Items per page when the server lists a collection. */
+export const LIST_PAGE_SIZE = 500;
+
+/** The API server's token for the next page (JSON `continue`; client-node's types call it `_continue`). */
+function continueToken(page: { metadata?: object }): string | undefined {
+  const meta = page.metadata as { continue?: string; _continue?: string } | undefined;
+  return meta?.continue || meta?._continue || undefined;
 }
 
 const list = ({ labelSelector, fieldSelector, limit }: ListParams): Query => ({ labelSelector, fieldSelector, limit });
@@ -90,7 +118,7 @@ export function coreV1(rest: RestClient) {
   const serviceAccounts = resource('/api/v1', 'serviceaccounts');
   return {
     readNamespace: ({ name }: Named, o?: CallOptions) => v.get<V1Namespace>(namespaces.item(name), undefined, o),
-    listNamespace: (p: ListParams = {}, o?: CallOptions) => v.get<V1NamespaceList>(namespaces.collection(), list(p), o),
+    listNamespace: (p: ListParams = {}, o?: CallOptions) => v.list<V1NamespaceList>(namespaces.collection(), p, o),
     createNamespace: ({ body }: { body: V1Namespace }, o?: CallOptions) =>
       v.post<V1Namespace>(namespaces.collection(), body, o),
     patchNamespace: ({ name, body }: Named & { body: object }, o: PatchOptions) =>
@@ -120,8 +148,8 @@ export function coreV1(rest: RestClient) {
       o?: CallOptions,
     ) => v.delete<V1Pod>(pods.item(name, namespace), { gracePeriodSeconds }, o),
     listNamespacedPod: ({ namespace, ...p }: InNamespace & ListParams, o?: CallOptions) =>
-      v.get<V1PodList>(pods.collection(namespace), list(p), o),
-    listPodForAllNamespaces: (p: ListParams = {}, o?: CallOptions) => v.get<V1PodList>(pods.collection(), list(p), o),
+      v.list<V1PodList>(pods.collection(namespace), p, o),
+    listPodForAllNamespaces: (p: ListParams = {}, o?: CallOptions) => v.list<V1PodList>(pods.collection(), p, o),
     /** A container's log as text; bounded by `limitBytes`/`tailLines`. */
     readNamespacedPodLog: (
       p: InNamespace &
@@ -138,7 +166,9 @@ export function coreV1(rest: RestClient) {
       const path = `${pods.item(name, namespace)}/log`;
       return rest.text({ path, query, ...(o?.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) });
     },
-    listNode: (p: ListParams = {}, o?: CallOptions) => v.get<V1NodeList>('/api/v1/nodes', list(p), o),
+    listNode: (p: ListParams = {}, o?: CallOptions) => v.list<V1NodeList>('/api/v1/nodes', p, o),
+    listNamespacedEvent: ({ namespace, ...p }: InNamespace & ListParams, o?: CallOptions) =>
+      v.list<CoreV1EventList>(resource('/api/v1', 'events').collection(namespace), p, o),
   };
 }
 
@@ -195,7 +225,7 @@ export function discoveryV1(rest: RestClient) {
   const slices = resource('/apis/discovery.k8s.io/v1', 'endpointslices');
   return {
     listNamespacedEndpointSlice: ({ namespace, ...p }: InNamespace & ListParams, o?: CallOptions) =>
-      v.get<V1EndpointSliceList>(slices.collection(namespace), list(p), o),
+      v.list<V1EndpointSliceList>(slices.collection(namespace), p, o),
   };
 }
 
@@ -207,7 +237,7 @@ export function batchV1(rest: RestClient) {
     readNamespacedJob: ({ namespace, name }: InNamespace & Named, o?: CallOptions) =>
       v.get<V1Job>(jobs.item(name, namespace), undefined, o),
     listNamespacedJob: ({ namespace, ...p }: InNamespace & ListParams, o?: CallOptions) =>
-      v.get<V1JobList>(jobs.collection(namespace), list(p), o),
+      v.list<V1JobList>(jobs.collection(namespace), p, o),
   };
 }
 

@@ -32,8 +32,8 @@ describe('the sandbox blueprint', () => {
   });
 
   it('lets traffic in only from the namespace, and out only to it, DNS and the API server', () => {
-    const spec = networkPolicy(input).spec!;
-    expect(spec.ingress).toEqual([{ _from: [{ podSelector: {} }] }]);
+    const spec = networkPolicy(input).spec;
+    expect(spec.ingress).toEqual([{ from: [{ podSelector: {} }] }]);
     const cidrs = spec.egress!.flatMap((r) => r.to ?? []).flatMap((p) => (p.ipBlock ? [p.ipBlock.cidr] : []));
     expect(cidrs).toEqual(['10.240.0.1/32', '10.240.0.1/32']);
   });

@@ -6,6 +6,7 @@ import type {
   V1Namespace,
   V1NetworkPolicy,
   V1NetworkPolicyPeer,
+  V1NetworkPolicySpec,
   V1Pod,
   V1ResourceQuota,
   V1Role,
@@ -73,11 +74,10 @@ export function namespaceObject(input: BlueprintInput): V1Namespace {
         ...(input.instance ? { [LABELS.instance]: input.instance } : {}),
         ...(input.blueprint ? { [LABELS.blueprint]: input.blueprint } : {}),
         ...(input.workshop ? { [LABELS.workshop]: input.workshop } : {}),
-        // Learners see best-practice warnings but cannot run privileged or host-level Pods.
+        // Learners cannot run privileged or host-level Pods. No `warn: restricted`: it printed a seven-line warning on
+        // every apply of the seed document's own Pods, which teach sidecars, not hardening; audit still records it.
         'pod-security.kubernetes.io/enforce': 'baseline',
         'pod-security.kubernetes.io/enforce-version': PSA_VERSION,
-        'pod-security.kubernetes.io/warn': 'restricted',
-        'pod-security.kubernetes.io/warn-version': PSA_VERSION,
         'pod-security.kubernetes.io/audit': 'restricted',
         'pod-security.kubernetes.io/audit-version': PSA_VERSION,
       },
@@ -152,7 +152,16 @@ export function limitRange(input: BlueprintInput): LimitRangeManifest {
   };
 }
 
-export function networkPolicy(input: BlueprintInput): V1NetworkPolicy {
+/**
+ * A NetworkPolicy as the API server reads it. client-node's model calls an ingress rule's `from` `_from`; our client
+ * sends objects as they are, and the API server dropped the unknown `_from`, leaving `ingress: [{}]` — traffic in from
+ * anywhere.
+ */
+export type NetworkPolicyManifest = Omit<V1NetworkPolicy, 'spec'> & {
+  spec: Omit<V1NetworkPolicySpec, 'ingress'> & { ingress: Array<{ from: V1NetworkPolicyPeer[] }> };
+};
+
+export function networkPolicy(input: BlueprintInput): NetworkPolicyManifest {
   const sameNamespace: V1NetworkPolicyPeer = { podSelector: {} };
   return {
     apiVersion: 'networking.k8s.io/v1',
@@ -161,7 +170,7 @@ export function networkPolicy(input: BlueprintInput): V1NetworkPolicy {
     spec: {
       podSelector: {},
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ _from: [sameNamespace] }],
+      ingress: [{ from: [sameNamespace] }],
       egress: [
         { to: [sameNamespace] },
         {

@@ -139,12 +139,20 @@ function clusterReader(kc: KubeConfig, namespace: string, requestTimeoutMs: numb
       const list = await call('list jobs', (o) => batch.listNamespacedJob({ namespace, ...options }, o));
       return (list?.items ?? []).map(toJob);
     },
-    logs: (pod, container, { tailLines, limitBytes, previous }) =>
+    logs: (pod, container, { tailLines, limitBytes, previous, timestamps }) =>
       call(
         `logs of ${pod}/${container}`,
         (o) =>
           core.readNamespacedPodLog(
-            { name: pod, namespace, container, tailLines, limitBytes, ...(previous ? { previous } : {}) },
+            {
+              name: pod,
+              namespace,
+              container,
+              tailLines,
+              limitBytes,
+              ...(previous ? { previous } : {}),
+              ...(timestamps ? { timestamps } : {}),
+            },
             o,
           ),
         // 400: the container has not started (or has no previous instance); 404: no such Pod. Nothing to read.

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connectionFor, execInfo, forgetPluginCredentials, parseExecCredential } from './credentials.ts';
+import { connectionFor, execInfo, forgetCachedCredentials, parseExecCredential } from './credentials.ts';
 import { type ExecPlugin, KubeConfig, type KubeUser } from './kubeconfig-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'credentials-'));
@@ -41,7 +41,7 @@ describe('connectionFor', () => {
       server: 'https://api.example:6443',
       tls: { ca: 'CA', cert: 'CERT', key: 'KEY', rejectUnauthorized: true },
       headers: { Authorization: 'Bearer secret', 'Impersonate-User': 'bob', 'Impersonate-Group': ['g1', 'g2'] },
-      fromPlugin: false,
+      renewable: false,
     });
   });
 
@@ -59,7 +59,7 @@ describe('connectionFor', () => {
   });
 
   it('runs an exec plugin once and reuses its token until shortly before it expires', async () => {
-    forgetPluginCredentials();
+    forgetCachedCredentials();
     const later = new Date(Date.now() + 3600_000).toISOString();
     const p = plugin(
       'long',
@@ -70,12 +70,12 @@ describe('connectionFor', () => {
     const [a, b] = await Promise.all([connectionFor(kc), connectionFor(kc)]);
     expect(a.headers).toEqual({ Authorization: 'Bearer tok-1' });
     expect(b.headers).toEqual(a.headers);
-    expect((await connectionFor(kc)).fromPlugin).toBe(true);
+    expect((await connectionFor(kc)).renewable).toBe(true);
     expect(runs(p)).toBe(1);
   });
 
   it('runs the plugin again when its credential has expired, and takes a client certificate from it', async () => {
-    forgetPluginCredentials();
+    forgetCachedCredentials();
     const past = new Date(Date.now() - 1000).toISOString();
     const p = plugin(
       'short',
@@ -90,7 +90,7 @@ describe('connectionFor', () => {
   });
 
   it('reports a failing plugin with its stderr, and does not cache the failure', async () => {
-    forgetPluginCredentials();
+    forgetCachedCredentials();
     const p = plugin('broken', 'echo "login required" >&2; exit 1');
     const kc = configFor({ name: 'u', exec: p });
     await expect(connectionFor(kc)).rejects.toThrow(/credential plugin .*broken failed: login required/);

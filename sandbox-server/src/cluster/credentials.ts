@@ -19,8 +19,8 @@ export interface Connection {
   server: string;
   tls: TlsOptions;
   headers: Record<string, string | string[]>;
-  /** True when the credential came from an exec plugin, which may be stale after a 401. */
-  fromPlugin: boolean;
+  /** True when the credential came from an exec plugin or a token file, which may be stale after a 401. */
+  renewable: boolean;
 }
 
 const execCredentialSchema = z.object({
@@ -122,14 +122,18 @@ function pluginCredential(plugin: ExecPlugin, cluster: KubeCluster): Promise<Plu
   return running;
 }
 
-/** Forgets cached plugin credentials (after the API server answered 401), so the next request runs the plugin. */
-export function forgetPluginCredentials(): void {
-  pluginCache.clear();
-}
-
 /** Token files are re-read now and then: projected ServiceAccount tokens rotate. */
 const TOKEN_FILE_TTL_MS = 60_000;
 const tokenFiles = new Map<string, { token: string; readAt: number }>();
+
+/**
+ * Forgets cached plugin credentials and token files (after the API server answered 401), so the next request runs
+ * the plugin or reads the file again: a rotated token is picked up at once, not after the re-read interval.
+ */
+export function forgetCachedCredentials(): void {
+  pluginCache.clear();
+  tokenFiles.clear();
+}
 
 async function tokenFromFile(path: string): Promise<string> {
   const cached = tokenFiles.get(path);
@@ -163,15 +167,25 @@ async function authFor(user: KubeUser, cluster: KubeCluster): Promise<{ headers:
   return { headers: {}, tls: clientCert };
 }
 
+/** Why a cluster reached through `proxy-url` is refused, in words a user can act on. */
+export function proxyRefusal(cluster: KubeCluster): string {
+  return `cluster "${cluster.name}" sets proxy-url (${cluster.proxyUrl}), which Sidecar Lab's cluster client does not support: run the server where it reaches the API server directly, or remove proxy-url`;
+}
+
 /** Resolves the current context into a Connection; runs the exec plugin when its credential is missing or expiring. */
 export async function connectionFor(kc: KubeConfig): Promise<Connection> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current context with a cluster');
+  if (cluster.proxyUrl) throw new Error(proxyRefusal(cluster));
   const user = kc.getCurrentUser() ?? { name: '' };
   const auth = await authFor(user, cluster);
   const headers = { ...auth.headers };
   if (user.impersonate) headers['Impersonate-User'] = user.impersonate;
+  if (user.impersonateUid) headers['Impersonate-Uid'] = user.impersonateUid;
   if (user.impersonateGroups?.length) headers['Impersonate-Group'] = user.impersonateGroups;
+  for (const [key, values] of Object.entries(user.impersonateExtra ?? {})) {
+    headers[`Impersonate-Extra-${encodeURIComponent(key)}`] = values;
+  }
   return {
     server: cluster.server.replace(/\/+$/, ''),
     tls: {
@@ -181,6 +195,6 @@ export async function connectionFor(kc: KubeConfig): Promise<Connection> {
       ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
     },
     headers,
-    fromPlugin: Boolean(user.exec),
+    renewable: Boolean(user.exec || user.tokenFile),
   };
 }

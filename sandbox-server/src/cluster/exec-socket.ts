@@ -2,9 +2,12 @@
 import type { Readable, Writable } from 'node:stream';
 import type { V1Status } from '@kubernetes/client-node';
 import WebSocket from 'ws';
-import { connectionFor } from './credentials.ts';
+import { connectionFor, forgetCachedCredentials } from './credentials.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
 import { withQuery } from './rest.ts';
+
+/** Bound on the exec WebSocket's upgrade (connect, TLS and the API server's answer). */
+export const EXEC_HANDSHAKE_TIMEOUT_MS = 15_000;
 
 /** Subprotocols offered, best first: v5 adds a frame that closes stdin. */
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -79,8 +82,10 @@ const sizeOf = (stream: SizedStream) =>
 /** Runs commands in containers; each call is one WebSocket. */
 export class Exec {
   readonly kc: KubeConfig;
-  constructor(kc: KubeConfig) {
+  readonly #handshakeTimeoutMs: number;
+  constructor(kc: KubeConfig, options: { handshakeTimeoutMs?: number } = {}) {
     this.kc = kc;
+    this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? EXEC_HANDSHAKE_TIMEOUT_MS;
   }
 
   /**
@@ -100,7 +105,6 @@ export class Exec {
     tty: boolean,
     onStatus?: (status: V1Status) => void,
   ): Promise<WebSocket> {
-    const connection = await connectionFor(this.kc);
     const argv = typeof command === 'string' ? [command] : command;
     const path = execPath(namespace, pod, container, argv, {
       stdin: stdin !== null,
@@ -108,26 +112,46 @@ export class Exec {
       stderr: stderr !== null,
       tty,
     });
-    const ws = new WebSocket(connection.server.replace(/^http/, 'ws') + path, [...EXEC_PROTOCOLS], {
-      headers: connection.headers as Record<string, string>,
-      ...connection.tls,
-      perMessageDeflate: false,
-    });
-    ws.on('message', (data) => {
+    const onMessage = (data: WebSocket.RawData) => {
       const frame = decodeFrame(data);
       if (!frame) return;
       if (frame.channel === CHANNEL.stdout) stdout?.write(frame.payload);
       else if (frame.channel === CHANNEL.stderr) stderr?.write(frame.payload);
       else if (frame.channel === CHANNEL.status) onStatus?.(parseStatus(frame.payload));
+    };
+    let ws: WebSocket;
+    try {
+      ws = await this.#open(path, onMessage);
+    } catch (error) {
+      // A rotated token file or a revoked plugin credential: read it afresh and try once more, as REST calls do.
+      if (!/Unexpected server response: 401/.test(String(error)) || !(await connectionFor(this.kc)).renewable) {
+        throw error;
+      }
+      forgetCachedCredentials();
+      ws = await this.#open(path, onMessage);
+    }
+    if (stdin) this.#forwardStdin(ws, stdin);
+    const sized = stdout as (Writable & SizedStream) | null;
+    if (tty && sized && sizeOf(sized)) this.#forwardResizes(ws, sized);
+    return ws;
+  }
+
+  /** Opens the exec WebSocket as the current user and resolves once the API server has upgraded it. */
+  async #open(path: string, onMessage: (data: WebSocket.RawData) => void): Promise<WebSocket> {
+    const connection = await connectionFor(this.kc);
+    const ws = new WebSocket(connection.server.replace(/^http/, 'ws') + path, [...EXEC_PROTOCOLS], {
+      headers: connection.headers as Record<string, string>,
+      ...connection.tls,
+      perMessageDeflate: false,
+      // A stalled API server must not hang an attach: the upgrade fails after this long and the caller retries.
+      handshakeTimeout: this.#handshakeTimeoutMs,
     });
+    ws.on('message', onMessage);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);
       // Stays attached: a later error is also reported as 'close', and an unheard 'error' would crash the process.
       ws.on('error', reject);
     });
-    if (stdin) this.#forwardStdin(ws, stdin);
-    const sized = stdout as (Writable & SizedStream) | null;
-    if (tty && sized && sizeOf(sized)) this.#forwardResizes(ws, sized);
     return ws;
   }
 

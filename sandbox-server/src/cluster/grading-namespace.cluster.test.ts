@@ -1,7 +1,9 @@
 // Grading namespaces on the real cluster: applying manifests, and the checker identity's read-only rights.
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../../exercises/manifests.ts';
+import { PSA_VERSION } from './blueprint.ts';
 import { impersonating } from './check-context.ts';
+import { gradingLearnerUser } from './grading-blueprint.ts';
 import {
   applyManifests,
   createGradingNamespace,
@@ -41,6 +43,37 @@ describe('grading namespaces', () => {
         'Namespace is cluster-scoped; only namespaced objects can be applied here',
         'the cluster does not know kind Widget in example.com/v1',
       ]);
+    } finally {
+      await deleteGradingNamespace(kc, namespace);
+    }
+  });
+});
+
+describe('the fences of a grading namespace', () => {
+  it('refuses, as the learner, what a sandbox refuses: another image, a privileged Pod, RBAC', async () => {
+    const namespace = await createGradingNamespace(kc, { exercise: 'fences' });
+    try {
+      const labels = (await createKube(kc).core.readNamespace({ name: namespace })).metadata?.labels ?? {};
+      expect(labels).toMatchObject({
+        'pod-security.kubernetes.io/enforce': 'baseline',
+        'pod-security.kubernetes.io/enforce-version': PSA_VERSION,
+      });
+      const pod = (name: string, image: string, extra = '') =>
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers:\n  - {name: c, image: ${image}${extra}}\n---\n`;
+      const docs = parseManifests(
+        pod('other-image', 'alpine:3.20') +
+          pod('privileged', 'busybox', ', securityContext: {privileged: true}') +
+          'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: all}\n' +
+          'rules: [{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}]\n',
+        'hostile.yaml',
+      ).objects;
+      const learner = impersonating(kc, gradingLearnerUser(namespace));
+      const errors = (await applyManifests(learner, namespace, docs)).map((o) => o.error);
+      expect(errors[0]).toMatch(/this course allows only these images: busybox, nginx/);
+      expect(errors[1]).toMatch(/violates PodSecurity "baseline:v1\.35": privileged/);
+      expect(errors[2]).toMatch(
+        new RegExp(`User "system:serviceaccount:${namespace}:learner" cannot create resource "roles"`),
+      );
     } finally {
       await deleteGradingNamespace(kc, namespace);
     }

@@ -1,14 +1,24 @@
 // Throwaway namespaces for grading: create one with a read-only checker identity, apply manifests, settle, grade, delete.
 import { randomBytes } from 'node:crypto';
-import { resolveAnswer } from '../../../exercises/answers.ts';
 import { ClusterUnavailableError } from '../../../exercises/errors.ts';
 import type { ManifestDocument, ParsedManifests } from '../../../exercises/manifests.ts';
 import { parseManifests } from '../../../exercises/manifests.ts';
-import type { Exercise, ExerciseReport } from '../../../exercises/model.ts';
+import type { CheckContext, Exercise, ExerciseReport } from '../../../exercises/model.ts';
 import { runExercise } from '../../../exercises/runner.ts';
 import { type SettleResult, waitForSettled } from '../../../exercises/settle.ts';
 import { mergePatch } from './apis.ts';
 import { createCheckContext } from './check-context.ts';
+import {
+  type ControllerRefusal,
+  controllerRefusals,
+  createLearnerFences,
+  ensureImagePolicy,
+  gradingBlueprintInput,
+  gradingEgress,
+  gradingLearnerUser,
+  learnerCanCreatePods,
+  podSecurityLabels,
+} from './grading-blueprint.ts';
 import { apiMessage, createKube, isNotFound, statusCode } from './kube.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
 import { ANNOTATIONS, LABELS } from './labels.ts';
@@ -206,31 +216,65 @@ async function quietDefaultServiceAccount(kc: KubeConfig, namespace: string): Pr
 }
 
 /**
- * Creates a namespace for one grading run: labelled as ours (so the reaper can clean up after a crash), Pod Security
- * `baseline` enforced like a sandbox, with a ServiceAccount the checks impersonate (read-only plus exec). Resolves
- * with its name once Pods can be created in it.
+ * Grading namespaces this process created and has not deleted (nor chosen to keep), so an interrupted
+ * `npm run grade` can delete them on its way out.
+ */
+const live = new Map<string, KubeConfig>();
+
+/** Deletes every namespace in `live` (for SIGINT/SIGTERM handlers); never throws. Resolves with their names. */
+export async function deleteLiveGradingNamespaces(): Promise<string[]> {
+  const names = [...live.keys()];
+  await Promise.all([...live.entries()].map(([name, kc]) => deleteGradingNamespace(kc, name).catch(() => undefined)));
+  return names;
+}
+
+/**
+ * Creates a namespace for one grading run, fenced like a sandbox (Pod Security, ResourceQuota, LimitRange,
+ * NetworkPolicy, the learner identity submissions are applied as; the image policy applies to every namespace
+ * labelled as ours) and labelled so the reaper can clean up after a crash, with a ServiceAccount the checks
+ * impersonate (read-only plus exec). Resolves with its name once the learner can create Pods in it; when any step
+ * fails, the namespace is deleted again.
  */
 export async function createGradingNamespace(kc: KubeConfig, options: GradingNamespaceOptions = {}): Promise<string> {
   const { core } = createKube(kc);
   const stem = `${options.prefix ?? 'ex-'}${options.exercise ? `${options.exercise}-` : ''}`.slice(0, 54);
   const name = `${stem}${randomBytes(4).toString('hex')}`;
+  const expiresAt = new Date(Date.now() + (options.ttlMs ?? 30 * 60_000));
   const labels = {
     ...options.labels,
     [LABELS.managed]: 'true',
     [PURPOSE_LABEL]: 'grading',
-    'pod-security.kubernetes.io/enforce': 'baseline',
-    'pod-security.kubernetes.io/enforce-version': 'latest',
+    ...podSecurityLabels(gradingBlueprintInput(name, expiresAt)),
   };
   const annotations: Record<string, string> = {
-    [ANNOTATIONS.expiresAt]: new Date(Date.now() + (options.ttlMs ?? 30 * 60_000)).toISOString(),
+    [ANNOTATIONS.expiresAt]: expiresAt.toISOString(),
     ...(options.exercise ? { [ANNOTATIONS.exercise]: options.exercise } : {}),
   };
   await core
     .createNamespace({ body: { metadata: { name, labels, annotations } } })
     .catch(wrapApiError(`create namespace ${name}`));
-  await createCheckerIdentity(kc, name);
-  await Promise.all([quietDefaultServiceAccount(kc, name), checkerReady(kc, name)]);
+  live.set(name, kc);
+  try {
+    const [egress] = await Promise.all([
+      gradingEgress(kc).catch(wrapApiError('look up the DNS and API server addresses')),
+      ensureImagePolicy(kc).catch(wrapApiError('install the image policy')),
+    ]);
+    const blueprint = gradingBlueprintInput(name, expiresAt, egress);
+    await Promise.all([
+      createCheckerIdentity(kc, name),
+      createLearnerFences(kc, blueprint).catch(wrapApiError(`create the sandbox fences in ${name}`)),
+    ]);
+    await Promise.all([quietDefaultServiceAccount(kc, name), checkerReady(kc, name), learnerReady(kc, name)]);
+  } catch (error) {
+    await deleteGradingNamespace(kc, name).catch(() => undefined); // the reaper removes it when it expires
+    throw error;
+  }
   return name;
+}
+
+async function learnerReady(kc: KubeConfig, namespace: string): Promise<void> {
+  const ready = await learnerCanCreatePods(kc, namespace, 15_000).catch(wrapApiError('list pods as the learner'));
+  if (!ready) throw new ClusterUnavailableError(`the learner's rights in ${namespace} did not happen within 15000 ms`);
 }
 
 /** Deletes a namespace (and everything in it) without waiting; a namespace already gone is fine. */
@@ -240,6 +284,7 @@ export async function deleteGradingNamespace(kc: KubeConfig, name: string): Prom
     if (isNotFound(error)) return;
     return wrapApiError(`delete namespace ${name}`)(error);
   });
+  live.delete(name);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -264,6 +309,26 @@ export interface ApplyOutcome {
  * are refused, and another namespace in the manifest is overridden with a warning. A refusal is reported per
  * document; a cluster that does not answer throws.
  */
+/** The annotation in which `kubectl apply` records the object as the user wrote it. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The object with the annotation `kubectl apply` adds: the document as written, before the API server defaults
+ * anything (it copies limits into missing requests, say). Checks that judge what the learner wrote read it, so a
+ * submission is judged as the same file applied in a sandbox would be. One the submission brings is overwritten.
+ */
+export function asKubectlApplies<T extends { metadata: object }>(
+  object: T,
+): T & { metadata: { annotations: Record<string, string> } } {
+  const { [LAST_APPLIED]: _theirs, ...annotations } =
+    (object.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+  const metadata: Record<string, unknown> = { ...object.metadata };
+  if (Object.keys(annotations).length) metadata.annotations = annotations;
+  else delete metadata.annotations;
+  const written = JSON.stringify({ ...object, metadata });
+  return { ...object, metadata: { ...metadata, annotations: { ...annotations, [LAST_APPLIED]: written } } };
+}
+
 export async function applyManifests(
   kc: KubeConfig,
   namespace: string,
@@ -285,7 +350,8 @@ export async function applyManifests(
     if (object.metadata.namespace && object.metadata.namespace !== namespace) {
       outcome.warning = `metadata.namespace "${object.metadata.namespace}" was replaced by "${namespace}"`;
     }
-    const body = JSON.stringify({ ...object, metadata: { ...object.metadata, namespace } });
+    const placed = { ...object, metadata: { ...object.metadata, namespace } };
+    const body = JSON.stringify(asKubectlApplies(placed));
     const base = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
     const collection = `${base}/namespaces/${namespace}/${info.plural}`;
     const what = `apply ${object.kind} ${object.metadata.name}`;
@@ -325,8 +391,13 @@ export function setupDocuments(exercise: Exercise): ManifestDocument[] {
 
 /** Options for `gradeInFreshNamespace`. */
 export interface GradeOptions {
-  /** Overrides the answer found in the manifests. */
+  /** The learner's answer (`--answer`, the answer field); overrides an answer file's text. */
   answer?: string;
+  /**
+   * Trusted code only (tests, the mutation tester), never anything from a submission: finds the answer once the
+   * namespace has settled, e.g. an exercise's `referenceAnswer`. Used when `answer` is not given.
+   */
+  findAnswer?: (ctx: CheckContext) => Promise<string | undefined>;
   /** Namespace name prefix (default "ex-"). */
   prefix?: string;
   /** Bound on waiting for objects to settle; default: the exercise's settleTimeoutMs. */
@@ -342,14 +413,18 @@ export interface GradeRun {
   namespace: string;
   /** The answer the checks were given (from the options or an answer file), if any. */
   answer?: string;
+  /** Per document; a submission's document the learner may not create is refused here with the API server's word. */
   applied: ApplyOutcome[];
+  /** What controllers were refused after apply (e.g. Pods of a Deployment beyond the quota), with the message. */
+  contained: ControllerRefusal[];
   settle: SettleResult;
   report: ExerciseReport;
 }
 
 /**
- * Creates a namespace, applies the exercise's setup manifests and then `manifests`, waits for them to settle
- * (bounded), runs the checks as the namespace's checker identity, and deletes the namespace.
+ * Creates a fenced namespace, applies the exercise's setup manifests (trusted, as the admin) and then `manifests`
+ * (untrusted, as the namespace's learner), waits for them to settle (bounded), runs the checks as the namespace's
+ * checker identity, and deletes the namespace, also when anything fails.
  */
 export async function gradeInFreshNamespace(
   kc: KubeConfig,
@@ -362,9 +437,13 @@ export async function gradeInFreshNamespace(
     exercise: exercise.id,
     ...(options.prefix ? { prefix: options.prefix } : {}),
   });
+  if (options.keepNamespace) live.delete(namespace); // kept on purpose, even when interrupted
   progress(`namespace ${namespace} created`);
   try {
-    const applied = await applyManifests(kc, namespace, [...setupDocuments(exercise), ...manifests.objects]);
+    const applied = [
+      ...(await applyManifests(kc, namespace, setupDocuments(exercise))),
+      ...(await applyManifests(kc.impersonating(gradingLearnerUser(namespace)), namespace, manifests.objects)),
+    ];
     for (const a of applied) {
       const note = a.error ? `: ${a.error}` : a.warning ? ` (${a.warning})` : '';
       progress(`${a.error ? 'refused' : 'applied'} ${a.kind.toLowerCase()}/${a.name} (${a.file}:${a.line})${note}`);
@@ -376,15 +455,16 @@ export async function gradeInFreshNamespace(
         ? `settled in ${settle.waitedMs} ms`
         : `still pending after ${settle.waitedMs} ms: ${settle.pending.join('; ')}`,
     );
-    let answer = options.answer;
-    const written = manifests.answers[0];
-    if (answer === undefined && written) answer = await resolveAnswer(ctx, written.answer);
+    // An answer file holds plain text the learner typed (see AnswerFileSchema); nothing in it is evaluated.
+    const answer = options.answer ?? (await options.findAnswer?.(ctx)) ?? manifests.answers[0]?.answer;
     const graded = createCheckContext(kc, namespace, {
       impersonate: gradingCheckerUser(namespace),
       ...(answer === undefined ? {} : { answer }),
     });
     const report = await runExercise(exercise, graded);
-    return { namespace, applied, settle, report, ...(answer === undefined ? {} : { answer }) };
+    const contained = await controllerRefusals(kc, namespace).catch(wrapApiError('list FailedCreate events'));
+    for (const c of contained) progress(`contained ${c.object} (${c.count}×): ${c.message}`);
+    return { namespace, applied, contained, settle, report, ...(answer === undefined ? {} : { answer }) };
   } finally {
     if (!options.keepNamespace) {
       // A failed clean-up must not hide the grading error; the reaper removes the namespace when it expires.

@@ -6,69 +6,84 @@ import { z } from 'zod';
 
 const execEnv = z.array(z.object({ name: z.string(), value: z.string() })).nullish();
 
-/** The part of a kubeconfig file we use; other fields are ignored, as kubectl ignores what it does not know. */
-const kubeconfigFileSchema = z.object({
-  clusters: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        cluster: z
-          .object({
-            server: z.string().optional(),
-            'certificate-authority': z.string().optional(),
-            'certificate-authority-data': z.string().optional(),
-            'insecure-skip-tls-verify': z.boolean().optional(),
-            'tls-server-name': z.string().optional(),
-          })
-          .optional(),
-      }),
-    )
-    .nullish(),
-  users: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        user: z
-          .object({
-            token: z.string().optional(),
-            tokenFile: z.string().optional(),
-            'client-certificate': z.string().optional(),
-            'client-certificate-data': z.string().optional(),
-            'client-key': z.string().optional(),
-            'client-key-data': z.string().optional(),
-            username: z.string().optional(),
-            password: z.string().optional(),
-            /** kubectl's --as and --as-group, kept in the file. */
-            as: z.string().optional(),
-            'as-groups': z.array(z.string()).nullish(),
-            exec: z
-              .object({
-                apiVersion: z.string(),
-                command: z.string().min(1),
-                args: z.array(z.string()).nullish(),
-                env: execEnv,
-                provideClusterInfo: z.boolean().optional(),
-                installHint: z.string().optional(),
-              })
-              .optional(),
-            'auth-provider': z.object({ name: z.string() }).optional(),
-          })
-          .optional(),
-      }),
-    )
-    .nullish(),
-  contexts: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        context: z
-          .object({ cluster: z.string(), user: z.string().optional(), namespace: z.string().optional() })
-          .optional(),
-      }),
-    )
-    .nullish(),
+// Each level's fields as a plain shape, so the same object gives the schema and the list of keys we read.
+const clusterFields = {
+  server: z.string().optional(),
+  'certificate-authority': z.string().optional(),
+  'certificate-authority-data': z.string().optional(),
+  'insecure-skip-tls-verify': z.boolean().optional(),
+  'tls-server-name': z.string().optional(),
+  'proxy-url': z.string().optional(),
+};
+const execFields = {
+  apiVersion: z.string(),
+  command: z.string().min(1),
+  args: z.array(z.string()).nullish(),
+  env: execEnv,
+  provideClusterInfo: z.boolean().optional(),
+  installHint: z.string().optional(),
+};
+const userFields = {
+  token: z.string().optional(),
+  tokenFile: z.string().optional(),
+  'client-certificate': z.string().optional(),
+  'client-certificate-data': z.string().optional(),
+  'client-key': z.string().optional(),
+  'client-key-data': z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** kubectl's --as, --as-uid, --as-group and --as-user-extra, kept in the file. */
+  as: z.string().optional(),
+  'as-uid': z.string().optional(),
+  'as-groups': z.array(z.string()).nullish(),
+  'as-user-extra': z.record(z.string(), z.array(z.string())).nullish(),
+  exec: z.object(execFields).optional(),
+  'auth-provider': z.object({ name: z.string() }).optional(),
+};
+const contextFields = { cluster: z.string(), user: z.string().optional(), namespace: z.string().optional() };
+const fileFields = {
+  clusters: z.array(z.object({ name: z.string().min(1), cluster: z.object(clusterFields).optional() })).nullish(),
+  users: z.array(z.object({ name: z.string().min(1), user: z.object(userFields).optional() })).nullish(),
+  contexts: z.array(z.object({ name: z.string().min(1), context: z.object(contextFields).optional() })).nullish(),
   'current-context': z.string().nullish(),
-});
+};
+
+/**
+ * The part of a kubeconfig file we use. Keys outside it are not dropped silently: `unknownKeys` names them, and the
+ * server logs them, so a setting we do not apply never goes unnoticed.
+ */
+const kubeconfigFileSchema = z.object(fileFields);
+
+/** Keys kubectl knows that change nothing for us: metadata, and settings for interactive use. */
+const HARMLESS = ['apiVersion', 'kind', 'preferences', 'extensions', 'disable-compression', 'interactiveMode'];
+const known = (fields: object, ...more: string[]) => new Set([...Object.keys(fields), ...HARMLESS, ...more]);
+
+/** Paths of keys in the raw file that this client does not read, e.g. `users[0].user.oidc-issuer`. */
+export function unknownKeys(raw: unknown): string[] {
+  const found: string[] = [];
+  const visit = (value: unknown, keys: Set<string>, where: string) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return;
+    for (const key of Object.keys(value)) if (!keys.has(key)) found.push(where ? `${where}.${key}` : key);
+  };
+  const file = (raw ?? {}) as Record<string, unknown>;
+  visit(file, known(fileFields), '');
+  const levels = [
+    ['clusters', 'cluster', clusterFields],
+    ['users', 'user', userFields],
+    ['contexts', 'context', contextFields],
+  ] as const;
+  for (const [list, field, fields] of levels) {
+    const entries = Array.isArray(file[list]) ? (file[list] as Array<Record<string, unknown> | null>) : [];
+    entries.forEach((entry, index) => {
+      const where = `${list}[${index}]`;
+      visit(entry, known({ name: 0, [field]: 0 }), where);
+      const inner = entry?.[field] as Record<string, unknown> | undefined;
+      visit(inner, known(fields), `${where}.${field}`);
+      if (list === 'users') visit(inner?.exec, known(execFields), `${where}.user.exec`);
+    });
+  }
+  return found;
+}
 
 /** One API server and how to trust it; certificates are PEM text. */
 export interface KubeCluster {
@@ -77,6 +92,8 @@ export interface KubeCluster {
   caData?: string;
   skipTLSVerify?: boolean;
   tlsServerName?: string;
+  /** Set when the file asks for an HTTP proxy, which our client does not speak: choosing this cluster fails. */
+  proxyUrl?: string;
 }
 
 /** A credential plugin (client.authentication.k8s.io), run to obtain a token or a client certificate. */
@@ -103,7 +120,10 @@ export interface KubeUser {
   authProvider?: string;
   /** Impersonate-User: act as this user. */
   impersonate?: string;
+  impersonateUid?: string;
   impersonateGroups?: string[];
+  /** Impersonate-Extra-<key> headers. */
+  impersonateExtra?: Record<string, string[]>;
 }
 
 export interface KubeContext {
@@ -119,17 +139,21 @@ export class KubeConfig {
   readonly users: readonly KubeUser[];
   readonly contexts: readonly KubeContext[];
   currentContext: string;
+  /** Settings found in the files that this client does not apply (`users[0].user.foo`), for the log. */
+  readonly ignored: readonly string[];
 
   constructor(parts: {
     clusters?: readonly KubeCluster[];
     users?: readonly KubeUser[];
     contexts?: readonly KubeContext[];
     currentContext?: string;
+    ignored?: readonly string[];
   }) {
     this.clusters = parts.clusters ?? [];
     this.users = parts.users ?? [];
     this.contexts = parts.contexts ?? [];
     this.currentContext = parts.currentContext ?? '';
+    this.ignored = parts.ignored ?? [];
   }
 
   getContexts(): readonly KubeContext[] {
@@ -177,10 +201,10 @@ export function parseKubeconfig(text: string, dir: string): KubeConfig {
     const issue = parsed.error.issues[0];
     throw new Error(`invalid kubeconfig at ${issue?.path.join('.') || 'top level'}: ${issue?.message}`);
   }
-  return resolveFile(parsed.data, dir);
+  return resolveFile(parsed.data, dir, unknownKeys(raw));
 }
 
-function resolveFile(file: KubeconfigFile, dir: string): KubeConfig {
+function resolveFile(file: KubeconfigFile, dir: string, ignored: string[] = []): KubeConfig {
   const path = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   const read = (p: string) => readFileSync(path(p), 'utf8');
   const clusters = (file.clusters ?? []).flatMap(({ name, cluster }): KubeCluster[] => {
@@ -194,6 +218,7 @@ function resolveFile(file: KubeconfigFile, dir: string): KubeConfig {
         ...(ca ? { caData: decode(ca) } : caFile ? { caData: read(caFile) } : {}),
         ...(cluster['insecure-skip-tls-verify'] ? { skipTLSVerify: true } : {}),
         ...(cluster['tls-server-name'] ? { tlsServerName: cluster['tls-server-name'] } : {}),
+        ...(cluster['proxy-url'] ? { proxyUrl: cluster['proxy-url'] } : {}),
       },
     ];
   });
@@ -211,7 +236,9 @@ function resolveFile(file: KubeconfigFile, dir: string): KubeConfig {
       ...(key ? { keyData: decode(key) } : keyFile ? { keyData: read(keyFile) } : {}),
       ...(user.username !== undefined ? { username: user.username, password: user.password ?? '' } : {}),
       ...(user.as ? { impersonate: user.as } : {}),
+      ...(user['as-uid'] ? { impersonateUid: user['as-uid'] } : {}),
       ...(user['as-groups']?.length ? { impersonateGroups: user['as-groups'] } : {}),
+      ...(user['as-user-extra'] ? { impersonateExtra: user['as-user-extra'] } : {}),
       ...(user['auth-provider'] ? { authProvider: user['auth-provider'].name } : {}),
       ...(exec
         ? {
@@ -240,7 +267,7 @@ function resolveFile(file: KubeconfigFile, dir: string): KubeConfig {
         ]
       : [],
   );
-  return new KubeConfig({ clusters, users, contexts, currentContext: file['current-context'] ?? '' });
+  return new KubeConfig({ clusters, users, contexts, currentContext: file['current-context'] ?? '', ignored });
 }
 
 /** Reads one kubeconfig file. */
@@ -261,5 +288,6 @@ export function mergeKubeconfigs(configs: readonly KubeConfig[]): KubeConfig {
     users: firstWins(configs.map((c) => c.users)),
     contexts: firstWins(configs.map((c) => c.contexts)),
     currentContext: configs.find((c) => c.currentContext)?.currentContext ?? '',
+    ignored: configs.flatMap((c) => c.ignored),
   });
 }

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeconfigError, loadKubeConfig } from './kubeconfig.ts';
+import { inClusterConfig, KubeconfigError, loadKubeConfig } from './kubeconfig.ts';
+import { parseKubeconfig } from './kubeconfig-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
 function kubeconfig(name: string, server: string, contexts = ['main']): string {
@@ -22,8 +23,13 @@ function kubeconfig(name: string, server: string, contexts = ['main']): string {
 
 let saved: Record<string, string | undefined>;
 beforeEach(() => {
-  saved = { KUBECONFIG: process.env.KUBECONFIG, SIDECAR_LAB_STATE: process.env.SIDECAR_LAB_STATE };
+  saved = {
+    KUBECONFIG: process.env.KUBECONFIG,
+    SIDECAR_LAB_STATE: process.env.SIDECAR_LAB_STATE,
+    HOME: process.env.HOME,
+  };
   delete process.env.KUBECONFIG;
+  process.env.HOME = join(dir, 'empty-home');
   process.env.SIDECAR_LAB_STATE = join(dir, 'no-local-cluster');
 });
 afterEach(() => {
@@ -64,5 +70,93 @@ describe('loadKubeConfig', () => {
     );
     process.env.KUBECONFIG = join(dir, 'gone-a');
     expect(() => loadKubeConfig()).toThrow(/KUBECONFIG: none of its files exist/);
+  });
+
+  it("for a cluster the user chose, falls back to ~/.kube/config as kubectl does, never to the local cluster's", () => {
+    process.env.SIDECAR_LAB_STATE = dir; // a local cluster's admin kubeconfig exists…
+    mkdirSync(join(dir, 'kubeconfig'), { recursive: true });
+    kubeconfig('kubeconfig/admin.kubeconfig', 'https://10.240.0.1:6443');
+    expect(() => loadKubeConfig({ fallback: 'user' })).toThrow(
+      /set KUBECONFIG or pass --kubeconfig FILE .*\.kube\/config does not exist/,
+    );
+    process.env.HOME = join(dir, 'home');
+    mkdirSync(join(dir, 'home', '.kube'), { recursive: true });
+    kubeconfig('home/.kube/config', 'https://users-cluster.example:6443');
+    expect(loadKubeConfig({ fallback: 'user' }).getCurrentCluster()?.server).toBe('https://users-cluster.example:6443');
+  });
+
+  it('refuses a cluster reached through proxy-url, naming it', () => {
+    const file = join(dir, 'proxied.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        clusters: [
+          { name: 'far', cluster: { server: 'https://far.example', 'proxy-url': 'http://proxy.example:3128' } },
+        ],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'main', context: { cluster: 'far', user: 'u' } }],
+        'current-context': 'main',
+      }),
+    );
+    expect(() => loadKubeConfig({ kubeconfig: file })).toThrow(
+      /cluster "far" sets proxy-url \(http:\/\/proxy.example:3128\)/,
+    );
+  });
+});
+
+describe('unknown kubeconfig settings', () => {
+  it('are reported with their path, while what kubectl keeps for itself is not', () => {
+    const kc = parseKubeconfig(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        preferences: {},
+        clusters: [
+          {
+            name: 'c',
+            cluster: { server: 'https://x', 'disable-compression': true, 'certificate-authority-dta': 'typo' },
+          },
+        ],
+        users: [
+          {
+            name: 'u',
+            user: {
+              token: 't',
+              'oidc-issuer': 'x',
+              exec: { apiVersion: 'v1', command: 'x', interactiveMode: 'Never', cacheDir: '/tmp' },
+            },
+          },
+        ],
+        contexts: [{ name: 'm', context: { cluster: 'c', user: 'u' }, extra: 1 }],
+        'current-context': 'm',
+        colors: true,
+      }),
+      dir,
+    );
+    expect(kc.ignored).toEqual([
+      'colors',
+      'clusters[0].cluster.certificate-authority-dta',
+      'users[0].user.oidc-issuer',
+      'users[0].user.exec.cacheDir',
+      'contexts[0].extra',
+    ]);
+  });
+});
+
+describe('inClusterConfig', () => {
+  it("reads the Pod's ServiceAccount: API server from the environment, CA, namespace, and the token as a file", () => {
+    const sa = join(dir, 'serviceaccount');
+    mkdirSync(sa, { recursive: true });
+    writeFileSync(join(sa, 'token'), 'abc');
+    writeFileSync(join(sa, 'ca.crt'), 'PEM');
+    writeFileSync(join(sa, 'namespace'), 'sidecar-lab\n');
+    const kc = inClusterConfig(sa, { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' });
+    expect(kc?.getCurrentCluster()).toMatchObject({ server: 'https://[fd00::1]:443', caData: 'PEM' });
+    expect(kc?.getCurrentUser()).toMatchObject({ tokenFile: join(sa, 'token') });
+    expect(kc?.getCurrentContext()?.namespace).toBe('sidecar-lab');
+    expect(inClusterConfig(sa, {})).toBeUndefined();
+    expect(
+      inClusterConfig(join(dir, 'nowhere'), { KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '1' }),
+    ).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergePatch } from './apis.ts';
 import { apiMessage, createKube, isConflict, isNotFound, isUnavailable } from './kube.ts';
 import { KubeConfig } from './kubeconfig-file.ts';
-import { KubeApiError, withQuery } from './rest.ts';
+import { KubeApiError, retryAfter, withQuery } from './rest.ts';
 import { watchLineSplitter } from './watch.ts';
 
 describe('withQuery', () => {
@@ -41,6 +41,7 @@ describe('watchLineSplitter', () => {
 
 // A stand-in HTTP endpoint to see what goes over the wire; cluster behaviour itself is tested on the real cluster.
 let server: Server;
+let busyAnswers = 0;
 let seen: { method?: string; url?: string; headers: Record<string, unknown>; body: string }[] = [];
 let kc: KubeConfig;
 beforeAll(async () => {
@@ -51,6 +52,21 @@ beforeAll(async () => {
     });
     req.on('end', () => {
       seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+      if (req.url?.startsWith('/prefix/api/v1/namespaces/busy') && busyAnswers-- > 0) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+        return res.end('{"kind":"Status","code":429,"message":"too many requests"}');
+      }
+      if (req.url?.startsWith('/prefix/api/v1/nodes')) {
+        // Three pages: the continue token says which page comes next.
+        const page = Number(new URL(req.url, 'http://x').searchParams.get('continue') ?? '0');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(
+          JSON.stringify({
+            metadata: { resourceVersion: '7', ...(page < 2 ? { continue: String(page + 1) } : {}) },
+            items: [{ metadata: { name: `node-${page}` } }],
+          }),
+        );
+      }
       if (req.url?.startsWith('/prefix/api/v1/namespaces/gone')) {
         res.writeHead(404, { 'content-type': 'application/json' });
         return res.end('{"kind":"Status","code":404,"message":"namespaces \\"gone\\" not found"}');
@@ -86,7 +102,10 @@ describe('RestClient on the wire', () => {
       },
       body: '{"metadata":{"labels":{"a":"b"}}}',
     });
-    expect(seen[1]).toMatchObject({ method: 'GET', url: '/prefix/api/v1/namespaces?labelSelector=a%3Db%2Cc' });
+    expect(seen[1]).toMatchObject({
+      method: 'GET',
+      url: '/prefix/api/v1/namespaces?labelSelector=a%3Db%2Cc&limit=500',
+    });
   });
 
   it('throws KubeApiError with the parsed Status for an error status', async () => {
@@ -96,5 +115,42 @@ describe('RestClient on the wire', () => {
     expect(error).toBeInstanceOf(KubeApiError);
     expect(isNotFound(error)).toBe(true);
     expect(apiMessage(error)).toBe('namespaces "gone" not found');
+  });
+
+  it('waits as Retry-After says on 429 and tries again, a bounded number of times', async () => {
+    const { core } = createKube(kc);
+    busyAnswers = 2;
+    seen = [];
+    await expect(core.readNamespace({ name: 'busy' })).resolves.toMatchObject({ metadata: { name: 'x' } });
+    expect(seen.map((r) => r.url)).toEqual(Array(3).fill('/prefix/api/v1/namespaces/busy'));
+
+    busyAnswers = 10; // more refusals than the client retries: the 429 reaches the caller
+    seen = [];
+    const error = await core.readNamespace({ name: 'busy' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect((error as KubeApiError).code).toBe(429);
+    expect(seen).toHaveLength(4);
+    busyAnswers = 0;
+  });
+
+  it('pages through a large list with continue and returns every item', async () => {
+    seen = [];
+    const nodes = await createKube(kc).core.listNode();
+    expect(nodes.items.map((n) => n.metadata?.name)).toEqual(['node-0', 'node-1', 'node-2']);
+    expect(seen.map((r) => r.url)).toEqual([
+      '/prefix/api/v1/nodes?limit=500',
+      '/prefix/api/v1/nodes?limit=500&continue=1',
+      '/prefix/api/v1/nodes?limit=500&continue=2',
+    ]);
+  });
+});
+
+describe('retryAfter', () => {
+  it('reads seconds and HTTP dates, defaults to 1 s and caps at 10 s', () => {
+    expect(retryAfter('2')).toBe(2000);
+    expect(retryAfter(undefined)).toBe(1000);
+    expect(retryAfter('soon')).toBe(1000);
+    expect(retryAfter('3600')).toBe(10_000);
+    expect(retryAfter(new Date(5_000).toUTCString(), 1_000)).toBe(4000);
   });
 });

@@ -1,7 +1,7 @@
 // A small REST client for the Kubernetes API: node:https with keep-alive, a timeout per request, JSON in and out.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { type Connection, connectionFor, forgetPluginCredentials } from './credentials.ts';
+import { type Connection, connectionFor, forgetCachedCredentials } from './credentials.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
 
 /** The API server answered with an error status; `code` is the HTTP status, `body` the parsed Status (or text). */
@@ -37,6 +37,22 @@ export interface ApiRequest {
 export interface ApiResponse {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** How often one request is tried again after 429 Too Many Requests. */
+const MAX_429_RETRIES = 3;
+
+/**
+ * The wait a `Retry-After` header asks for, in ms (seconds or an HTTP date; 1 s when absent or unreadable, as
+ * client-go does), capped at 10 s so a confused server cannot park a request.
+ */
+export function retryAfter(header: string | string[] | undefined, now = Date.now()): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return 1000;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 10_000) : 1000;
 }
 
 /** `path?query`, with each value URL-encoded and arrays repeated. */
@@ -55,21 +71,40 @@ export function timeoutError(): Error {
   return Object.assign(new Error('no answer in time'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
 }
 
-// One keep-alive agent per server and TLS identity, shared by every client (checks make a client per run).
+// One keep-alive agent per server and TLS identity, shared by every client (checks make a client per run). Bounded:
+// an exec plugin that rotates client certificates makes a new identity each time, and old ones must not pile up.
 const agents = new Map<string, http.Agent>();
+/** Agents kept at most; the least recently used one beyond it is retired (its requests in flight finish). */
+export const MAX_AGENTS = 16;
 
 function agentFor(connection: Connection): http.Agent {
   const { tls } = connection;
   const key = JSON.stringify([connection.server, tls.ca, tls.cert, tls.key, tls.rejectUnauthorized, tls.servername]);
   let agent = agents.get(key);
-  if (!agent) {
+  if (agent) {
+    agents.delete(key); // re-inserted below: Map order is then least recently used first
+  } else {
     agent = connection.server.startsWith('https:')
       ? new https.Agent({ keepAlive: true, ...tls })
       : new http.Agent({ keepAlive: true });
-    agents.set(key, agent);
+  }
+  agents.set(key, agent);
+  for (const [oldKey, old] of agents) {
+    if (agents.size <= MAX_AGENTS) break;
+    agents.delete(oldKey);
+    retire(old);
   }
   return agent;
 }
+
+/** Closes an agent's idle connections now and each busy one when its request is done, never cutting one short. */
+function retire(agent: http.Agent): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  agent.on('free', (socket) => socket.destroy());
+}
+
+/** How many keep-alive agents are held (for tests). */
+export const agentCount = () => agents.size;
 
 function parseBody(text: string): unknown {
   try {
@@ -91,11 +126,27 @@ export class RestClient {
 
   /** Sends a request and reads the whole answer, whatever its status; throws only when there is no answer. */
   async send(request: ApiRequest): Promise<ApiResponse> {
+    // A 429 (API priority and fairness, or a busy server) says when to come back: wait that long, a few times, as
+    // long as the wait stays within the request's own bound.
+    let waitedMs = 0;
+    const budgetMs = request.timeoutMs ?? this.defaultTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.#sendOnce(request);
+      const retryAfterMs = response.status === 429 ? retryAfter(response.headers['retry-after']) : undefined;
+      if (retryAfterMs === undefined || attempt >= MAX_429_RETRIES || waitedMs + retryAfterMs > budgetMs) {
+        return response;
+      }
+      await new Promise((r) => setTimeout(r, retryAfterMs));
+      waitedMs += retryAfterMs;
+    }
+  }
+
+  async #sendOnce(request: ApiRequest): Promise<ApiResponse> {
     const connection = await connectionFor(this.kc);
     const response = await this.#exchange(connection, request, true);
-    if (response.status === 401 && connection.fromPlugin) {
-      // The plugin's credential was revoked or expired early: run it again, once.
-      forgetPluginCredentials();
+    if (response.status === 401 && connection.renewable) {
+      // The plugin's credential or the file's token was revoked or rotated: get it afresh, once.
+      forgetCachedCredentials();
       return this.#exchange(await connectionFor(this.kc), request, true);
     }
     return response;
@@ -127,7 +178,11 @@ export class RestClient {
     if ((response.statusCode ?? 0) >= 300) {
       const chunks: Buffer[] = [];
       for await (const chunk of response) chunks.push(chunk as Buffer);
-      throw this.#error(request, { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      throw this.#error(request, {
+        status: response.statusCode ?? 0,
+        body: Buffer.concat(chunks).toString('utf8'),
+        headers: response.headers,
+      });
     }
     return response;
   }
@@ -165,7 +220,11 @@ export class RestClient {
         response.on('error', fail);
         response.on('end', () => {
           clearTimeout(timer);
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: response.headers,
+          });
         });
       });
       outgoing.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,6 +1,5 @@
-// Watches a learner namespace for changes to Pods and Jobs, so checks can re-run as the learner works.
-import type { Kube } from './kube.ts';
-import type { RestClient } from './rest.ts';
+// One watch stream of the Kubernetes API: newline-delimited JSON events until the server or the caller ends it.
+import { type RestClient, timeoutError } from './rest.ts';
 
 /** One event of a watch stream. */
 export interface WatchEvent {
@@ -22,9 +21,22 @@ export function watchLineSplitter(onEvent: (event: WatchEvent) => void): (chunk:
   };
 }
 
+/** Where a watch starts and how it behaves. */
+export interface WatchParams {
+  /** Resume after this version; without it the API server first replays every existing object as ADDED. */
+  resourceVersion?: string | undefined;
+  /** Ask for BOOKMARK events, which carry a newer resourceVersion while nothing changes. */
+  allowWatchBookmarks?: boolean;
+  /** The API server ends the watch after this long (default 300). */
+  timeoutSeconds?: number;
+  /** Bound on the API server accepting the watch (headers back); default 15 s. */
+  openTimeoutMs?: number;
+}
+
 /**
  * Streams `GET path?watch=1` until `signal` aborts: calls `onEvent` per event, and `onDone` once when the stream
- * ends, fails or is aborted. Resolves once the API server has accepted the watch.
+ * ends, fails or is aborted. Resolves once the API server has accepted the watch; rejects when it refuses it or does
+ * not answer within `openTimeoutMs` (a stalled API server must not hang a watch forever).
  */
 export async function watch(
   rest: RestClient,
@@ -32,9 +44,28 @@ export async function watch(
   signal: AbortSignal,
   onEvent: (event: WatchEvent) => void,
   onDone: (error?: unknown) => void,
+  params: WatchParams = {},
 ): Promise<void> {
-  // The API server ends each watch after its timeout (we ask for 5 minutes); the caller starts another.
-  const response = await rest.stream({ path, query: { watch: 1, timeoutSeconds: 300 } }, signal);
+  const query = {
+    watch: 1,
+    timeoutSeconds: params.timeoutSeconds ?? 300,
+    resourceVersion: params.resourceVersion,
+    allowWatchBookmarks: params.allowWatchBookmarks ? 'true' : undefined,
+  };
+  const opening = new AbortController();
+  const relay = () => opening.abort();
+  if (signal.aborted) opening.abort();
+  else signal.addEventListener('abort', relay, { once: true });
+  const openTimer = setTimeout(() => opening.abort(timeoutError()), params.openTimeoutMs ?? 15_000);
+  let response: Awaited<ReturnType<RestClient['stream']>>;
+  try {
+    response = await rest.stream({ path, query }, opening.signal);
+  } catch (error) {
+    throw opening.signal.reason instanceof Error && !signal.aborted ? opening.signal.reason : error;
+  } finally {
+    clearTimeout(openTimer);
+    signal.removeEventListener('abort', relay);
+  }
   let done = false;
   const finish = (error?: unknown) => {
     if (done) return;
@@ -55,36 +86,4 @@ export async function watch(
   response.on('close', () => finish());
   if (signal.aborted) response.destroy();
   else signal.addEventListener('abort', () => response.destroy(), { once: true });
-}
-
-/** Calls `onChange` (debounced) whenever a Pod or Job in `namespace` changes; returns a function that stops it. */
-export function watchNamespace(kube: Kube, namespace: string, onChange: () => void, debounceMs = 1000): () => void {
-  const active = new Set<AbortController>();
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const changed = () => {
-    clearTimeout(timer);
-    timer = setTimeout(onChange, debounceMs);
-  };
-  const start = (path: string) => {
-    if (stopped) return;
-    const controller = new AbortController();
-    active.add(controller);
-    watch(kube.rest, path, controller.signal, changed, () => {
-      active.delete(controller);
-      // The API server ends watches every few minutes; start again unless we were stopped.
-      if (!stopped) setTimeout(() => start(path), 1000).unref();
-    }).catch(() => {
-      // Refused or unreachable: try again a little later (the cluster may be restarting).
-      active.delete(controller);
-      if (!stopped) setTimeout(() => start(path), 2000).unref();
-    });
-  };
-  start(`/api/v1/namespaces/${namespace}/pods`);
-  start(`/apis/batch/v1/namespaces/${namespace}/jobs`);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    for (const c of active) c.abort();
-  };
 }

@@ -167,6 +167,17 @@ describe('WEB-5: hostile ids in every route that takes one', () => {
     expect(fake.lookups).toBe(0);
   });
 
+  it('a check says manual or auto and nothing else: another trigger is 400 before any lookup', async () => {
+    const learner = browser();
+    const own = sandboxOf(learner);
+    for (const trigger of ['robot', 'MANUAL', '', 1, null]) {
+      const response = await learner.call('POST', `/api/sandboxes/${own.id}/checks/first-sidecar`, { trigger });
+      expect(response.status, String(trigger)).toBe(400);
+      expect(response.json.error.message).toMatch(/^body: trigger: /);
+    }
+    expect(fake.lookups).toBe(0);
+  });
+
   it('a well-formed but unknown exercise id is 404 with a plain message', async () => {
     const learner = browser();
     const own = sandboxOf(learner);
@@ -300,5 +311,22 @@ describe('WEB-3: session fixation', () => {
     const own = await victim.call('GET', `/api/sandboxes/${theirs.id}`);
     expect(own.status).toBe(200);
     expect(own.headers.get('set-cookie')).toBeNull();
+  });
+});
+
+describe('WEB-9: headers on every answer', () => {
+  it('API answers, errors and unknown routes say nosniff, no framing and a same-origin referrer policy', async () => {
+    const learner = browser();
+    for (const [method, path] of [
+      ['GET', '/api/progress'],
+      ['GET', '/api/sandboxes/nope'],
+      ['GET', '/no/such/route'],
+      ['POST', '/api/sandboxes'],
+    ] as const) {
+      const response = await learner.call(method, path, method === 'POST' ? '{' : undefined);
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(response.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(response.headers.get('referrer-policy'), path).toBe('same-origin');
+    }
   });
 });

@@ -4,6 +4,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
+import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import { rateLimiter } from 'hono-rate-limiter';
 import type { Logger } from 'pino';
@@ -12,7 +13,7 @@ import { getExercise, summarize } from '../../../exercises/registry.ts';
 import { execCollect } from '../cluster/exec.ts';
 import type { Kube } from '../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
-import { watchNamespace } from '../cluster/watch.ts';
+import { watchNamespace } from '../cluster/namespace-watch.ts';
 import { parseOrExplain } from '../protocol/explain.ts';
 import { checkBody, createSandboxBody, extendSandboxBody, writeFileBody } from '../protocol/schemas.ts';
 import { type CheckService, UnknownExerciseError } from '../sandboxes/checks.ts';
@@ -20,6 +21,7 @@ import type { WarmPool } from '../sandboxes/pool.ts';
 import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../sandboxes/sandboxes.ts';
 import type { Repository } from '../store/repository.ts';
 import type { WorkshopService } from '../workshops/workshops.ts';
+import { readBody } from './body.ts';
 import { ApiError, errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { clientAddress } from './peer.ts';
@@ -57,16 +59,6 @@ const lessonParam = z.object({
   lesson: z.string().regex(/^[a-z0-9-]{1,80}$/, 'a lesson id such as "logging-sidecar"'),
 });
 
-async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim()) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError('bad_request', 'the request body is not valid JSON');
-  }
-}
-
 export function createApp(deps: AppDeps) {
   const { sandboxes, log } = deps;
   const app = new Hono<Env>();
@@ -93,6 +85,18 @@ export function createApp(deps: AppDeps) {
     c.set('session', session);
     await next();
   });
+  // Every answer, page or API, says: no MIME sniffing, no framing by other sites, no referrer to other sites.
+  app.use(
+    '*',
+    secureHeaders({
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'same-origin',
+      // Plain HTTP on localhost is the common case; HSTS belongs to the HTTPS proxy in front, when there is one.
+      strictTransportSecurity: false,
+      // A page that asks for something stricter (the dashboard: no referrer at all) keeps its own.
+      overwrite: false,
+    }),
+  );
   // Cross-site form posts (the one kind of cross-origin write a browser sends with cookies) are refused.
   app.use('/api/*', csrf({ origin: deps.allowedOrigins }));
   app.use(
@@ -138,7 +142,7 @@ export function createApp(deps: AppDeps) {
   const creating = new Map<string, Promise<unknown>>();
 
   app.post('/api/sandboxes', createLimiter, async (c) => {
-    const body = parseOrExplain(createSandboxBody, await readJson(c), 'body');
+    const body = await readBody(c, createSandboxBody);
     if (body.exercise && !getExercise(body.exercise))
       throw new ApiError('bad_request', `no exercise "${body.exercise}"`);
     const owner = ownerHash(c.get('session'));
@@ -186,7 +190,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.post('/api/sandboxes/:id/extend', async (c) => {
-    const body = parseOrExplain(extendSandboxBody, await readJson(c), 'body');
+    const body = await readBody(c, extendSandboxBody);
     const sandbox = await ownSandbox(c);
     if (sandbox.status === 'expired' || sandbox.status === 'deleting') {
       throw new ApiError('conflict', `the sandbox is ${sandbox.status}; start a new one`);
@@ -195,7 +199,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.post('/api/sandboxes/:id/files', async (c) => {
-    const body = parseOrExplain(writeFileBody, await readJson(c), 'body');
+    const body = await readBody(c, writeFileBody);
     const sandbox = await ownSandbox(c);
     if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
     // The path is validated above and passed as an argument, never spliced into the script. A symlink the learner
@@ -248,11 +252,18 @@ export function createApp(deps: AppDeps) {
 
   app.post('/api/sandboxes/:id/checks/:exerciseId', async (c) => {
     const { exerciseId } = parseOrExplain(exerciseParam, c.req.param(), 'path');
-    const body = parseOrExplain(checkBody, await readJson(c), 'body');
+    const body = await readBody(c, checkBody);
     const sandbox = await ownSandbox(c);
     if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
     try {
-      const report = await deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer);
+      const report = await deps.checks.run(
+        c.get('session'),
+        sandbox.id,
+        sandbox.namespace,
+        exerciseId,
+        body.answer,
+        body.trigger,
+      );
       return c.json(report);
     } catch (error) {
       if (error instanceof UnknownExerciseError) throw new ApiError('not_found', error.message);

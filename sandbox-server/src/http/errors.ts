@@ -23,6 +23,16 @@ export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   workshop_ended: 410,
 };
 
+/** Our code for a status Hono's middleware throws (4xx only: a 5xx from Hono is still our fault, logged below). */
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  429: 'rate_limited',
+};
+
 export class ApiError extends Error {
   override name = 'ApiError';
   readonly code: ErrorCode;
@@ -42,9 +52,12 @@ export function toErrorResponse(c: Context, error: unknown, log: (error: unknown
   if (error instanceof ApiError) return errorJson(c, error.code, error.message);
   if (error instanceof SandboxError || error instanceof WorkshopError) return errorJson(c, error.code, error.message);
   if (error instanceof ExplainedError) return errorJson(c, 'bad_request', error.message);
-  // Hono's own middleware (CSRF) signals refusals this way.
-  if (error instanceof HTTPException && error.status === 403) {
-    return errorJson(c, 'forbidden', 'cross-site requests are not accepted; use the course site');
+  // Hono's own middleware signals refusals this way (CSRF: 403); any other status keeps its meaning in our shape.
+  if (error instanceof HTTPException) {
+    if (error.status === 403)
+      return errorJson(c, 'forbidden', 'cross-site requests are not accepted; use the course site');
+    const code = HTTP_EXCEPTION_CODES[error.status];
+    if (code) return errorJson(c, code, error.message || 'the request was refused');
   }
   if (isUnavailable(error)) {
     log(error);

@@ -34,6 +34,12 @@ export const checkBody = z
   .object({
     /** A text answer, for exercises that ask for one. */
     answer: z.string().max(200).optional(),
+    /**
+     * Who started the run: `manual` (the learner pressed Check; it counts as an attempt) or `auto` (the site re-checks
+     * after a namespace change; stored, not counted). Left out it is `manual`: a client that does not say is an older
+     * page or a script, and both run a check on purpose. Claiming `manual` gains nothing but one's own attempt count.
+     */
+    trigger: z.enum(['manual', 'auto']).default('manual'),
   })
   .strict();
 

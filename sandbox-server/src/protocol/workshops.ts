@@ -112,6 +112,17 @@ export const learnerRow = z.object({
 });
 export type LearnerRow = z.infer<typeof learnerRow>;
 
+/**
+ * Where the room is stuck in one exercise: the check that most learners fail in their latest verdict (a check only
+ * reported failing because an earlier one failed does not count), and who they are, in join order.
+ */
+export const stuckCheck = z.object({
+  check: z.string(),
+  title: z.string(),
+  learners: z.array(z.object({ id: z.string(), name: z.string() })).min(1),
+});
+export type StuckCheck = z.infer<typeof stuckCheck>;
+
 /** Everything the instructor's dashboard shows; pushed again on every change. */
 export const workshopState = z.object({
   id: z.string(),
@@ -124,7 +135,15 @@ export const workshopState = z.object({
   endedAt: z.string().optional(),
   /** The server's clock, so the page can count down without trusting the browser's. */
   now: z.string(),
-  exercises: z.array(z.object({ id: z.string(), title: z.string(), passed: z.number().int() })),
+  exercises: z.array(
+    z.object({
+      id: z.string(),
+      title: z.string(),
+      passed: z.number().int(),
+      /** Nobody fails a check of it right now: null. */
+      stuck: stuckCheck.nullable(),
+    }),
+  ),
   learners: z.array(learnerRow),
 });
 export type WorkshopState = z.infer<typeof workshopState>;

@@ -8,7 +8,7 @@ import { createCheckContext } from '../cluster/check-context.ts';
 import { applyManifests } from '../cluster/grading-namespace.ts';
 import type { KubeConfig } from '../cluster/kubeconfig-file.ts';
 import { CHECKER_SA, SYSTEM_NAMESPACE } from '../cluster/labels.ts';
-import type { CheckRunRecord, Repository } from '../store/repository.ts';
+import type { CheckRunRecord, CheckTrigger, Repository } from '../store/repository.ts';
 
 export const CHECKER_USER = `system:serviceaccount:${SYSTEM_NAMESPACE}:${CHECKER_SA}`;
 
@@ -31,6 +31,7 @@ export class CheckService {
     namespace: string,
     exerciseId: string,
     answer?: string,
+    trigger: CheckTrigger = 'manual',
   ): Promise<ExerciseReport> {
     const exercise = getExercise(exerciseId);
     if (!exercise) throw new UnknownExerciseError(`no exercise "${exerciseId}"`);
@@ -43,6 +44,7 @@ export class CheckService {
       exercise: exerciseId,
       status: report.status,
       report: JSON.stringify(report),
+      trigger,
     });
     for (const listener of this.#listeners) listener(run);
     return report;

@@ -1,8 +1,28 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Repository } from './repository.ts';
+
+/** A database file as the first release wrote it: check runs without a trigger, user_version 0. */
+function firstReleaseFile(file: string): void {
+  const db = new DatabaseSync(file);
+  db.exec(`PRAGMA journal_mode = WAL;
+    CREATE TABLE check_runs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      session TEXT NOT NULL, sandbox TEXT NOT NULL, exercise TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pass', 'fail', 'error')),
+      report TEXT NOT NULL, created_at TEXT NOT NULL
+    );
+    CREATE INDEX check_runs_by_session ON check_runs (session, exercise);`);
+  const insert = db.prepare(
+    'INSERT INTO check_runs (session, sandbox, exercise, status, report, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  insert.run('s1', 'a', 'first-sidecar', 'fail', '{"old":1}', '2026-01-01T10:00:00.000Z');
+  insert.run('s1', 'a', 'first-sidecar', 'pass', '{"old":2}', '2026-01-01T10:01:00.000Z');
+  db.close();
+}
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -29,5 +49,43 @@ describe('Repository', () => {
     expect(history.map((h) => h.status)).toEqual(['pass', 'fail']);
     expect(history[0]?.report).toBe('{"ok":1}');
     again.close();
+  });
+
+  it('migrates a file of the first release in place: its runs stay and count as attempts; new ones say their trigger', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slab-repo-'));
+    dirs.push(dir);
+    const file = join(dir, 'lab.db');
+    firstReleaseFile(file);
+
+    const migrated = new Repository(file);
+    expect(migrated.checkHistory('s1').map((r) => [r.report, r.trigger])).toEqual([
+      ['{"old":2}', 'manual'],
+      ['{"old":1}', 'manual'],
+    ]);
+    migrated.recordCheck({ session: 's1', sandbox: 'a', exercise: 'first-sidecar', status: 'fail', report: '{}' });
+    migrated.recordCheck({
+      session: 's1',
+      sandbox: 'a',
+      exercise: 'first-sidecar',
+      status: 'pass',
+      report: '{}',
+      trigger: 'auto',
+    });
+    migrated.close();
+
+    // Opening it again runs no step twice (a second ADD COLUMN would throw) and keeps everything.
+    const reopened = new Repository(file);
+    expect(reopened.checkHistory('s1').map((r) => r.trigger)).toEqual(['auto', 'manual', 'manual', 'manual']);
+    expect(reopened.progress('s1').exercisesPassed).toEqual(['first-sidecar']);
+    reopened.close();
+    const raw = new DatabaseSync(file);
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: 1 });
+    // The column refuses anything but the two triggers, as a fresh file's would.
+    expect(() =>
+      raw.exec(
+        "INSERT INTO check_runs (session, sandbox, exercise, status, report, created_at, triggered_by) VALUES ('s', 'a', 'e', 'pass', '{}', 'now', 'bot')",
+      ),
+    ).toThrow(/CHECK constraint/);
+    raw.close();
   });
 });

@@ -3,6 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
+/**
+ * What started a check run: the learner pressing Check (or a script calling the API on purpose) is `manual` and is
+ * an attempt; the site's live re-check after a namespace change is `auto` and is not.
+ */
+export type CheckTrigger = 'manual' | 'auto';
+
 export interface CheckRunRecord {
   id: number;
   session: string;
@@ -11,6 +17,7 @@ export interface CheckRunRecord {
   status: 'pass' | 'fail' | 'error';
   /** The full report with evidence, as JSON. */
   report: string;
+  trigger: CheckTrigger;
   createdAt: string;
 }
 
@@ -51,9 +58,14 @@ export interface LearnerRecord {
 export interface TallyRecord {
   learner: string;
   exercise: string;
+  /** Manual runs only: automatic re-checks are not attempts. */
   attempts: number;
+  /** The first passing verdict, manual or automatic: a pass is a pass. */
   firstPassAt?: string;
+  /** The latest verdict, manual or automatic (what the learner's screen shows). */
   last: 'pass' | 'fail' | 'error';
+  /** That latest verdict's full report, as JSON. */
+  lastReport: string;
 }
 
 const SCHEMA = `
@@ -80,6 +92,16 @@ CREATE TABLE IF NOT EXISTS workshop_learners (
 );
 CREATE INDEX IF NOT EXISTS workshop_learners_by_session ON workshop_learners (session);
 `;
+
+/**
+ * Changes to SCHEMA after it first shipped, in order; `PRAGMA user_version` says how many a database has had. SCHEMA
+ * itself stays as it was, so a new file and an old one end up the same by running the same steps. Only append.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: check runs say what started them; runs stored before this were all counted as attempts, so they stay manual.
+  `ALTER TABLE check_runs ADD COLUMN triggered_by TEXT NOT NULL DEFAULT 'manual'
+     CHECK (triggered_by IN ('manual', 'auto'));`,
+];
 
 type Row = Record<string, unknown>;
 const optional = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
@@ -122,6 +144,24 @@ export class Repository {
     // WAL keeps readers from blocking the writer; a crash loses nothing already committed.
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
     this.#db.exec(SCHEMA);
+    this.#migrate();
+  }
+
+  /** Brings an existing file up to date, each step in its own transaction with the version bump. */
+  #migrate(): void {
+    const version = Number(this.#db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+    for (const [index, step] of MIGRATIONS.entries()) {
+      if (index < version) continue;
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        this.#db.exec(step);
+        this.#db.exec(`PRAGMA user_version = ${index + 1}`);
+        this.#db.exec('COMMIT');
+      } catch (error) {
+        this.#db.exec('ROLLBACK');
+        throw new Error(`database migration ${index + 1} failed`, { cause: error });
+      }
+    }
   }
 
   markLessonRead(session: string, lesson: string): void {
@@ -130,14 +170,17 @@ export class Repository {
       .run(session, lesson, new Date().toISOString());
   }
 
-  recordCheck(run: Omit<CheckRunRecord, 'id' | 'createdAt'>): CheckRunRecord {
+  /** Stores a verdict; `trigger` defaults to manual, as every run was before automatic re-checks were told apart. */
+  recordCheck(run: Omit<CheckRunRecord, 'id' | 'createdAt' | 'trigger'> & { trigger?: CheckTrigger }): CheckRunRecord {
     const createdAt = new Date().toISOString();
+    const trigger = run.trigger ?? 'manual';
     const result = this.#db
       .prepare(
-        'INSERT INTO check_runs (session, sandbox, exercise, status, report, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO check_runs (session, sandbox, exercise, status, report, triggered_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(run.session, run.sandbox, run.exercise, run.status, run.report, createdAt);
-    return { ...run, id: Number(result.lastInsertRowid), createdAt };
+      .run(run.session, run.sandbox, run.exercise, run.status, run.report, trigger, createdAt);
+    return { ...run, trigger, id: Number(result.lastInsertRowid), createdAt };
   }
 
   progress(session: string): ProgressRecord {
@@ -164,6 +207,7 @@ export class Repository {
       exercise: String(r.exercise),
       status: String(r.status) as CheckRunRecord['status'],
       report: String(r.report),
+      trigger: String(r.triggered_by) as CheckTrigger,
       createdAt: String(r.created_at),
     }));
   }
@@ -283,14 +327,15 @@ export class Repository {
 
   /**
    * Each learner's checks per exercise, counted from when they joined until the workshop ended: what they did
-   * on their own before or after does not count.
+   * on their own before or after does not count, and automatic re-checks are verdicts but not attempts.
    */
   workshopTallies(workshop: string): TallyRecord[] {
     return this.#db
       .prepare(
-        `SELECT t.learner, t.exercise, t.attempts, t.first_pass_at, r.status AS last
+        `SELECT t.learner, t.exercise, t.attempts, t.first_pass_at, r.status AS last, r.report AS last_report
          FROM (
-           SELECT l.id AS learner, c.exercise, COUNT(*) AS attempts, MAX(c.id) AS last_id,
+           SELECT l.id AS learner, c.exercise, MAX(c.id) AS last_id,
+                  COUNT(CASE WHEN c.triggered_by = 'manual' THEN 1 END) AS attempts,
                   MIN(CASE WHEN c.status = 'pass' THEN c.created_at END) AS first_pass_at
            FROM workshop_learners l
            JOIN workshops w ON w.id = l.workshop
@@ -308,6 +353,7 @@ export class Repository {
           exercise: String(r.exercise),
           attempts: Number(r.attempts),
           last: String(r.last) as TallyRecord['last'],
+          lastReport: String(r.last_report),
           ...(firstPassAt ? { firstPassAt } : {}),
         };
       });

@@ -93,15 +93,40 @@ describe('Repository: workshops', () => {
       attempts: 3,
       firstPassAt: pass.createdAt,
       last: 'fail',
+      lastReport: '{}',
     });
     expect(tallies.find((t) => t.learner === 'bbbbbbbbbbbbbbbb')).toMatchObject({ attempts: 1, last: 'error' });
     expect(tallies.find((t) => t.learner === 'bbbbbbbbbbbbbbbb')?.firstPassAt).toBeUndefined();
+
+    // Automatic re-checks change the verdict (and may pass) but are not attempts.
+    const auto = (session: string, exercise: string, status: 'pass' | 'fail' | 'error') =>
+      repo.recordCheck({ session, sandbox: 'x', exercise, status, report: `{"auto":"${status}"}`, trigger: 'auto' });
+    auto('s1', 'first-sidecar', 'fail');
+    auto('s2', 'logging-sidecar', 'fail');
+    const autoPass = auto('s2', 'logging-sidecar', 'pass');
+    auto('s2', 'first-sidecar', 'fail');
+    const after = repo.workshopTallies('0123456789abcdef');
+    expect(after.find((t) => t.learner === 'aaaaaaaaaaaaaaaa')).toMatchObject({
+      attempts: 3,
+      last: 'fail',
+      lastReport: '{"auto":"fail"}',
+    });
+    expect(after.find((t) => t.learner === 'bbbbbbbbbbbbbbbb' && t.exercise === 'logging-sidecar')).toMatchObject({
+      attempts: 1,
+      last: 'pass',
+      firstPassAt: autoPass.createdAt,
+    });
+    expect(after.find((t) => t.learner === 'bbbbbbbbbbbbbbbb' && t.exercise === 'first-sidecar')).toMatchObject({
+      attempts: 0,
+      last: 'fail',
+    });
+    expect(repo.checkHistory('s2', 'logging-sidecar').map((r) => r.trigger)).toEqual(['auto', 'auto', 'manual']);
 
     // Once it has ended, further checks are the learner's own business, not the workshop's.
     repo.updateWorkshop('0123456789abcdef', { endedAt: new Date().toISOString() });
     await new Promise((r) => setTimeout(r, 5));
     record('s2', 'logging-sidecar', 'pass');
-    expect(repo.workshopTallies('0123456789abcdef')).toEqual(tallies);
+    expect(repo.workshopTallies('0123456789abcdef')).toEqual(after);
     repo.close();
   });
 });

@@ -3,7 +3,7 @@ import { PassThrough, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import { execCollect } from '../cluster/exec.ts';
-import type { Kube } from '../cluster/kube.ts';
+import { isUnavailable, type Kube } from '../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
 import { type TerminalServerFrame, terminalControl } from '../protocol/schemas.ts';
 import { attachCommand, detachCommand, hasSessionCommand, LiveConnections, newConnectionId } from './tmux-clients.ts';
@@ -153,7 +153,13 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
       );
     } catch (error) {
       log.warn({ err: error, sandbox }, 'terminal exec failed');
-      shutdown(1011, 'the terminal could not start; the sandbox may be restarting');
+      // The page shows the reason and reconnects with back-off; say whose side the trouble is on.
+      shutdown(
+        1011,
+        isUnavailable(error)
+          ? 'the cluster is not answering'
+          : 'the terminal could not start; the sandbox may be restarting',
+      );
       return false;
     }
     if (closed) {

@@ -22,6 +22,7 @@ import {
   normalizeJoinCode,
   tokenMatches,
 } from './secrets.ts';
+import { mostStuck } from './stuck.ts';
 
 export class WorkshopError extends Error {
   override name = 'WorkshopError';
@@ -294,6 +295,11 @@ export class WorkshopService {
         cells: cellsFor(learner.id, workshop.exercises, tallies),
       };
     });
+    const stuck = mostStuck(
+      workshop.exercises.map((id) => ({ id, checks: getExercise(id)?.checks ?? [] })),
+      learners,
+      tallies,
+    );
     return {
       id: workshop.id,
       name: workshop.name,
@@ -308,6 +314,7 @@ export class WorkshopService {
         id: exercise,
         title: getExercise(exercise)?.title ?? exercise,
         passed: rows.filter((r) => r.cells[exercise]?.passed).length,
+        stuck: stuck[exercise] ?? null,
       })),
       learners: rows,
     };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { podPids } from '../../../tests/support/cgroups.ts';
 import { kubectl, kubectlRaw } from '../../../tests/support/kubectl.ts';
 import { type ChildServer, Learner, ORIGIN, startChildServer } from '../harness.ts';
 
@@ -18,12 +19,10 @@ const inToolbox = (script: string, timeoutMs = 60_000) =>
     timeoutMs,
   );
 
-/** Milliseconds for /healthz to answer: how responsive the server stays under attack. */
-async function healthLatency(): Promise<number> {
-  const started = performance.now();
-  const response = await fetch(`${server.url}/healthz`);
+/** The server still answers /healthz under attack (how fast is the bench's business, not a test's). */
+async function expectHealthy(): Promise<void> {
+  const response = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(30_000) });
   expect(response.status).toBe(200);
-  return performance.now() - started;
 }
 
 beforeAll(async () => {
@@ -55,19 +54,20 @@ describe('resource abuse inside a sandbox', () => {
     const hog = await inToolbox('awk \'BEGIN { s = "x"; while (1) s = s s }\'; echo exit=$?');
     expect(hog.stdout).toMatch(/exit=137/);
     expect((await inToolbox('echo alive')).stdout.trim()).toBe('alive');
-    expect(await healthLatency()).toBeLessThan(1000);
+    await expectHealthy();
   });
 
   it('a fork bomb in the toolbox stops at the Pod’s process limit and the server stays responsive', async () => {
-    const bomb = await inToolbox(
-      '(bomb() { bomb | bomb & }; bomb) 2>/dev/null; sleep 4; n=$(ls -d /proc/[0-9]* | wc -l); echo procs=$n',
-      60_000,
-    );
-    const procs = Number(/procs=(\d+)/.exec(bomb.stdout)?.[1] ?? Number.NaN);
-    // Either the count came back (capped by podPidsLimit) or the shell could not even fork to print it.
-    if (!Number.isNaN(procs)) expect(procs).toBeLessThanOrEqual(1030);
-    const latencies = [await healthLatency(), await healthLatency(), await healthLatency()];
-    expect(Math.max(...latencies)).toBeLessThan(1000);
+    const uid = await kubectl(['-n', sandbox.namespace, 'get', 'pod', 'toolbox', '-o', 'jsonpath={.metadata.uid}']);
+    await inToolbox('(bomb() { bomb | bomb & }; bomb) 2>/dev/null; sleep 4', 60_000);
+    // Counted from the node, not by the bombed shell (which may not be able to fork to count): the Pod's pids cgroup
+    // has the kubelet's limit, refused forks at it, and never held more.
+    const pids = podPids(uid);
+    expect(pids, `the toolbox ${uid} has a pids cgroup on this node`).toBeDefined();
+    expect(pids?.max).toBe(1024);
+    expect(pids?.refusals).toBeGreaterThan(0);
+    expect(pids?.current).toBeLessThanOrEqual(1024);
+    for (let i = 0; i < 3; i++) await expectHealthy();
     const pidsMax = await kubectl(['get', '--raw', '/api/v1/nodes/sidecar-lab/proxy/configz']);
     expect(JSON.parse(pidsMax).kubeletconfig.podPidsLimit).toBe(1024);
     // Clean up as the operator would: the toolbox is replaced, and the terminal comes back on a fresh one.
@@ -110,7 +110,7 @@ describe('the terminal under abuse', () => {
     const closed = new Promise<number>((resolve) => terminal.ws.once('close', (code) => resolve(code)));
     terminal.ws.send(Buffer.alloc(1024 * 1024, 1), { binary: true });
     expect(await closed).toBe(1009);
-    expect(await healthLatency()).toBeLessThan(1000);
+    await expectHealthy();
   });
 
   it('refuses upgrades with no Origin or a null Origin', async () => {

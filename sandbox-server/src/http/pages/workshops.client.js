@@ -3,12 +3,13 @@
 
 /**
  * @typedef {{ attempts: number, passed: boolean, last?: 'pass' | 'fail' | 'error', firstPassAt?: string }} Cell
+ * @typedef {{ check: string, title: string, learners: Array<{ id: string, name: string }> }} Stuck
  * @typedef {{ id: string, namespace: string, status: string, expiresAt: string }} SandboxInfo
  * @typedef {{ id: string, name: string, joinedAt: string, deadline: string, sandbox: SandboxInfo | null,
  *   cells: Record<string, Cell> }} Learner
  * @typedef {{ id: string, name: string, code: string, status: 'running' | 'over' | 'ended', capacity: number,
  *   createdAt: string, endsAt: string, endedAt?: string, now: string,
- *   exercises: Array<{ id: string, title: string, passed: number }>, learners: Learner[] }} State
+ *   exercises: Array<{ id: string, title: string, passed: number, stuck: Stuck | null }>, learners: Learner[] }} State
  * @typedef {{ ok: boolean, status: number, json: any }} Reply
  */
 
@@ -310,6 +311,36 @@
       cells.push(el('th', {}, [el('span', { className: 'sr-only', text: 'Actions' })]));
       for (const th of cells) th.setAttribute('scope', 'col');
       head.replaceChildren(...cells);
+      renderStuck(next);
+    }
+
+    /**
+     * Under each exercise's heading, the check most learners fail right now and who they are: "Pod exists — 2
+     * learners: Ana, Bo". Hidden while nobody fails anything, so an empty row does not take room.
+     * @param {State} next
+     */
+    function renderStuck(next) {
+      const row = $('grid-stuck');
+      const label = el('th', { text: 'Most stuck' });
+      label.setAttribute('scope', 'row');
+      const cells = [label, el('td')];
+      for (const exercise of next.exercises) {
+        const stuck = exercise.stuck;
+        if (!stuck) {
+          cells.push(el('td', {}, [el('span', { className: 'sr-only', text: 'Nobody fails a check' })]));
+          continue;
+        }
+        const n = stuck.learners.length;
+        const who = `${n} ${n === 1 ? 'learner' : 'learners'}: ${stuck.learners.map((l) => l.name).join(', ')}`;
+        const td = el('td', {}, [
+          el('div', { className: 'stuck' }, [el('strong', { text: stuck.title }), el('small', { text: `— ${who}` })]),
+        ]);
+        td.title = `${exercise.title}: ${stuck.check}`;
+        cells.push(td);
+      }
+      cells.push(el('td'));
+      row.replaceChildren(...cells);
+      row.hidden = next.exercises.every((e) => !e.stuck);
     }
 
     /** @param {State} next */

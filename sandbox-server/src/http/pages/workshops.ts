@@ -194,7 +194,7 @@ export function dashboardBody(): Markup {
       <div class="grid-wrap">
         <table class="grid" id="grid">
           <caption>Learner progress</caption>
-          <thead><tr id="grid-head"></tr></thead>
+          <thead><tr id="grid-head"></tr><tr id="grid-stuck" class="stuck-row"></tr></thead>
           <tbody id="grid-body"></tbody>
         </table>
       </div>

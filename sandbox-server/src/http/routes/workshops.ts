@@ -11,6 +11,7 @@ import type { WorkshopRecord } from '../../store/repository.ts';
 import { toCsv } from '../../workshops/results.ts';
 import { formatJoinCode, TicketSigner } from '../../workshops/secrets.ts';
 import { isOpenFor, type WorkshopService } from '../../workshops/workshops.ts';
+import { readBody } from '../body.ts';
 import { ApiError, errorJson } from '../errors.ts';
 import {
   dashboardBody,
@@ -37,16 +38,6 @@ const learnerParam = z.object({ id: z.string().max(64), learner: z.string().max(
 const REFRESH_MS = 10_000;
 /** Coalesces a burst of changes (a whole room pressing Check at once) into one push. */
 const DEBOUNCE_MS = 150;
-
-async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim()) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError('bad_request', 'the request body is not valid JSON');
-  }
-}
 
 /** "sidecars-101-tuesday" for file names: the workshop's name, reduced to safe characters. */
 const slug = (name: string) =>
@@ -163,7 +154,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
   });
 
   app.post('/api/workshops/join', async (c) => {
-    const body = parseOrExplain(joinWorkshopBody, await readJson(c), 'body');
+    const body = await readBody(c, joinWorkshopBody);
     const { workshop, learner, sandbox, joined } = await workshops.join(body.code, c.get('session'), body.name);
     return c.json(
       {
@@ -187,7 +178,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
   app.get('/workshops/new', (c) => sendPage(c, 200, { title: 'New workshop', kind: 'new', body: newWorkshopBody() }));
 
   app.post('/api/workshops', createLimit, async (c) => {
-    const body = parseOrExplain(createWorkshopBody, await readJson(c), 'body');
+    const body = await readBody(c, createWorkshopBody);
     const { workshop, token } = workshops.create({
       name: body.name,
       capacity: body.capacity,
@@ -273,7 +264,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
 
   app.post('/api/workshops/:id/extend', async (c) => {
     const workshop = instructor(c);
-    const body = parseOrExplain(extendWorkshopBody, await readJson(c), 'body');
+    const body = await readBody(c, extendWorkshopBody);
     await workshops.extend(workshop, body.minutes, body.learner);
     return c.json({ state: await workshops.state(workshop.id) });
   });
