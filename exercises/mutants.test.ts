@@ -50,7 +50,9 @@ data:
 `;
 
 const file = (path: string, content: string) => ({ path, content });
-const mutantsOf = (...files: Array<{ path: string; content: string }>) => generateMutants(files, 'test');
+const mutantsOf = (...files: Array<{ path: string; content: string }>) => mutantsWith(true, ...files);
+const mutantsWith = (everySolution: boolean, ...files: Array<{ path: string; content: string }>) =>
+  generateMutants(files, { where: 'test', everySolution });
 const byId = (mutants: Mutant[], id: string) => {
   const found = mutants.find((m) => m.id === id);
   if (!found) throw new Error(`no mutant ${id}; have ${mutants.map((m) => m.id).join(', ')}`);
@@ -230,19 +232,45 @@ describe('mutant sets', () => {
     const set = mutantsOf(file('solution/pod.yaml', POD), file('accepted/moved.yaml', reordered));
     // Moving the solution's mount gives the accepted solution itself: not a mutant.
     expect(set.mutants.map((m) => m.id)).not.toContain('move-mount:shipper:/logs');
-    expect(set.duplicates).toContainEqual({ id: 'move-mount:shipper:/logs', sameAs: 'accepted/moved.yaml' });
+    expect(set.duplicates).toContainEqual({
+      id: 'move-mount:shipper:/logs',
+      sameAs: 'accepted/moved.yaml',
+      reason: 'identical',
+    });
     // Dropping the shipper from either file gives the same Pod: graded once, under the first id.
     expect(set.duplicates).toContainEqual({
       id: 'drop-container:shipper@accepted/moved',
       sameAs: 'drop-container:shipper',
+      reason: 'identical',
     });
     expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] })).toBe(canonicalJson({ a: [{ c: 2, d: 1 }], b: 1 }));
   });
 
+  it('by default grades a change at one site once, on the first solution file that has it', () => {
+    const other = file('accepted/other.yaml', POD.replace('mountPath: /logs', 'mountPath: /l'));
+    const once = mutantsWith(false, file('solution/pod.yaml', POD), other);
+    const every = mutantsWith(true, file('solution/pod.yaml', POD), other);
+    const onOther = (set: typeof once) =>
+      set.mutants.filter((m) => m.source === 'accepted/other.yaml').map((m) => m.id);
+    // Only the sites the reference lacks: the shipper's other mount path (dropping it gives the reference's mutant).
+    expect(onOther(once)).toEqual(['move-mount:shipper:/l@accepted/other']);
+    expect(once.duplicates).toContainEqual({
+      id: 'drop-mount:shipper:/l@accepted/other',
+      sameAs: 'drop-mount:shipper:/logs',
+      reason: 'identical',
+    });
+    expect(once.duplicates).toContainEqual({
+      id: 'rename:app@accepted/other',
+      sameAs: 'rename:app',
+      reason: 'same-site',
+    });
+    expect(onOther(every)).toContain('rename:app@accepted/other');
+    expect(once.mutants.length + once.duplicates.length).toBe(every.mutants.length + every.duplicates.length);
+  });
+
   it.each([...exercises.values()])('$id: declared equivalent mutants are generated', (exercise) => {
-    const ids = new Set(
-      generateMutants([...exercise.solution, ...exercise.accepted], exercise.id).mutants.map((m) => m.id),
-    );
+    const set = generateMutants([...exercise.solution, ...exercise.accepted], { where: exercise.id });
+    const ids = new Set([...set.mutants, ...set.duplicates].map((m) => m.id));
     expect(exercise.equivalentMutants.map((e) => e.id).filter((id) => !ids.has(id))).toEqual([]);
   });
 });

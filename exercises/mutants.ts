@@ -7,7 +7,11 @@
 //   the same from run to run and an exercise can declare one equivalent. Mutants of the reference solution (the first
 //   file of solution/) carry no suffix; mutants of other solution files end in `@<file without extension>`.
 // - Identical mutants (the same objects, key order aside) are graded once; a mutant identical to one of the
-//   solutions is no mutant at all. Both are returned as `duplicates`, so nothing is dropped silently.
+//   solutions is no mutant at all. By default the same change at the same site (operator and target, e.g.
+//   `rename:main-app`) is also graded once, on the first solution that has it: other solution files then add only
+//   the sites the reference lacks (a native sidecar, another path), which keeps a run of nine exercises with a dozen
+//   accepted solutions within CI's time. All of these are returned as `duplicates`, so nothing is dropped silently;
+//   `everySolution` grades every site of every file.
 // - Not generated, because they are equivalent by construction: `containerPort` changes (the kubelet neither opens
 //   nor checks the port; it is documentation) and named probe ports (they resolve to a containerPort).
 import { type KubeObject, type ParsedManifests, parseManifests } from './manifests.ts';
@@ -45,11 +49,21 @@ export interface Mutant {
   manifests: ParsedManifests;
 }
 
-/** A mutant not graded because an identical one (or a solution) already is. */
+/** A mutant not graded because an identical one (or a solution), or the same change on another solution, is. */
 export interface DuplicateMutant {
   id: string;
-  /** The id of the mutant it equals, or the solution file. */
+  /** The id of the mutant it equals or repeats, or the solution file it equals. */
   sameAs: string;
+  /** `identical`: the same objects; `same-site`: the same operator and target, on another solution file. */
+  reason: 'identical' | 'same-site';
+}
+
+/** Options for `generateMutants`. */
+export interface GenerateOptions {
+  /** Names the exercise in parse errors, e.g. `exercises/first-sidecar`. */
+  where?: string;
+  /** Grade the same change at the same site on every solution file, not only on the first that has it. */
+  everySolution?: boolean;
 }
 
 /** Everything generated for one exercise. */
@@ -508,25 +522,32 @@ export function canonicalJson(value: unknown): string {
 /** The file's path without its extension, as used in mutant ids: `accepted/native-sidecar`. */
 const sourceStem = (path: string) => path.replace(/\.(ya?ml|json)$/i, '');
 
-/**
- * The mutants of an exercise's solution files (solution/ first, then accepted/), deduplicated, with stable ids.
- * `where` names the exercise in parse errors.
- */
-export function generateMutants(solutions: readonly ExerciseFile[], where = 'exercise'): MutantSet {
+/** The mutants of an exercise's solution files (solution/ first, then accepted/), deduplicated, with stable ids. */
+export function generateMutants(solutions: readonly ExerciseFile[], options: GenerateOptions = {}): MutantSet {
+  const where = options.where ?? 'exercise';
   const parsed = solutions.map((file) => ({ file, manifests: parseManifests(file.content, `${where}/${file.path}`) }));
   const seen = new Map<string, string>();
   for (const { file, manifests } of parsed) seen.set(canonicalJson(manifests.objects.map((d) => d.object)), file.path);
+  /** Site (`operator:target`) → the id of the first mutant graded there. */
+  const sites = new Map<string, string>();
   const result: MutantSet = { mutants: [], duplicates: [] };
   parsed.forEach(({ file, manifests }, fileIndex) => {
     const suffix = fileIndex === 0 ? '' : `@${sourceStem(file.path)}`;
     for (const c of changesOf(manifests.objects.map((d) => d.object))) {
-      const id = `${c.operator}:${c.target}${suffix}`;
+      const site = `${c.operator}:${c.target}`;
+      const id = `${site}${suffix}`;
       const key = canonicalJson(c.objects);
       const sameAs = seen.get(key);
       if (sameAs !== undefined) {
-        result.duplicates.push({ id, sameAs });
+        result.duplicates.push({ id, sameAs, reason: 'identical' });
         continue;
       }
+      const sameSite = sites.get(site);
+      if (sameSite !== undefined && !options.everySolution) {
+        result.duplicates.push({ id, sameAs: sameSite, reason: 'same-site' });
+        continue;
+      }
+      sites.set(site, id);
       if (result.mutants.some((m) => m.id === id)) throw new Error(`${where}: two different mutants are both "${id}"`);
       seen.set(key, id);
       const objects = c.objects.map((object, i) => ({ ...locationOf(manifests, object, i), object }));

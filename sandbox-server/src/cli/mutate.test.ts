@@ -35,10 +35,17 @@ const report = (...checks: CheckResult[]): ExerciseReport => ({
 
 describe('parseMutateArgs', () => {
   it('takes --only, --concurrency and --out', () => {
-    expect(parseMutateArgs([])).toEqual({ only: [], concurrency: 4, help: false });
+    expect(parseMutateArgs([])).toEqual({ only: [], everySolution: false, concurrency: 4, help: false });
     expect(
       parseMutateArgs(['--only', 'first-sidecar, sidecar-job', '--concurrency', '2', '--out', '/tmp/m.json']),
-    ).toEqual({ only: ['first-sidecar', 'sidecar-job'], concurrency: 2, out: '/tmp/m.json', help: false });
+    ).toEqual({
+      only: ['first-sidecar', 'sidecar-job'],
+      everySolution: false,
+      concurrency: 2,
+      out: '/tmp/m.json',
+      help: false,
+    });
+    expect(parseMutateArgs(['--every-solution']).everySolution).toBe(true);
     expect(parseMutateArgs(['--help']).help).toBe(true);
   });
 
@@ -132,7 +139,7 @@ describe('formatReport and allKilled', () => {
     expect(text).toContain(
       'Killed by (check: mutants):\n  proxy-sidecar: containers-present 1\n  sidecar-resources: containers-present 1',
     );
-    expect(text).toContain('in 61 s.');
+    expect(text).toContain('in 61 s; not graded again: 0 identical');
   });
 
   it('passes only when every mutant is killed or a passing declared equivalent, and every solution passes', () => {

@@ -10,19 +10,21 @@ import { parseArgs } from 'node:util';
 import { ClusterUnavailableError } from '../../../exercises/errors.ts';
 import { parseManifests } from '../../../exercises/manifests.ts';
 import type { Exercise, ExerciseReport } from '../../../exercises/model.ts';
-import { generateMutants, type Mutant } from '../../../exercises/mutants.ts';
+import { type DuplicateMutant, generateMutants, type Mutant } from '../../../exercises/mutants.ts';
 import { exerciseIds, exercises } from '../../../exercises/registry.ts';
 import { gradeInFreshNamespace } from '../cluster/grading-namespace.ts';
 import { type KubeConfig, KubeconfigError, loadKubeConfig } from '../cluster/kubeconfig.ts';
 import { inBatches, UsageError } from './grade.ts';
 
 /** Printed with --help and after a usage error. */
-export const USAGE = `Usage: npm run exercises:mutate -- [--only ID,...] [--concurrency N] [--out FILE]
+export const USAGE = `Usage: npm run exercises:mutate -- [--only ID,...] [--every-solution] [--concurrency N] [--out FILE]
 
 Generates mutants of each exercise's solutions (solution/ and accepted/), grades each in a fresh namespace of the
 cluster (KUBECONFIG, else the local cluster), prints a table and writes a JSON result.
 
   --only ID,...        only these exercises: ${exerciseIds.join(', ')}
+  --every-solution     grade each change on every solution file that has it (by default a change at one site,
+                       e.g. rename:main-app, is graded on the first solution only; the others are counted)
   --concurrency N      gradings at once (default 4)
   --out FILE           where the JSON result goes (default mutation-results/<start time>.json)
   --help               show this help
@@ -34,6 +36,7 @@ or a stale equivalentMutants declaration); 2 bad usage.`;
 /** Validated command line. */
 export interface MutateArgs {
   only: string[];
+  everySolution: boolean;
   concurrency: number;
   out?: string;
   help: boolean;
@@ -41,7 +44,7 @@ export interface MutateArgs {
 
 /** Parses argv (without node and script); an unknown flag or exercise is a UsageError naming it. */
 export function parseMutateArgs(argv: string[]): MutateArgs {
-  let values: { only?: string; concurrency?: string; out?: string; help?: boolean };
+  let values: { only?: string; 'every-solution'?: boolean; concurrency?: string; out?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -49,6 +52,7 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
       allowPositionals: false,
       options: {
         only: { type: 'string' },
+        'every-solution': { type: 'boolean' },
         concurrency: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -73,6 +77,7 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
   if (values.out === '') throw new UsageError('--out needs a file name');
   return {
     only,
+    everySolution: values['every-solution'] === true,
     concurrency,
     help: values.help === true,
     ...(values.out === undefined ? {} : { out: values.out }),
@@ -137,7 +142,7 @@ export interface ExerciseMutation {
   baseline: BaselineResult[];
   results: MutantResult[];
   /** Mutants graded once because an identical one (or a solution) already is. */
-  duplicates: Array<{ id: string; sameAs: string }>;
+  duplicates: DuplicateMutant[];
   /** Declared equivalent ids that the generator no longer produces. */
   staleEquivalents: string[];
 }
@@ -239,9 +244,10 @@ export function formatReport(run: readonly ExerciseMutation[], wallMs: number): 
     'No mutants',
     run.filter((e) => e.note).map((e) => `${e.exercise}: ${e.note}`),
   );
-  const duplicates = run.reduce((n, e) => n + e.duplicates.length, 0);
+  const duplicates = (reason: DuplicateMutant['reason']) =>
+    run.reduce((n, e) => n + e.duplicates.filter((d) => d.reason === reason).length, 0);
   out.push(
-    `${totals.mutants} mutants graded (${duplicates} more were duplicates of one graded, or of a solution), ${run.reduce((n, e) => n + e.baseline.length, 0)} solutions, in ${(wallMs / 1000).toFixed(0)} s.`,
+    `${totals.mutants} mutants graded, ${run.reduce((n, e) => n + e.baseline.length, 0)} solutions, in ${(wallMs / 1000).toFixed(0)} s; not graded again: ${duplicates('identical')} identical to a graded mutant or a solution, ${duplicates('same-site')} the same change on another solution (--every-solution grades those).`,
   );
   return `${out.join('\n')}\n`;
 }
@@ -301,16 +307,22 @@ async function gradeTask(kc: KubeConfig, task: Task, onProgress: (line: string) 
 export interface MutationOptions {
   /** Exercise ids; all when empty. */
   only?: readonly string[];
+  /** Grade each change on every solution file, not only on the first that has it. */
+  everySolution?: boolean;
   concurrency?: number;
   /** One line per graded mutant or solution. */
   onProgress?: (line: string) => void;
 }
 
 /** The tasks of one exercise, and what it contributes to the result before grading. */
-function plan(exercise: Exercise): { tasks: Task[]; result: ExerciseMutation } {
-  const set = generateMutants([...exercise.solution, ...exercise.accepted], `exercises/${exercise.id}`);
+function plan(exercise: Exercise, everySolution: boolean): { tasks: Task[]; result: ExerciseMutation } {
+  const set = generateMutants([...exercise.solution, ...exercise.accepted], {
+    where: `exercises/${exercise.id}`,
+    everySolution,
+  });
   const declared = new Map(exercise.equivalentMutants.map((e) => [e.id, e.why]));
-  const ids = new Set(set.mutants.map((m) => m.id));
+  // A declaration is stale when its mutant is not generated at all (one counted as a duplicate still is).
+  const ids = new Set([...set.mutants, ...set.duplicates].map((m) => m.id));
   const sources = [...exercise.solution, ...exercise.accepted].filter(
     (f) => parseManifests(f.content, `exercises/${exercise.id}/${f.path}`).objects.length > 0,
   );
@@ -346,7 +358,7 @@ function interleave<T>(lists: readonly T[][]): T[] {
 /** Generates and grades the mutants of the chosen exercises; resolves with one entry per exercise, in course order. */
 export async function runMutation(kc: KubeConfig, options: MutationOptions = {}): Promise<ExerciseMutation[]> {
   const chosen = [...exercises.values()].filter((e) => !options.only?.length || options.only.includes(e.id));
-  const planned = chosen.map(plan);
+  const planned = chosen.map((e) => plan(e, options.everySolution === true));
   const tasks = interleave(planned.map((p) => p.tasks));
   const byExercise = new Map(planned.map((p) => [p.result.exercise, p.result]));
   const progress = options.onProgress ?? (() => {});
@@ -418,6 +430,7 @@ export async function main(argv: string[]): Promise<number> {
   const startedAt = new Date();
   const run = await runMutation(kc, {
     only: args.only,
+    everySolution: args.everySolution,
     concurrency: args.concurrency,
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
