@@ -45,6 +45,18 @@ The Pod and container names are fixed; the ConfigMap, volume and image choices a
       id: 'to-native:proxy',
       why: "the goal fixes the proxy's name and port, not its kind: a native sidecar proxy forwards the same",
     },
+    {
+      id: 'to-container:proxy@accepted/native-proxy-httpd-cwd',
+      why: "the goal allows either kind of proxy; the reference solution's is ordinary",
+    },
+    {
+      id: 'drop-mount:main-app:/srv/site@accepted/native-proxy-httpd-cwd',
+      why: "main-app's workingDir is created in its own writable filesystem; the goal asks for a folder, not a volume",
+    },
+    {
+      id: 'move-mount:main-app:/srv/site@accepted/native-proxy-httpd-cwd',
+      why: "main-app's workingDir is created in its own writable filesystem; the goal asks for a folder, not a volume",
+    },
   ],
   checks: [
     podExists(POD),

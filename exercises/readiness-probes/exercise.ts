@@ -105,6 +105,10 @@ you, and log-collector may be a native sidecar.`,
       id: 'swap-image:log-collector',
       why: "the goal fixes main-app's image only; the collector's sh and tail work the same in nginx's image",
     },
+    {
+      id: 'to-container:log-collector@accepted/tcp-native-tail-f',
+      why: 'an ordinary collector container is what the reference solution has',
+    },
   ],
   checks: [
     podExists(POD),

@@ -80,10 +80,15 @@ and a shipper keeps running. Kubernetes stops native sidecars once the worker is
   ],
   // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
   equivalentMutants: [
-    { id: 'swap-image:shipper', why: "the goal fixes no image; nginx's image has the same sh, touch and tail" },
     { id: 'swap-image:worker', why: "the goal fixes no image; nginx's image has the same sh, date and sleep" },
     { id: 'rename:shipper', why: "the goal leaves the sidecar's name free" },
     { id: 'rename:worker', why: "the goal leaves the worker's name free" },
+    {
+      id: 'swap-image:writer@accepted/other-names-tail-f',
+      why: 'the goal leaves the images to the learner (busybox or nginx)',
+    },
+    { id: 'rename:log-shipper@accepted/other-names-tail-f', why: 'the goal leaves container names free' },
+    { id: 'rename:writer@accepted/other-names-tail-f', why: 'the goal leaves container names free' },
   ],
   checks: [
     {

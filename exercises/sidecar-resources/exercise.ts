@@ -140,6 +140,15 @@ unless you apply with \`kubectl apply\`, which records what you wrote.)`,
       id: 'sleep-command:log-agent@accepted/other-units',
       why: "the goal asks only for the sidecar's image and resources, not for what it runs",
     },
+    {
+      id: 'to-container:metrics@accepted/native-sidecar-half-cpu-units',
+      why: "the goal asks for one sidecar of any kind; the reference solution's is ordinary",
+    },
+    { id: 'rename:metrics@accepted/native-sidecar-half-cpu-units', why: 'the goal says "one sidecar (any name)"' },
+    {
+      id: 'sleep-command:metrics@accepted/native-sidecar-half-cpu-units',
+      why: "the goal asks only for the sidecar's image and resources, not for what it runs",
+    },
   ],
   checks: [
     podExists(POD),
