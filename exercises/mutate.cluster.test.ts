@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { allKilled, formatReport, runMutation } from '../sandbox-server/src/cli/mutate.ts';
 import { loadKubeConfig } from '../sandbox-server/src/cluster/kubeconfig.ts';
 
-/** Generous: about 170 gradings, four at a time, on two cores took 7.6 and 9.3 min on a shared cluster; not asserted. */
+/** Generous: about 200 gradings, four at a time, took 8–9.5 min on two cores and a shared cluster; not asserted. */
 const WHOLE_RUN_MS = 40 * 60_000;
 
 it(
