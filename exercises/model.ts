@@ -316,6 +316,18 @@ export const AnswerPromptSchema = z.object({
   placeholder: z.string().optional(),
 });
 
+/**
+ * A generated mutant of the solution (see exercises/mutants.ts) that is still a correct solution by the goal's words,
+ * so no check should kill it. `npm run exercises:mutate` grades it too and expects every check to pass.
+ */
+export const EquivalentMutantSchema = z.object({
+  /** The mutant's id as the generator prints it, e.g. "rename:log-agent". */
+  id: z.string().min(1),
+  /** One line: why the goal allows this change. */
+  why: z.string().min(1),
+});
+export type EquivalentMutant = z.infer<typeof EquivalentMutantSchema>;
+
 /** What an author writes in `exercises/<id>/exercise.ts`. */
 export const ExerciseDefinitionSchema = z
   .object({
@@ -335,6 +347,8 @@ export const ExerciseDefinitionSchema = z
     /** How long the grader waits for applied objects to settle before checking. */
     settleTimeoutMs: z.number().int().positive().max(300_000).default(60_000),
     checks: z.array(CheckDefinitionSchema).min(1),
+    /** Mutants of the solution that are correct too; the mutation run checks that each id is still generated. */
+    equivalentMutants: z.array(EquivalentMutantSchema).default([]),
   })
   .superRefine((exercise, issues) => {
     const seen = new Set<string>();

@@ -27,6 +27,14 @@ The check puts a test page into nginx's web root and fetches it that way.`,
     'The loop: `while true; do echo "Logging from sidecar container"; sleep 10; done`.',
     'Check with `kubectl logs nginx-with-sidecar -c sidecar-logger`.',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    { id: 'to-native:sidecar-logger', why: 'the goal allows a native sidecar (accepted/native-sidecar.yaml is one)' },
+    {
+      id: 'to-container:sidecar-logger@accepted/native-sidecar',
+      why: 'an ordinary sidecar container is the reference solution',
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

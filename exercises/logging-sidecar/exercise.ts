@@ -23,6 +23,17 @@ the log, not read it once. log-collector may be an ordinary container or a nativ
     'The collector prints the file with `tail -F <file>` (capital F keeps trying until nginx has created the file).',
     "Test it yourself: `kubectl exec logging-sidecar-example -c log-collector -- wget -qO- localhost`, then look at the collector's logs.",
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    {
+      id: 'to-native:log-collector',
+      why: 'the goal allows a native sidecar (accepted/native-sidecar-other-path.yaml is one)',
+    },
+    {
+      id: 'to-container:log-collector@accepted/native-sidecar-other-path',
+      why: 'an ordinary collector container is what the reference solution has',
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

@@ -21,6 +21,13 @@ two, one after the other). The collector's image is up to you.`,
     'Add `restartPolicy: Always` to that entry: it is what turns an init container into a sidecar.',
     'Without restartPolicy: Always, Kubernetes waits for the init container to finish, and `tail -F` never does.',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    {
+      id: 'swap-image:log-collector',
+      why: "the goal fixes main-app's image only; the collector's sh and tail work the same in nginx's image",
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

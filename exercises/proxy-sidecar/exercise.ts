@@ -39,6 +39,25 @@ The Pod and container names are fixed; the ConfigMap, volume and image choices a
     'Put an nginx server block in a ConfigMap (`listen 80;` and `location / { proxy_pass http://127.0.0.1:8080; }`) and mount it at /etc/nginx/conf.d in the proxy.',
     'Test from inside: `kubectl exec proxy-sidecar-example -c main-app -- wget -qO- http://<pod-ip>:80/` (the IP is in `kubectl get pod -o wide`).',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    {
+      id: 'to-native:proxy',
+      why: "the goal fixes the proxy's name and port, not its kind: a native sidecar proxy forwards the same",
+    },
+    {
+      id: 'to-container:proxy@accepted/native-proxy-httpd-cwd',
+      why: "the goal allows either kind of proxy; the reference solution's is ordinary",
+    },
+    {
+      id: 'drop-mount:main-app:/srv/site@accepted/native-proxy-httpd-cwd',
+      why: "main-app's workingDir is created in its own writable filesystem; the goal asks for a folder, not a volume",
+    },
+    {
+      id: 'move-mount:main-app:/srv/site@accepted/native-proxy-httpd-cwd',
+      why: "main-app's workingDir is created in its own writable filesystem; the goal asks for a folder, not a volume",
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

@@ -95,6 +95,21 @@ you, and log-collector may be a native sidecar.`,
     'For the collector, an exec probe works: `command: ["test", "-f", "/var/log/nginx/access.log"]` (the path where log-collector mounts the log volume).',
     '`kubectl describe pod logging-sidecar-example` shows failing probes under Events.',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    {
+      id: 'to-native:log-collector',
+      why: "the goal leaves the collector's kind free; a native sidecar's readiness counts in the Pod's 2/2",
+    },
+    {
+      id: 'swap-image:log-collector',
+      why: "the goal fixes main-app's image only; the collector's sh and tail work the same in nginx's image",
+    },
+    {
+      id: 'to-container:log-collector@accepted/tcp-native-tail-f',
+      why: 'an ordinary collector container is what the reference solution has',
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

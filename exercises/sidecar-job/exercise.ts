@@ -78,6 +78,18 @@ and a shipper keeps running. Kubernetes stops native sidecars once the worker is
     'The shipper: `touch /reports/report.txt; tail -F /reports/report.txt`, as an init container with restartPolicy: Always.',
     "When the worker exits, Kubernetes sends the sidecar SIGTERM; a shell (or tail) running as PID 1 ignores it unless it sets a trap, which keeps the Pod alive for the whole grace period: run tail in the background, `trap 'kill $!; exit 0' TERM`, and `wait`.",
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    { id: 'swap-image:worker', why: "the goal fixes no image; nginx's image has the same sh, date and sleep" },
+    { id: 'rename:shipper', why: "the goal leaves the sidecar's name free" },
+    { id: 'rename:worker', why: "the goal leaves the worker's name free" },
+    {
+      id: 'swap-image:writer@accepted/other-names-tail-f',
+      why: 'the goal leaves the images to the learner (busybox or nginx)',
+    },
+    { id: 'rename:log-shipper@accepted/other-names-tail-f', why: 'the goal leaves container names free' },
+    { id: 'rename:writer@accepted/other-names-tail-f', why: 'the goal leaves container names free' },
+  ],
   checks: [
     {
       id: 'job-exists',

@@ -120,6 +120,36 @@ unless you apply with \`kubectl apply\`, which records what you wrote.)`,
     'A request is what the scheduler reserves; a limit is the most the container may use.',
     '100m is a tenth of a CPU; 64Mi is 64 × 1024 × 1024 bytes, a little more than 64M.',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    {
+      id: 'to-native:log-agent',
+      why: "the goal asks for one sidecar of any kind; a native sidecar's resources count the same",
+    },
+    {
+      id: 'to-native:log-agent@accepted/other-units',
+      why: "the goal asks for one sidecar of any kind; a native sidecar's resources count the same",
+    },
+    { id: 'rename:log-agent', why: 'the goal says "one sidecar (any name)"' },
+    { id: 'rename:log-agent@accepted/other-units', why: 'the goal says "one sidecar (any name)"' },
+    {
+      id: 'sleep-command:log-agent',
+      why: "the goal asks only for the sidecar's image and resources, not for what it runs",
+    },
+    {
+      id: 'sleep-command:log-agent@accepted/other-units',
+      why: "the goal asks only for the sidecar's image and resources, not for what it runs",
+    },
+    {
+      id: 'to-container:metrics@accepted/native-sidecar-half-cpu-units',
+      why: "the goal asks for one sidecar of any kind; the reference solution's is ordinary",
+    },
+    { id: 'rename:metrics@accepted/native-sidecar-half-cpu-units', why: 'the goal says "one sidecar (any name)"' },
+    {
+      id: 'sleep-command:metrics@accepted/native-sidecar-half-cpu-units',
+      why: "the goal asks only for the sidecar's image and resources, not for what it runs",
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

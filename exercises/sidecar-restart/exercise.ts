@@ -63,6 +63,45 @@ serving. Containers restart independently: a failing sidecar does not take the a
     "Leave the Pod's restartPolicy at its default (Always), or the sidecar will not come back.",
     'Kubernetes waits longer between restarts each time (CrashLoopBackOff); that is expected here.',
   ],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    { id: 'to-native:flaky-sidecar', why: 'the goal allows a native sidecar (accepted/native-sidecar.yaml is one)' },
+    {
+      id: 'to-container:flaky@accepted/native-sidecar',
+      why: 'an ordinary sidecar container is what the reference solution has',
+    },
+    { id: 'rename:flaky-sidecar', why: 'the goal says "a sidecar (any name)"' },
+    { id: 'rename:flaky@accepted/native-sidecar', why: 'the goal says "a sidecar (any name)"' },
+    {
+      id: 'drop-container:steady-logger@accepted/two-sidecars-other-exit',
+      why: 'steady-logger is an extra sidecar the goal does not ask for',
+    },
+    {
+      id: 'swap-image:steady-logger@accepted/two-sidecars-other-exit',
+      why: 'steady-logger is an extra sidecar the goal does not ask for',
+    },
+    {
+      id: 'sleep-command:steady-logger@accepted/two-sidecars-other-exit',
+      why: 'steady-logger is an extra sidecar the goal does not ask for',
+    },
+    {
+      id: 'to-native:steady-logger@accepted/two-sidecars-other-exit',
+      why: 'steady-logger is an extra sidecar the goal does not ask for',
+    },
+    {
+      id: 'rename:steady-logger@accepted/two-sidecars-other-exit',
+      why: 'steady-logger is an extra sidecar the goal does not ask for',
+    },
+    {
+      id: 'exit-zero:steady-logger@accepted/two-sidecars-other-exit',
+      why: 'steady-logger is an extra sidecar the goal does not ask for; crasher still fails',
+    },
+    {
+      id: 'to-native:crasher@accepted/two-sidecars-other-exit',
+      why: 'the goal allows a native sidecar (accepted/native-sidecar.yaml is one)',
+    },
+    { id: 'rename:crasher@accepted/two-sidecars-other-exit', why: 'the goal says "a sidecar (any name)"' },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

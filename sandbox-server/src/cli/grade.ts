@@ -313,8 +313,8 @@ async function gradeOne(job: GradeJob, args: GradeArgs, kc: ReturnType<typeof lo
   };
 }
 
-/** Runs `jobs` at most `limit` at a time, keeping their order. */
-async function inBatches<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `fn` on each item, at most `limit` at a time; results keep the items' order. */
+export async function inBatches<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
