@@ -2,6 +2,7 @@
 import { containersPresent, containersRunning, fail, imageName, pass, podExists, withPod } from '../checks/common.ts';
 import { containerEvidence, findContainer, longRunningContainers } from '../checks/pods.ts';
 import { RESOURCES, type Resource, writtenResources } from '../checks/resources.ts';
+import { nginxServes } from '../checks/serving.ts';
 import { type CheckDefinitionInput, defineExercise, type Pod } from '../model.ts';
 import { compareQuantities, type Quantity, quantityToNumber, tryParseQuantity } from '../quantity.ts';
 
@@ -107,7 +108,7 @@ function hasAmounts(kind: Kind): CheckDefinitionInput {
 export default defineExercise({
   id: 'sidecar-resources',
   title: 'A lightweight sidecar',
-  goal: `Create a Pod named \`${POD}\` with a container \`${MAIN}\` (nginx:1.26) and **one** sidecar (any name, image
+  goal: `Create a Pod named \`${POD}\` with a container \`${MAIN}\` (nginx:1.26, serving its page on port 80) and **one** sidecar (any name, image
 busybox). Keep the sidecar lightweight: give it resource **requests and limits** for CPU and memory, with limits of
 at most **${MAX.cpu} CPU** and **${MAX.memory} memory**. Any unit works (\`0.1\`, \`100m\`, \`64Mi\`, \`50M\`, …);
 they are compared the way Kubernetes compares quantities.
@@ -186,6 +187,14 @@ unless you apply with \`kubectl apply\`, which records what you wrote.)`,
     containersRunning(POD, (pod) => [MAIN, ...sidecarNames(pod)], {
       requires: ['main-app-present', 'sidecar-present'],
       title: 'main-app and the sidecar are running',
+    }),
+    nginxServes(POD, MAIN, {
+      id: 'main-app-serves',
+      title: 'nginx in main-app serves on port 80',
+      hint: 'Leave main-app as nginx runs it: no command of your own, so nginx starts and answers on port 80.',
+      requires: ['containers-running'],
+      should: 'answer there',
+      askFrom: sidecarNames,
     }),
     hasAmounts('request'),
     hasAmounts('limit'),

@@ -1,7 +1,6 @@
 // Exercise 7: a crashing sidecar restarts on its own while the main container keeps running and serving.
 import { containerProblem, containersPresent, fail, imageName, pass, podExists, withPod } from '../checks/common.ts';
 import { describeProbe, probeEvidence } from '../checks/http.ts';
-import { askForPlanted } from '../checks/planted.ts';
 import {
   containerEvidence,
   describeState,
@@ -11,6 +10,7 @@ import {
   stuckExplanation,
 } from '../checks/pods.ts';
 import { type Flakiness, failureHistory, judgeFlakiness } from '../checks/restarts.ts';
+import { nginxServes } from '../checks/serving.ts';
 import { defineExercise, type Pod } from '../model.ts';
 
 const POD = 'restart-demo';
@@ -191,30 +191,14 @@ serving. Containers restart independently: a failing sidecar does not take the a
         return pass('main-app has been running without a restart while the sidecar crashed.', evidence);
       }),
     },
-    {
+    nginxServes(POD, MAIN, {
       id: 'main-app-keeps-serving',
       title: 'main-app keeps serving while the sidecar crashes',
       hint: 'nginx should answer on port 80 inside the Pod.',
       requires: ['main-app-never-restarts'],
-      // Three execs (plant the page, ask for it, remove it), each of which a busy node may take seconds to start.
-      timeoutMs: 20_000,
-      run: withPod(POD, async (pod, ctx) => {
-        // Ask from main-app first: the sidecar may be down at this very moment.
-        const from = [MAIN, ...sidecarNames(pod)];
-        // The page is one the checker planted in main-app's web root: only nginx in main-app can serve it.
-        const asked = await askForPlanted(ctx, POD, MAIN, from, { host: '127.0.0.1', port: 80 });
-        const { probe } = asked;
-        const { token, plantError } = asked.page;
-        const evidence = { probe: probeEvidence(probe), expected: token, plantError };
-        if (asked.served || (token === undefined && probe.status === 200)) {
-          return pass('nginx in main-app answers on port 80.', evidence);
-        }
-        const what =
-          probe.status === undefined
-            ? describeProbe(probe)
-            : `answered HTTP ${probe.status}, but not with the page the checker put into main-app's web root`;
-        return fail(`Inside the Pod, ${probe.url} ${what}; nginx in main-app should keep serving.`, evidence);
-      }),
-    },
+      should: 'keep serving',
+      // Ask from main-app first: the sidecar may be down at this very moment.
+      askFrom: sidecarNames,
+    }),
   ],
 });
