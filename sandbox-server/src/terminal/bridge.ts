@@ -6,7 +6,7 @@ import { execCollect } from '../cluster/exec.ts';
 import { isUnavailable, type Kube } from '../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
 import { type TerminalServerFrame, terminalControl } from '../protocol/schemas.ts';
-import { attachCommand, detachCommand, hasSessionCommand, LiveConnections, newConnectionId } from './tmux-clients.ts';
+import { attachCommand, detachCommand, hasSessionCommand, LiveClients, newConnectionId } from './tmux-clients.ts';
 
 /** Above this many bytes queued for the browser, reading from the exec stream pauses; below LOW it resumes. */
 export const HIGH_WATER = 1 << 20;
@@ -22,7 +22,7 @@ export const EXEC_KEEPALIVE_MS = 60_000;
 const RESIZE_CHANNEL = 4;
 
 /** Open terminal connections of this process, per sandbox. */
-export const liveConnections = new LiveConnections();
+export const liveClients = new LiveClients();
 
 /** stdout for the exec stream: forwards bytes, and carries the terminal size it sends on the resize channel. */
 class TerminalOutput extends Writable {
@@ -69,7 +69,6 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   let stdin = new PassThrough();
   let closed = false;
   const reattachedAt: number[] = [];
-  const { othersLive } = liveConnections.open(sandbox);
 
   const maybeResume = () => {
     if (upstream?.isPaused && browser.bufferedAmount < LOW_WATER) upstream.resume();
@@ -83,6 +82,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
 
   // Closing the stream leaves the tmux client running in the toolbox; end it so clients do not pile up.
   const detachClient = (connection: string) => {
+    liveClients.remove(sandbox, connection);
     execCollect(kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, detachCommand(connection)).catch((error) =>
       log.debug({ err: error, sandbox }, 'could not detach a closed terminal client'),
     );
@@ -95,7 +95,6 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     clearInterval(keepalive);
     stdin.end();
     upstream?.close();
-    liveConnections.close(sandbox);
     if (browser.readyState === browser.OPEN) {
       sendJson(browser, { type: 'closing', reason });
       browser.close(code, reason.slice(0, 120));
@@ -121,12 +120,13 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     if (!session || reattachedAt.length >= 3) return shutdown(1011, why);
     reattachedAt.push(now);
     log.info({ sandbox, why }, 'terminal stream ended under a live session; attaching again');
-    await attach(false);
+    await attach();
   };
 
   /** Starts one tmux client over exec and makes it the terminal's upstream. */
-  const attach = async (detachOthers: boolean): Promise<boolean> => {
+  const attach = async (): Promise<boolean> => {
     const connection = newConnectionId();
+    const live = liveClients.add(sandbox, connection);
     const input = new PassThrough();
     stdin = input;
     if (browser.isPaused) browser.resume(); // it waited for the previous stream's stdin, which will never drain now
@@ -144,7 +144,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
         namespace,
         TOOLBOX_POD,
         TOOLBOX_CONTAINER,
-        attachCommand(connection, detachOthers),
+        attachCommand(connection, live),
         output,
         null,
         input,
@@ -152,6 +152,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
         () => end('the exec stream ended'),
       );
     } catch (error) {
+      liveClients.remove(sandbox, connection);
       log.warn({ err: error, sandbox }, 'terminal exec failed');
       // The page shows the reason and reconnects with back-off; say whose side the trouble is on.
       shutdown(
@@ -218,10 +219,9 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   browser.on('close', () => shutdown(1000, 'browser closed'));
   browser.on('error', (error) => log.debug({ err: error }, 'browser socket error'));
 
-  // `new-session -A` attaches to the session when it exists, so a reconnect finds the same screen. With no other
-  // connection of ours live, any other client is left over from a connection this process never saw end (a restart),
-  // so it is detached.
-  if (!(await attach(!othersLive))) return;
+  // `new-session -A` attaches to the session when it exists, so a reconnect finds the same screen; clients of
+  // connections this process does not hold (left by a restart) are ended first.
+  if (!(await attach())) return;
   options.onOpen?.();
   sendJson(browser, { type: 'ready', sandbox });
 }

@@ -6,18 +6,22 @@ import { TMUX_SESSION } from '../sandboxes/sandboxes.ts';
 /** A random id for one terminal connection, safe to put in a shell command and a file name. */
 export const newConnectionId = () => randomBytes(6).toString('hex');
 
-const pidFile = (connection: string) => `/tmp/.sidecar-lab-client-${connection}.pid`;
+const PID_PREFIX = '/tmp/.sidecar-lab-client-';
+const pidFile = (connection: string) => `${PID_PREFIX}${connection}.pid`;
 
 /**
  * Attaches to the learner's tmux session, creating it if needed. The client records its pid (`exec` keeps the
- * shell's) so `detachCommand` can end exactly this client later. `detachOthers` detaches every other client: the
- * caller passes it when it knows of no other live connection to this sandbox, so any other client is an orphan.
+ * shell's) so `detachCommand` can end exactly this client later. First it ends every client whose connection is not in
+ * `live` — the connections this server process holds open for the sandbox, this one included: anything else is an
+ * orphan (left by a process that was killed, or a close whose detach never ran). Connections attaching at the same
+ * moment are all in `live`, so none can end another's client.
  */
-export function attachCommand(connection: string, detachOthers: boolean): string[] {
-  // Detaching every other client makes every other pid file stale, so they go too.
-  const clean = detachOthers ? `rm -f ${pidFile('*')}; ` : '';
-  const flags = detachOthers ? '-A -D' : '-A';
-  return ['sh', '-c', `${clean}echo $$ > ${pidFile(connection)}; exec tmux new-session ${flags} -s ${TMUX_SESSION}`];
+export function attachCommand(connection: string, live: readonly string[]): string[] {
+  const keep = live.join(' ');
+  const orphans =
+    `for f in ${pidFile('*')}; do [ -f "$f" ] || continue; id=\${f#${PID_PREFIX}}; id=\${id%.pid}; ` +
+    `case " ${keep} " in *" $id "*) continue;; esac; kill -HUP "$(cat "$f")" 2>/dev/null; rm -f "$f"; done; `;
+  return ['sh', '-c', `${orphans}echo $$ > ${pidFile(connection)}; exec tmux new-session -A -s ${TMUX_SESSION}`];
 }
 
 /** Ends this connection's tmux client (SIGHUP detaches it; the session and its shell live on). */
@@ -33,19 +37,20 @@ export function hasSessionCommand(): string[] {
   return ['sh', '-c', `tmux has-session -t ${TMUX_SESSION} 2>/dev/null`];
 }
 
-/** Live terminal connections per sandbox in this process, so a new one knows whether others are still attached. */
-export class LiveConnections {
-  readonly #count = new Map<string, number>();
+/** The tmux clients this process has attached per sandbox, by connection id: the ones an attach must not end. */
+export class LiveClients {
+  readonly #ids = new Map<string, Set<string>>();
 
-  open(sandbox: string): { othersLive: boolean } {
-    const before = this.#count.get(sandbox) ?? 0;
-    this.#count.set(sandbox, before + 1);
-    return { othersLive: before > 0 };
+  add(sandbox: string, connection: string): string[] {
+    const ids = this.#ids.get(sandbox) ?? new Set<string>();
+    ids.add(connection);
+    this.#ids.set(sandbox, ids);
+    return [...ids];
   }
 
-  close(sandbox: string): void {
-    const after = (this.#count.get(sandbox) ?? 1) - 1;
-    if (after > 0) this.#count.set(sandbox, after);
-    else this.#count.delete(sandbox);
+  remove(sandbox: string, connection: string): void {
+    const ids = this.#ids.get(sandbox);
+    ids?.delete(connection);
+    if (ids?.size === 0) this.#ids.delete(sandbox);
   }
 }
