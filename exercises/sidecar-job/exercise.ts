@@ -64,7 +64,7 @@ export default defineExercise({
   ends the report with the line \`${DONE_LINE}\`;
 - a **native sidecar** (under \`initContainers\`, with \`restartPolicy: Always\`) that ships the report: it prints
   the file's lines to its own log as they are written, keeps running until the worker is done, and stops by itself
-  when Kubernetes asks it to (SIGTERM).
+  when Kubernetes asks it to (the image's stop signal: SIGTERM for busybox; the nginx image asks with SIGQUIT).
 
 The Job must complete; the sidecar's log must show the worker's token and \`${DONE_LINE}\`; and the sidecar must
 stop within ${STOP_BOUND_MS / 1000} seconds of the worker's end, not be killed after the 30-second grace period. The Job's name is
