@@ -116,7 +116,7 @@ describe('lesson manifests', () => {
       'jsonpath={.status.containerStatuses[0].state}',
     ]);
     expect(app).toContain('PodInitializing');
-  });
+  }, 300_000);
 
   it('startup-order: with a native sidecar and a startup probe, the helper is there first (native sidecars)', async () => {
     await waitForPod(ns, 'startup-order');
