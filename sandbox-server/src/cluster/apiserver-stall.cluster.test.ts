@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../tests/support/kubectl.ts';
 import { createKube, isUnavailable } from './kube.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { type ObservedChange, Reflector } from './reflector.ts';
@@ -13,18 +14,6 @@ const namespace = `stall-test-${Date.now().toString(36)}`;
 const state = process.env.SIDECAR_LAB_STATE ?? '/var/lib/sidecar-lab';
 /** The kube-apiserver supervisor's pid, which leads the process group the API server runs in. */
 const apiserverPid = () => Number(readFileSync(join(state, 'pids', 'kube-apiserver.pid'), 'utf8').trim());
-
-async function until<T>(what: string, attempt: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve()
-      .then(attempt)
-      .catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const configMap = (name: string) =>
   kube.rest.json({ method: 'POST', path: `/api/v1/namespaces/${namespace}/configmaps`, body: { metadata: { name } } });
@@ -37,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.kill(-apiserverPid(), 'SIGCONT'); // never leave the cluster frozen, whatever happened
-  await until('the API server answering', () => kube.core.readNamespace({ name: namespace }));
+  await waitFor('the API server answering', async () => kube.core.readNamespace({ name: namespace }));
   await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined);
 });
 
@@ -50,7 +39,7 @@ describe('an API server that stops answering for a while', () => {
     });
     reflector.start();
     try {
-      await until('the watch', () => (reflector.stats.watches >= 1 ? true : undefined));
+      await waitFor('the watch', async () => (reflector.stats.watches >= 1 ? true : undefined));
       const pid = apiserverPid();
       process.kill(-pid, 'SIGSTOP'); // the supervisor's process group: it and kube-apiserver
       try {
@@ -58,13 +47,17 @@ describe('an API server that stops answering for a while', () => {
           .core.readNamespace({ name: namespace })
           .catch((e: unknown) => e);
         expect(isUnavailable(error)).toBe(true);
-        await until('the stalled stream noticed', () => (reflector.stats.stalls >= 1 ? true : undefined), 30_000);
+        await waitFor(
+          'the stalled stream noticed',
+          async () => (reflector.stats.stalls >= 1 ? true : undefined),
+          30_000,
+        );
       } finally {
         process.kill(-pid, 'SIGCONT');
       }
-      await until('the API server answering again', () => kube.core.readNamespace({ name: namespace }));
+      await waitFor('the API server answering again', async () => kube.core.readNamespace({ name: namespace }));
       await configMap('after-the-stall');
-      await until('the change after the stall', () =>
+      await waitFor('the change after the stall', async () =>
         changes.some((c) => c.name === 'after-the-stall') ? true : undefined,
       );
       expect(changes.filter((c) => c.name !== 'kube-root-ca.crt')).toEqual([

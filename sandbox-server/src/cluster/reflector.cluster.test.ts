@@ -2,6 +2,7 @@
 // namespace, one real change is one notification, and a resume from a version the server no longer keeps (410 Gone)
 // lists again and reports what changed meanwhile — nothing missed, nothing invented.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../tests/support/kubectl.ts';
 import { createKube } from './kube.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { watchNamespace } from './namespace-watch.ts';
@@ -10,18 +11,6 @@ import { type ObservedChange, Reflector } from './reflector.ts';
 const kube = createKube(loadKubeConfig());
 const namespace = `reflector-test-${Date.now().toString(36)}`;
 const podsPath = `/api/v1/namespaces/${namespace}/pods`;
-
-async function until<T>(what: string, attempt: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve()
-      .then(attempt)
-      .catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const relabel = (value: string) =>
   kube.rest.json({
@@ -35,7 +24,7 @@ beforeAll(async () => {
   await kube.core.createNamespace({
     body: { metadata: { name: namespace, labels: { 'sidecar-lab.dev/test': 'reflector' } } },
   });
-  await until('the default ServiceAccount', () =>
+  await waitFor('the default ServiceAccount', async () =>
     kube.core.readNamespacedServiceAccount({ namespace, name: 'default' }),
   );
   await kube.core.createNamespacedPod({
@@ -49,7 +38,7 @@ beforeAll(async () => {
     },
   });
   // Settle the Pod first, so the kubelet's own status updates are not counted as the test's changes.
-  await until('the Pod running and ready', async () => {
+  await waitFor('the Pod running and ready', async () => {
     const pod = await kube.core.readNamespacedPod({ namespace, name: 'box' });
     return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
   });
@@ -65,14 +54,16 @@ describe('reflector', () => {
     const reflector = new Reflector(kube.rest, podsPath, (c) => changes.push(c), { watchTimeoutSeconds: 2 });
     reflector.start();
     try {
-      await until('four watches (three restarts)', () => (reflector.stats.watches >= 4 ? true : undefined));
+      await waitFor('four watches (three restarts)', async () => (reflector.stats.watches >= 4 ? true : undefined));
       expect(changes).toEqual([]);
       expect(reflector.stats.lists).toBe(1);
 
       await relabel('one');
-      await until('the change', () => (changes.length > 0 ? true : undefined));
+      await waitFor('the change', async () => (changes.length > 0 ? true : undefined));
       const watchesAfterChange = reflector.stats.watches;
-      await until('two more restarts', () => (reflector.stats.watches >= watchesAfterChange + 2 ? true : undefined));
+      await waitFor('two more restarts', async () =>
+        reflector.stats.watches >= watchesAfterChange + 2 ? true : undefined,
+      );
       expect(changes).toEqual([{ type: 'MODIFIED', name: 'box' }]);
     } finally {
       reflector.stop();
@@ -84,18 +75,18 @@ describe('reflector', () => {
     const reflector = new Reflector(kube.rest, podsPath, (c) => changes.push(c), { watchTimeoutSeconds: 30 });
     reflector.start();
     try {
-      await until('the first watch', () => (reflector.stats.watches >= 1 ? true : undefined));
+      await waitFor('the first watch', async () => (reflector.stats.watches >= 1 ? true : undefined));
       reflector.pause();
       await relabel('while-away');
       reflector.resumeFrom('1'); // long compacted away on any cluster that has run a few minutes
-      await until('a second list after 410 Gone', () => (reflector.stats.lists >= 2 ? true : undefined));
+      await waitFor('a second list after 410 Gone', async () => (reflector.stats.lists >= 2 ? true : undefined));
       expect(reflector.stats.gone).toBeGreaterThanOrEqual(1);
-      await until('the missed change', () => (changes.length > 0 ? true : undefined));
+      await waitFor('the missed change', async () => (changes.length > 0 ? true : undefined));
       expect(changes).toEqual([{ type: 'MODIFIED', name: 'box' }]);
 
       // And it watches on from the new list: the next change arrives as an event, once.
       await relabel('after');
-      await until('the next change', () => (changes.length > 1 ? true : undefined));
+      await waitFor('the next change', async () => (changes.length > 1 ? true : undefined));
       expect(changes).toEqual([
         { type: 'MODIFIED', name: 'box' },
         { type: 'MODIFIED', name: 'box' },
@@ -122,7 +113,7 @@ describe('reflector', () => {
           },
         },
       });
-      await until('a notification', () => (notifications > 0 ? true : undefined));
+      await waitFor('a notification', async () => (notifications > 0 ? true : undefined));
     } finally {
       stop();
     }
