@@ -33,6 +33,10 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes, at most 63')
     .default('default'),
+  /** Where the Lease lives that elects the replica running the warm pool and the reaper (the Pod's own namespace). */
+  SIDECAR_LAB_LEASE_NAMESPACE: z.string().min(1).default('sidecar-lab-system'),
+  /** A leader that has not renewed its Lease for this long is replaced by another replica. */
+  SIDECAR_LAB_LEASE_SECONDS: intFrom(2, 300).default(15),
   /** Lifetime of a claimed sandbox, in minutes. */
   SIDECAR_LAB_SANDBOX_TTL_MINUTES: intFrom(5, 24 * 60).default(60),
   /** Longest a sandbox may live, extensions included, in minutes. */

@@ -1,11 +1,14 @@
 // Composes the server: cluster, sandboxes, pool, reaper, store, HTTP app, static site and the terminal WebSocket.
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { ensureClusterObjects } from './cluster/cluster-setup.ts';
 import { createKube } from './cluster/kube.ts';
 import { loadKubeConfig } from './cluster/kubeconfig.ts';
+import { LeaderElector } from './cluster/leader.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
@@ -108,8 +111,26 @@ export async function startServer(
     onConnectionsChange: (d) => metrics.terminalConnections.inc(d),
   });
   server.on('upgrade', terminals.handler);
-  reaper.start();
-  pool.start();
+  // Replicas share the cluster: only the one holding the Lease refills the pool and reaps; the others serve.
+  const leader = new LeaderElector(kube, {
+    namespace: config.SIDECAR_LAB_LEASE_NAMESPACE,
+    name: `sidecar-lab-pool-${config.SIDECAR_LAB_INSTANCE}`,
+    identity: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    leaseSeconds: config.SIDECAR_LAB_LEASE_SECONDS,
+    log,
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      reaper.start();
+      pool.start();
+    },
+    onStoppedLeading: () => {
+      metrics.leader.set(0);
+      pool.stop();
+      reaper.stop();
+    },
+  });
+  metrics.leader.set(0);
+  leader.start();
   const port = (server.address() as AddressInfo).port;
   log.info(
     { port, cluster: config.SIDECAR_LAB_CLUSTER, pool: config.SIDECAR_LAB_POOL_SIZE },
@@ -123,6 +144,7 @@ export async function startServer(
     sandboxes,
     repo,
     close: async () => {
+      await leader.stop();
       pool.stop();
       reaper.stop();
       terminals.closeAll();
