@@ -46,6 +46,10 @@ ordinary container or a native sidecar.`,
       id: 'to-native:metrics-exporter',
       why: 'the goal allows a native sidecar (accepted/native-access-log.yaml is one)',
     },
+    {
+      id: 'to-container:metrics-exporter@accepted/native-access-log',
+      why: 'the goal allows an ordinary container, as the reference solution has',
+    },
   ],
   checks: [
     podExists(POD),
