@@ -159,7 +159,7 @@ export function metricsServed(t: MetricsTarget, requires: string[]): CheckDefini
 // Enough requests that an exporter counting its own scrapes (at most one per poll below) or seconds cannot keep up.
 const MIN_REQUESTS = 25;
 const MAX_REQUESTS = 50;
-const POLL = { timeoutMs: 12_000, intervalMs: 1500 } as const;
+const POLL = { timeoutMs: 15_000, intervalMs: 2000 } as const;
 
 // Sends n requests to nginx on port 80 over loopback from main-app (the nginx image has bash, no wget) and prints
 // how many were answered: the checker's traffic, which only the checker knows the size of.
@@ -183,10 +183,21 @@ export function counterCountsRequests(t: MetricsTarget, requires: string[]): Che
     timeoutMs: 60_000,
     run: withPod(t.pod, async (p, ctx) => {
       const ip = p.status.podIP ?? '';
-      const before = await scrape(ctx, t, ip);
-      const start = metricValue(before.body, t.metric);
-      if (start === undefined)
-        return fail(`${before.url} no longer has ${t.metric}.`, { before: probeEvidence(before) });
+      // A one-shot `nc -l` loop is not listening for a moment after each answer: give the first read a few tries.
+      let before: HttpProbe | undefined;
+      await ctx.waitFor(
+        async () => {
+          before = await scrape(ctx, t, ip);
+          return metricValue(before.body, t.metric) !== undefined;
+        },
+        { timeoutMs: 5000, intervalMs: 500 },
+      );
+      const start = before && metricValue(before.body, t.metric);
+      if (!before || start === undefined) {
+        return fail(`http://${ip}:${t.port}${t.path} no longer has ${t.metric}.`, {
+          before: before && probeEvidence(before),
+        });
+      }
       const sent = randomInt(MIN_REQUESTS, MAX_REQUESTS + 1);
       const tag = randomBytes(4).toString('hex');
       const traffic = await ctx.exec(t.pod, t.main, ['bash', '-c', TRAFFIC, 'traffic', String(sent), tag], {
