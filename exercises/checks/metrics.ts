@@ -229,7 +229,13 @@ export function counterCountsRequests(t: MetricsTarget, requires: string[]): Che
           evidence,
         );
       }
-      if (nginxCount !== undefined && value !== undefined && value > nginxCount) {
+      if (nginxCount === undefined) {
+        return fail(
+          `After the checker's requests, nginx's status page (http://127.0.0.1:${t.statusPort}${t.statusPath}) ${describeProbe(status)}: the counter cannot be compared with nginx's own count.`,
+          { ...evidence, status: probeEvidence(status) },
+        );
+      }
+      if (value !== undefined && value > nginxCount) {
         return fail(
           `${t.metric} is ${value}, but nginx has handled only ${nginxCount} requests so far: the counter must be nginx's count, not one of its own.`,
           evidence,
