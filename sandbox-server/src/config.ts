@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { trustedProxies } from './http/peer.ts';
 import { parseOrExplain } from './protocol/explain.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -63,6 +64,14 @@ export const configSchema = z.object({
   SIDECAR_LAB_DATA_DIR: z.string().default('.lab/data'),
   /** The built site to serve. */
   SIDECAR_LAB_SITE_DIR: z.string().default('dist/site'),
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client, e.g. the ingress controller's range. */
+  SIDECAR_LAB_TRUSTED_PROXIES: list.default([]).superRefine((entries, ctx) => {
+    try {
+      trustedProxies(entries);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
   /** Set when served over HTTPS so cookies are marked Secure. */
   SIDECAR_LAB_SECURE_COOKIES: z
     .enum(['true', 'false'])

@@ -9,6 +9,7 @@ import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
+import { setTrustedProxies, trustedProxies } from './http/peer.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
 import { staticSite } from './http/static-site.ts';
@@ -41,6 +42,7 @@ export async function startServer(
   });
   if (kc.ignored.length) log.warn({ settings: kc.ignored }, 'kubeconfig settings this server does not apply');
   const kube = createKube(kc);
+  setTrustedProxies(trustedProxies(config.SIDECAR_LAB_TRUSTED_PROXIES));
   await ensureClusterObjects(kube, config.SIDECAR_LAB_ALLOWED_IMAGES, config.SIDECAR_LAB_TOOLBOX_IMAGE);
 
   const metrics = createMetrics();

@@ -52,6 +52,9 @@ export function statusCode(error: unknown): number | undefined {
 }
 export const isNotFound = (error: unknown) => statusCode(error) === 404;
 export const isConflict = (error: unknown) => statusCode(error) === 409;
+/** A create refused by a ResourceQuota (a 403 whose message names the quota), not by RBAC. */
+export const isQuotaExceeded = (error: unknown) =>
+  statusCode(error) === 403 && /exceeded quota/.test(error instanceof Error ? error.message : '');
 
 /** True when the cluster did not answer at all (as opposed to answering "no"). */
 export function isUnavailable(error: unknown): boolean {
