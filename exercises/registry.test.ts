@@ -1,4 +1,4 @@
-// The registry holds the nine exercises with consistent folders: starter, solution, broken variants naming real checks.
+// The registry holds the ten exercises with consistent folders: starter, solution, broken variants naming real checks.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from './manifests.ts';
@@ -8,6 +8,7 @@ import { exerciseIds, exercises, getExercise, summarize } from './registry.ts';
 const IDS = [
   'first-sidecar',
   'logging-sidecar',
+  'metrics-sidecar',
   'proxy-sidecar',
   'readiness-probes',
   'native-sidecar',
@@ -18,7 +19,7 @@ const IDS = [
 ];
 
 describe('registry', () => {
-  it('has the nine exercises in course order, one per folder', () => {
+  it('has the ten exercises in course order, one per folder', () => {
     expect(exerciseIds).toEqual(IDS);
     const folders = readdirSync(new URL('.', import.meta.url), { withFileTypes: true })
       .filter((e) => e.isDirectory() && e.name !== 'checks')

@@ -5,6 +5,7 @@ import debugCommands from './debug-commands/exercise.ts';
 import firstSidecar from './first-sidecar/exercise.ts';
 import loggingSidecar from './logging-sidecar/exercise.ts';
 import { parseManifests } from './manifests.ts';
+import metricsSidecar from './metrics-sidecar/exercise.ts';
 import {
   type BrokenVariant,
   type Exercise,
@@ -24,6 +25,7 @@ import sidecarRestart from './sidecar-restart/exercise.ts';
 const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   firstSidecar,
   loggingSidecar,
+  metricsSidecar,
   proxySidecar,
   readinessProbes,
   nativeSidecar,
