@@ -1,21 +1,36 @@
 // The registry holds the nine exercises with consistent folders: starter, solution, broken variants naming real checks.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from './manifests.ts';
 import { ExerciseSummarySchema } from './model.ts';
 import { exerciseIds, exercises, getExercise, summarize } from './registry.ts';
 
 const IDS = [
+  'sidecar-restart',
   'first-sidecar',
   'logging-sidecar',
   'proxy-sidecar',
-  'readiness-probes',
   'native-sidecar',
   'sidecar-job',
-  'sidecar-restart',
+  'readiness-probes',
   'sidecar-resources',
   'debug-commands',
 ];
+
+/** Exercise ids as the course meets them: lessons by their frontmatter `order`, each lesson's `exercises` in turn. */
+function exercisesInLessonOrder(): string[] {
+  const lessonsDir = new URL('../lessons/', import.meta.url);
+  return readdirSync(lessonsDir)
+    .filter((name) => name.endsWith('.mdx'))
+    .map((name) => {
+      const source = readFileSync(new URL(name, lessonsDir), 'utf8');
+      const order = Number(/^order:\s*(\d+)/m.exec(source)?.[1]);
+      const ids = /^exercises:\s*\[([^\]]*)\]/m.exec(source)?.[1] ?? '';
+      return { order, ids: ids.split(',').map((id) => id.trim()).filter(Boolean) };
+    })
+    .sort((a, b) => a.order - b.order)
+    .flatMap((lesson) => lesson.ids);
+}
 
 describe('registry', () => {
   it('has the nine exercises in course order, one per folder', () => {
@@ -25,6 +40,12 @@ describe('registry', () => {
       .map((e) => e.name);
     expect(folders.sort()).toEqual([...IDS].sort());
     expect(getExercise('no-such-exercise')).toBeUndefined();
+  });
+
+  it('lists the exercises in the order the lessons use them (the workshop grid shows them so)', () => {
+    const used = exercisesInLessonOrder();
+    expect(used.length).toBeGreaterThan(0);
+    expect(exerciseIds.filter((id) => used.includes(id))).toEqual(used);
   });
 
   it.each(IDS)('%s has a starter, a solution and at least three broken variants naming its checks', (id) => {

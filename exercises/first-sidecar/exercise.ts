@@ -1,4 +1,4 @@
-// Exercise 1: a Pod with nginx and a logging sidecar that shares its network (seed section 4).
+// Exercise: a Pod with nginx and a logging sidecar that shares its network (seed section 4).
 import { containersPresent, containersRunning, fail, LOG_BOUNDS, pass, podExists, withPod } from '../checks/common.ts';
 import { describeProbe, probeEvidence } from '../checks/http.ts';
 import { askForPlanted } from '../checks/planted.ts';

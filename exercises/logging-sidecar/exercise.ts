@@ -1,4 +1,4 @@
-// Exercise 2: a log-collector sidecar that reads nginx's access log from a shared volume (seed section 5.1).
+// Exercise: a log-collector sidecar that reads nginx's access log from a shared volume (seed section 5.1).
 import { containersPresent, containersRunning, podExists } from '../checks/common.ts';
 import { collectorMountsLogVolume, mainAppLogsOnVolume, requestReachesCollector } from '../checks/logging.ts';
 import { defineExercise } from '../model.ts';

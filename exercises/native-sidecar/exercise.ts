@@ -1,4 +1,4 @@
-// Exercise 5: the log collector as a native sidecar (an init container with restartPolicy: Always), started first.
+// Exercise: the log collector as a native sidecar (an init container with restartPolicy: Always), started first.
 import { containersPresent, containersRunning, fail, pass, podExists, withPod } from '../checks/common.ts';
 import { collectorMountsLogVolume, mainAppLogsOnVolume, requestReachesCollector } from '../checks/logging.ts';
 import { containerEvidence, findContainer } from '../checks/pods.ts';

@@ -1,4 +1,4 @@
-// Exercise 3: a proxy sidecar on port 80 in front of an app on port 8080 (seed section 5.2, with images we have).
+// Exercise: a proxy sidecar on port 80 in front of an app on port 8080 (seed section 5.2, with images we have).
 //
 // "From another Pod": the checker has no rights to create Pods (it is read-only plus exec), so it sends the request
 // to the Pod's IP from a container other than the proxy, by exec. That request leaves through the Pod's own address,

@@ -1,4 +1,4 @@
-// Exercise 4: readiness probes on both containers of the logging Pod (seed section 8, best practices).
+// Exercise: readiness probes on both containers of the logging Pod (seed section 8, best practices).
 //
 // A probe that is present and passing can still prove nothing (`exec: ["true"]`, or a collector probe on nginx's
 // port). So the checker runs each probe's action itself where it must fail: main-app's exec probe while nginx's
