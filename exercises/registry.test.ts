@@ -26,7 +26,13 @@ function exercisesInLessonOrder(): string[] {
       const source = readFileSync(new URL(name, lessonsDir), 'utf8');
       const order = Number(/^order:\s*(\d+)/m.exec(source)?.[1]);
       const ids = /^exercises:\s*\[([^\]]*)\]/m.exec(source)?.[1] ?? '';
-      return { order, ids: ids.split(',').map((id) => id.trim()).filter(Boolean) };
+      return {
+        order,
+        ids: ids
+          .split(',')
+          .map((id) => id.trim())
+          .filter(Boolean),
+      };
     })
     .sort((a, b) => a.order - b.order)
     .flatMap((lesson) => lesson.ids);
