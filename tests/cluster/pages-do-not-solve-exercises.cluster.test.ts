@@ -61,7 +61,7 @@ describe('no page solves its own exercise with its Run buttons', () => {
 
   for (const lesson of lessons) {
     it.concurrent(
-      `${lesson.name}: after the page's commands, ${lesson.exercises.join(' and ')} still fail`,
+      `${lesson.name}: the page's commands leave ${lesson.exercises.join(' and ')} unsolved`,
       { timeout: 1_200_000 },
       () =>
         turn(async () => {
