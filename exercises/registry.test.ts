@@ -71,6 +71,28 @@ describe('registry', () => {
     }
   });
 
+  it('gives each exercise Pods and Jobs of its own: no other exercise and no lesson demo uses their names', () => {
+    const workloads = (files: { path: string; content: string }[]) =>
+      files.flatMap((file) =>
+        parseManifests(file.content, file.path)
+          .objects.filter((doc) => doc.object.kind === 'Pod' || doc.object.kind === 'Job')
+          .map((doc) => doc.object.metadata.name),
+      );
+    const owner = new Map<string, string>();
+    for (const exercise of exercises.values()) {
+      for (const name of new Set(workloads([...exercise.solution, ...exercise.setup]))) {
+        expect(owner.get(name), `${exercise.id} uses "${name}"`).toBeUndefined();
+        owner.set(name, exercise.id);
+      }
+    }
+    const manifests = new URL('../lessons/manifests/', import.meta.url);
+    const demos = readdirSync(manifests)
+      .filter((name) => /\.ya?ml$/.test(name))
+      .map((name) => ({ path: `lessons/manifests/${name}`, content: readFileSync(new URL(name, manifests), 'utf8') }));
+    const shared = workloads(demos).filter((name) => owner.has(name));
+    expect(shared, 'lesson demos named like an exercise').toEqual([]);
+  });
+
   it('gives the site a summary without checks code, solution or broken variants', () => {
     for (const exercise of exercises.values()) {
       const summary = summarize(exercise);
