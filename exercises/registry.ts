@@ -16,6 +16,7 @@ import {
 import nativeSidecar from './native-sidecar/exercise.ts';
 import proxySidecar from './proxy-sidecar/exercise.ts';
 import readinessProbes from './readiness-probes/exercise.ts';
+import sidecarBudget from './sidecar-budget/exercise.ts';
 import sidecarJob from './sidecar-job/exercise.ts';
 import sidecarResources from './sidecar-resources/exercise.ts';
 import sidecarRestart from './sidecar-restart/exercise.ts';
@@ -30,6 +31,7 @@ const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   sidecarJob,
   sidecarRestart,
   sidecarResources,
+  sidecarBudget,
   debugCommands,
 ];
 
