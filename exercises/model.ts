@@ -61,6 +61,8 @@ export const PodSpecSchema = z.object({
   volumes: z.array(VolumeSchema).default([]),
   restartPolicy: z.string().optional(),
   shareProcessNamespace: z.boolean().optional(),
+  /** How long the kubelet waits for a container to stop before killing it (default 30). */
+  terminationGracePeriodSeconds: z.number().optional(),
 });
 
 const ContainerStateSchema = z.object({

@@ -10,7 +10,9 @@ const IDS = [
   'logging-sidecar',
   'proxy-sidecar',
   'readiness-probes',
+  'proxy-outage',
   'native-sidecar',
+  'sidecar-budget',
   'sidecar-job',
   'sidecar-restart',
   'sidecar-resources',
@@ -18,7 +20,7 @@ const IDS = [
 ];
 
 describe('registry', () => {
-  it('has the nine exercises in course order, one per folder', () => {
+  it('has the exercises in course order, one per folder', () => {
     expect(exerciseIds).toEqual(IDS);
     const folders = readdirSync(new URL('.', import.meta.url), { withFileTypes: true })
       .filter((e) => e.isDirectory() && e.name !== 'checks')

@@ -14,6 +14,7 @@ import {
   type ExerciseSummary,
 } from './model.ts';
 import nativeSidecar from './native-sidecar/exercise.ts';
+import proxyOutage from './proxy-outage/exercise.ts';
 import proxySidecar from './proxy-sidecar/exercise.ts';
 import readinessProbes from './readiness-probes/exercise.ts';
 import sidecarBudget from './sidecar-budget/exercise.ts';
@@ -27,11 +28,12 @@ const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   loggingSidecar,
   proxySidecar,
   readinessProbes,
+  proxyOutage,
   nativeSidecar,
+  sidecarBudget,
   sidecarJob,
   sidecarRestart,
   sidecarResources,
-  sidecarBudget,
   debugCommands,
 ];
 

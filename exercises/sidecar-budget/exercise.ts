@@ -62,7 +62,62 @@ container's request; a namespace default (20m, given to every container without 
     'When `kubectl apply` says `exceeded quota: batch-budget, requested: requests.cpu=…`, that number is the Pod as the quota counts it. Find the moment that is over 50m and shrink a container there, without going below its minimum.',
     'One answer: the sidecar first in initContainers with `restartPolicy: Always` and 10m; then `prepare` with 40m; `worker` with 40m. Both moments come to 50m.',
   ],
-  equivalentMutants: [],
+  equivalentMutants: [
+    {
+      id: 'swap-image:log-shipper',
+      why: 'the goal names no images: any image that runs the same commands does the job',
+    },
+    { id: 'swap-image:prepare', why: 'the goal names no images: any image that runs the same commands does the job' },
+    { id: 'swap-image:worker', why: 'the goal names no images: any image that runs the same commands does the job' },
+    {
+      id: 'swap-image:fetch@accepted/extra-init-first',
+      why: 'the goal names no images: any image that runs the same commands does the job',
+    },
+    {
+      id: 'swap-image:logs@accepted/extra-init-first',
+      why: 'the goal names no images: any image that runs the same commands does the job',
+    },
+    {
+      id: 'swap-image:shipper@accepted/minimums-and-limits',
+      why: 'the goal names no images: any image that runs the same commands does the job',
+    },
+    {
+      id: 'sleep-command:log-shipper',
+      why: 'the goal asks the sidecar to keep running, not to run anything in particular',
+    },
+    {
+      id: 'sleep-command:shipper@accepted/minimums-and-limits',
+      why: 'the goal asks the sidecar to keep running, not to run anything in particular',
+    },
+    { id: 'sleep-command:worker', why: 'the goal asks the worker to keep running, not to run anything in particular' },
+    { id: 'rename:log-shipper', why: 'the goal says one log sidecar (any name)' },
+    { id: 'rename:logs@accepted/extra-init-first', why: 'the goal says one log sidecar (any name)' },
+    { id: 'rename:shipper@accepted/minimums-and-limits', why: 'the goal says one log sidecar (any name)' },
+    { id: 'exit-zero:prepare', why: 'prepare only has to run once and exit 0; how long it takes is free' },
+    {
+      id: 'drop-container:fetch@accepted/extra-init-first',
+      why: 'the extra init container is not in the goal; the Pod is correct without it',
+    },
+    {
+      id: 'rename:fetch@accepted/extra-init-first',
+      why: 'the extra init container is not in the goal; its name is free',
+    },
+    {
+      id: 'exit-zero:fetch@accepted/extra-init-first',
+      why: 'the extra init container is not in the goal; it only has to let the Pod start',
+    },
+    {
+      id: 'zero-requests:fetch@accepted/extra-init-first',
+      why: 'the goal sets no minimum for the extra init container',
+    },
+    {
+      id: 'probe-true:logs:startupProbe@accepted/extra-init-first',
+      why: 'the goal asks for no startup probe; the sidecar still starts before prepare',
+    },
+    { id: 'drop-limits:shipper@accepted/minimums-and-limits', why: 'the quota budgets requests only; limits are free' },
+    { id: 'drop-limits:prepare@accepted/minimums-and-limits', why: 'the quota budgets requests only; limits are free' },
+    { id: 'drop-limits:worker@accepted/minimums-and-limits', why: 'the quota budgets requests only; limits are free' },
+  ],
   checks: [
     {
       id: 'pod-admitted',
