@@ -22,11 +22,14 @@ const SLACK_MS = 5000;
 const MAX_FREEZE_S = 75;
 
 // Freezes every process of the container except PID 1 and this shell; a background thaw undoes it even if the
-// checker goes away. Prints the frozen pids.
+// checker goes away. Prints the frozen pids. Processes of other containers (visible with shareProcessNamespace) are
+// left alone: they are in another cgroup than this shell.
 const FREEZE = `pids=""
+me=$(cat /proc/$$/cgroup)
 for d in /proc/[0-9]*; do
   p=\${d#/proc/}
   case "$p" in 1|$$) continue ;; esac
+  [ "$(cat "$d/cgroup" 2>/dev/null)" = "$me" ] || continue
   pids="$pids $p"
 done
 [ -n "$pids" ] || { echo "frozen="; exit 0; }
