@@ -9,6 +9,7 @@ import { containersPresent, containersRunning, fail, pass, podExists, withPod } 
 import { describeProbe, httpGet, probeEvidence } from '../checks/http.ts';
 import { findContainer, podEvidence, podReady } from '../checks/pods.ts';
 import { seconds } from '../checks/timing.ts';
+import { plantFiles, removePlanted } from '../checks/web-root.ts';
 import { type CheckContext, defineExercise, type Pod } from '../model.ts';
 
 const POD = 'guarded-proxy';
@@ -99,7 +100,7 @@ workers, which answer requests) for up to 75 seconds, then lets them go.`,
     containersRunning(POD, [MAIN, PROXY], { requires: ['containers-present'] }),
     {
       id: 'proxy-forwards',
-      title: "Port 80 on the Pod's IP returns main-app's page from port 8080",
+      title: "Port 80 on the Pod's IP forwards to main-app on port 8080",
       hint: 'The proxy listens on port 80 (all addresses) and forwards to http://127.0.0.1:8080.',
       requires: ['containers-running'],
       run: withPod(POD, async (pod, ctx) => {
@@ -122,7 +123,28 @@ workers, which answer requests) for up to 75 seconds, then lets them go.`,
             evidence,
           );
         }
-        return pass(`http://${ip}:80/ returns main-app's page.`, evidence);
+        // A proxy with its own copy of the page would pass so far: only main-app can serve a file written just now.
+        const planted = await plantFiles(ctx, POD, MAIN, 8080);
+        if (!planted.ok) {
+          return fail(
+            `The checker writes a fresh file into the folder main-app serves to see that requests reach it, but found no such folder it could write to${planted.tried.length ? ` (tried ${planted.tried.join(', ')})` : ''}. Serve the page from a folder the command creates, e.g. /www.`,
+            { ...evidence, tried: planted.tried },
+          );
+        }
+        try {
+          const file = planted.files[0];
+          const fetched = file && (await httpGet(ctx, POD, from, { host: ip, port: 80, path: file.path }));
+          const more = { ...evidence, root: planted.root, fetched: fetched && probeEvidence(fetched) };
+          if (!file || !fetched || fetched.status !== 200 || !fetched.body.includes(file.content)) {
+            return fail(
+              `main-app serves a file the checker just wrote into ${planted.root}, but port 80 does not return it: the proxy answers on its own instead of forwarding to main-app.`,
+              more,
+            );
+          }
+          return pass(`Port 80 returns main-app's page and a file written into ${planted.root} just now.`, more);
+        } finally {
+          await removePlanted(ctx, POD, MAIN, planted.root, planted.files);
+        }
       }),
     },
     {

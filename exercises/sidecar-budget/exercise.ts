@@ -44,8 +44,8 @@ export default defineExercise({
   id: 'sidecar-budget',
   title: 'A sidecar within the budget',
   goal: `Your namespace has a ResourceQuota \`${QUOTA}\` (the exercise creates it): Pods with a deadline
-(\`activeDeadlineSeconds\`) may request at most **50m CPU** in total. Create a Pod named \`${POD}\` with
-\`activeDeadlineSeconds: 3600\` that the quota admits and counts, with:
+(\`activeDeadlineSeconds\`) may request at most **50m CPU** in total. Create a Pod named \`${POD}\` with a
+deadline (\`activeDeadlineSeconds\`, e.g. 3600) that the quota admits and counts, with:
 
 - an init container \`${PREPARE}\` that runs once and finishes (exit 0) before the worker starts; it needs a CPU
   request of at least **${NEEDS.prepare}**;
