@@ -87,6 +87,14 @@ workers, which answer requests) for up to 75 seconds, then lets them go.`,
       id: 'to-native:proxy',
       why: "the goal allows the proxy to be a native sidecar; its readiness counts in the Pod's the same",
     },
+    {
+      id: 'to-container:proxy@accepted/native-proxy-own-liveness',
+      why: "the goal allows the proxy to be an ordinary container, as the reference solution's is",
+    },
+    {
+      id: 'probe-true:main-app:livenessProbe@accepted/native-proxy-own-liveness',
+      why: 'the goal asks for no liveness probe on main-app; one that always passes never restarts it',
+    },
   ],
   checks: [
     podExists(POD),
