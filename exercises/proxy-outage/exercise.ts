@@ -20,7 +20,7 @@ const NOT_READY_WITHIN_S = 20;
 const READY_AGAIN_WITHIN_S = 30;
 const SLACK_MS = 5000;
 /** The longest the proxy stays frozen; the thaw the freeze script schedules itself comes a little later. */
-const MAX_FREEZE_S = 75;
+const MAX_FREEZE_S = 90;
 
 // Freezes every process of the container except PID 1 and this shell; a background thaw undoes it even if the
 // checker goes away. Prints the frozen pids. Processes of other containers (visible with shareProcessNamespace) are
@@ -48,8 +48,9 @@ const mainRestarts = (pod: Pod | undefined) => (pod && findContainer(pod, MAIN)?
 function livenessWindowMs(pod: Pod): number {
   const probe = findContainer(pod, MAIN)?.spec.livenessProbe;
   if (!probe) return 0;
-  const failing = (probe.periodSeconds ?? 10) * (probe.failureThreshold ?? 3) + (probe.timeoutSeconds ?? 1);
-  const window = failing + (pod.spec.terminationGracePeriodSeconds ?? 30) + 5;
+  // One period more than the threshold: the first failing probe may come a whole period after the hang began.
+  const failing = (probe.periodSeconds ?? 10) * ((probe.failureThreshold ?? 3) + 1) + (probe.timeoutSeconds ?? 1);
+  const window = failing + (pod.spec.terminationGracePeriodSeconds ?? 30) + 10;
   return Math.min(window, MAX_FREEZE_S) * 1000;
 }
 
@@ -75,7 +76,7 @@ traffic, and \`${MAIN}\` must **not be restarted** (it is healthy; the fault is 
 again, the Pod must be Ready again within ${READY_AGAIN_WITHIN_S} seconds.
 
 The checker makes the proxy hang: it freezes every process in the proxy container except the first (nginx's
-workers, which answer requests) for up to 75 seconds, then lets them go.`,
+workers, which answer requests) for up to 90 seconds, then lets them go.`,
   hints: [
     'A Service sends traffic only to Pods that are Ready, and a readiness probe is what makes a running container not Ready.',
     "A probe that only opens a TCP connection is fooled by a hung proxy: the kernel accepts the connection even when nginx never answers. The probe has to make an HTTP request through port 80 (httpGet, or an exec probe with a timeout: `timeout 2 wget -qO- http://127.0.0.1/` — busybox's own `wget -T` crashes in this lab's image).",
@@ -111,6 +112,7 @@ workers, which answer requests) for up to 75 seconds, then lets them go.`,
       title: "Port 80 on the Pod's IP forwards to main-app on port 8080",
       hint: 'The proxy listens on port 80 (all addresses) and forwards to http://127.0.0.1:8080.',
       requires: ['containers-running'],
+      timeoutMs: 30_000,
       run: withPod(POD, async (pod, ctx) => {
         const ip = pod.status.podIP;
         if (!ip) return fail('The Pod has no IP address yet.');
@@ -182,7 +184,7 @@ workers, which answer requests) for up to 75 seconds, then lets them go.`,
       title: 'While the proxy hangs, the Pod is not Ready and main-app is not restarted',
       hint: 'Give the Pod a readiness probe that makes an HTTP request through port 80, and no liveness probe on main-app that does.',
       requires: ['pod-ready'],
-      timeoutMs: 110_000,
+      timeoutMs: 120_000,
       run: withPod(POD, async (before, ctx) => {
         const restartsBefore = mainRestarts(before);
         const frozenAt = Date.now();
