@@ -1,9 +1,10 @@
 // No page solves its own exercise: a lesson demonstrates on one Pod and its exercise asks for another, built from the
 // exercise's starter. For every lesson with an exercise, in a fresh sandbox made through the real server, the lesson's
 // commands run as in its self-test; where the page shows an exercise, and again after the last command, the learner
-// presses Check (the same request the page sends). Not one of those verdicts may pass.
+// presses Check (the same request the page sends), after pressing its "Prepare" button when the exercise has set-up
+// objects. Not one of those verdicts may pass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exerciseIds } from '../../exercises/registry.ts';
+import { exerciseIds, getExercise } from '../../exercises/registry.ts';
 import type { RunningServer } from '../../sandbox-server/src/server.ts';
 import { deleteInstanceNamespaces, startTestServer, testInstance } from '../../sandbox-server/test/harness.ts';
 import { limiter, newSandbox, playLesson, readLessons, type Sandbox } from '../support/lesson-player.ts';
@@ -36,18 +37,31 @@ interface Verdict {
   when: string;
   status: string;
   failing: string[];
+  /** What the checks that could not decide said, so a verdict of `error` explains itself. */
+  undecided: string[];
 }
+
+/** Exercises already prepared, per sandbox: the page's "Prepare" button, pressed once before the first Check. */
+const prepared = new Map<string, Set<string>>();
 
 /** Presses Check for `exercise` as the page does, and keeps what the checker said. */
 async function check(sandbox: Sandbox, exercise: string, when: string): Promise<Verdict> {
+  const done = prepared.get(sandbox.id) ?? new Set<string>();
+  prepared.set(sandbox.id, done);
+  if (!done.has(exercise) && getExercise(exercise)?.setup.length) {
+    const setup = await sandbox.learner.request('POST', `/api/sandboxes/${sandbox.id}/exercises/${exercise}/setup`, {});
+    expect(setup.status, JSON.stringify(setup.json)).toBe(204);
+    done.add(exercise);
+  }
   const report = await sandbox.learner.request('POST', `/api/sandboxes/${sandbox.id}/checks/${exercise}`, {});
   expect(report.status, JSON.stringify(report.json)).toBe(200);
-  const checks = report.json.checks as Array<{ id: string; status: string }>;
+  const checks = report.json.checks as Array<{ id: string; status: string; message?: string }>;
   return {
     exercise,
     when,
     status: report.json.status as string,
     failing: checks.filter((c) => c.status === 'fail').map((c) => c.id),
+    undecided: checks.filter((c) => c.status === 'error').map((c) => `${c.id}: ${c.message ?? ''}`),
   };
 }
 
