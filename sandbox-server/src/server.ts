@@ -8,6 +8,7 @@ import { createKube } from './cluster/kube.ts';
 import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
+import { sitePolicy } from './http/csp.ts';
 import { createMetrics } from './http/metrics.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
@@ -90,7 +91,9 @@ export async function startServer(
     workshops,
     probes,
   });
-  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR));
+  const csp = sitePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins);
+  log.debug({ inlineScriptHashes: csp.hashes }, 'course pages Content-Security-Policy');
+  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR, { contentSecurityPolicy: csp.policy }));
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
