@@ -106,6 +106,6 @@ export function createApp(deps: AppDeps) {
 
 /**
  * The course API's routes and their request and response types, for `hc<AppType>` in the site: a route or shape that
- * changes here breaks the site's typecheck. (The workshop routes serve their own pages and are not part of it.)
+ * changes here breaks the site's typecheck. (The workshop routes have their own type, WorkshopAppType.)
  */
 export type AppType = ReturnType<typeof createApp>;

@@ -14,15 +14,7 @@ import { formatJoinCode, TicketSigner } from '../../workshops/secrets.ts';
 import { isOpenFor, type WorkshopService } from '../../workshops/workshops.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
-import {
-  dashboardBody,
-  fullBody,
-  infoBody,
-  joinBody,
-  joinCodeBody,
-  newWorkshopBody,
-  sendPage,
-} from '../pages/workshops.ts';
+import { dashboardBody, fullBody, infoBody, joinBody, joinCodeBody, sendPage } from '../pages/workshops.ts';
 import { clientAddress } from '../peer.ts';
 import { jsonBody, valid } from '../validate.ts';
 
@@ -197,7 +189,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
         return c.json(view);
       })
       // ---- Instructors ---------------------------------------------------------------------------------------------
-      .get('/workshops/new', (c) => sendPage(c, 200, { title: 'New workshop', kind: 'new', body: newWorkshopBody() }))
+      // The new-workshop page is the site's (site/pages/workshops/new.astro), served with the rest of the course.
       .post('/api/workshops', createLimit, jsonBody(createWorkshopBody), async (c) => {
         const body = c.req.valid('json');
         const { workshop, token } = workshops.create({
