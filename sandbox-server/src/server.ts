@@ -11,7 +11,7 @@ import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import { LeaderElector } from './cluster/leader.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
-import { sitePolicy } from './http/csp.ts';
+import { livePolicy } from './http/csp.ts';
 import { createMetrics } from './http/metrics.ts';
 import { setTrustedProxies, trustedProxies } from './http/peer.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
@@ -96,9 +96,8 @@ export async function startServer(
     workshops,
     probes,
   });
-  const csp = sitePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins);
-  log.debug({ inlineScriptHashes: csp.hashes }, 'course pages Content-Security-Policy');
-  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR, { contentSecurityPolicy: csp.policy }));
+  const contentSecurityPolicy = livePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins);
+  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR, { contentSecurityPolicy }));
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

@@ -1,6 +1,6 @@
 // The Content-Security-Policy of the course pages: scripts from the site itself plus the inline scripts the build
 // hashed, connections to this server and the terminal's WebSocket, and no framing at all.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseOrExplain } from '../protocol/explain.ts';
 import { SITE_CSP_FILE, siteCspManifest } from '../protocol/site-csp.ts';
@@ -36,4 +36,21 @@ export function sitePolicy(siteDir: string, allowedOrigins: readonly string[]): 
     ? parseOrExplain(siteCspManifest, JSON.parse(readFileSync(file, 'utf8')), file)
     : { scriptHashes: [] };
   return { policy: coursePagePolicy(manifest.scriptHashes, allowedOrigins), hashes: manifest.scriptHashes.length };
+}
+
+/**
+ * The site's policy, read again whenever the build rewrites its hashes (a rebuild while the server runs gives inline
+ * scripts new hashes; the old policy would refuse them). One stat per page served.
+ */
+export function livePolicy(siteDir: string, allowedOrigins: readonly string[]): () => string {
+  let seen: number | undefined;
+  let policy = '';
+  return () => {
+    const mtime = statSync(join(siteDir, SITE_CSP_FILE), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    if (mtime !== seen) {
+      seen = mtime;
+      policy = sitePolicy(siteDir, allowedOrigins).policy;
+    }
+    return policy;
+  };
 }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { siteCsp } from '../../../site/integrations/csp.ts';
 import { precompress } from '../../../site/integrations/precompress.ts';
 import { SITE_CSP_FILE } from '../protocol/site-csp.ts';
-import { sitePolicy } from './csp.ts';
+import { livePolicy, sitePolicy } from './csp.ts';
 import { staticSite } from './static-site.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'static-site-'));
@@ -70,6 +70,15 @@ describe('the static site', () => {
     const bundle = await site.request('/_astro/Terminal.DxY7a1.js');
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get('content-security-policy')).toBeNull();
+  });
+
+  it('follows a rebuild: new hashes are read when the build rewrites them', async () => {
+    const site = mkdtempSync(join(tmpdir(), 'static-site-rebuilt-'));
+    const policy = livePolicy(site, ORIGINS);
+    expect(policy()).toContain("script-src 'self';");
+    writeFileSync(join(site, 'index.html'), '<script>one()</script>');
+    writeFileSync(join(site, SITE_CSP_FILE), JSON.stringify(await siteCsp(site)));
+    expect(policy()).toContain(`script-src 'self' 'sha256-${createHash('sha256').update('one()').digest('base64')}';`);
   });
 
   it("without the build's hashes, pages get the policy with no inline script allowed", () => {

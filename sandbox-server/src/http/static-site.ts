@@ -15,7 +15,10 @@ export function cacheControlFor(path: string): string {
  * The site under `root`, with `.br`/`.gz` siblings sent as Content-Encoding when the request accepts them; pages
  * (HTML) carry `contentSecurityPolicy` when given.
  */
-export function staticSite(root: string, options: { contentSecurityPolicy?: string } = {}): MiddlewareHandler {
+export function staticSite(
+  root: string,
+  options: { contentSecurityPolicy?: string | (() => string) } = {},
+): MiddlewareHandler {
   const serve = serveStatic({ root, precompressed: true });
   return async (c, next) => {
     let served = true;
@@ -26,9 +29,9 @@ export function staticSite(root: string, options: { contentSecurityPolicy?: stri
     if (served && response) {
       response.headers.set('Cache-Control', cacheControlFor(new URL(c.req.url).pathname));
       const page = response.headers.get('content-type')?.startsWith('text/html');
-      if (page && options.contentSecurityPolicy) {
-        response.headers.set('Content-Security-Policy', options.contentSecurityPolicy);
-      }
+      const policy = options.contentSecurityPolicy;
+      if (page && policy)
+        response.headers.set('Content-Security-Policy', typeof policy === 'string' ? policy : policy());
     }
     return response;
   };
