@@ -17,9 +17,10 @@ import { errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { ProbeLimiter } from './probe-limit.ts';
 import { courseRoutes } from './routes/course.ts';
+import { resumeRoutes } from './routes/resume.ts';
 import { sandboxRoutes } from './routes/sandboxes.ts';
 import { workshopRoutes } from './routes/workshops.ts';
-import { SESSION_COOKIE, type SessionSigner } from './session.ts';
+import { SESSION_COOKIE, type SessionSigner, sessionCookieOptions } from './session.ts';
 
 export interface AppDeps {
   kube: Kube;
@@ -56,13 +57,7 @@ export function createApp(deps: AppDeps) {
     let session = deps.signer.verify(getCookie(c, SESSION_COOKIE));
     if (!session) {
       session = deps.signer.newId();
-      setCookie(c, SESSION_COOKIE, deps.signer.sign(session), {
-        httpOnly: true,
-        sameSite: 'Lax',
-        secure: deps.secureCookies,
-        path: '/',
-        maxAge: 60 * 60 * 24 * 30,
-      });
+      setCookie(c, SESSION_COOKIE, deps.signer.sign(session), sessionCookieOptions(deps.secureCookies));
     }
     c.set('session', session);
     await next();
@@ -91,7 +86,8 @@ export function createApp(deps: AppDeps) {
 
   const api = app
     .route('/api/sandboxes', sandboxRoutes({ ...deps, probes: deps.probes ?? new ProbeLimiter() }))
-    .route('/api', courseRoutes(deps.repo));
+    .route('/api', courseRoutes(deps.repo))
+    .route('/', resumeRoutes({ repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => {
