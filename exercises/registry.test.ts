@@ -12,8 +12,10 @@ const IDS = [
   'metrics-sidecar',
   'proxy-sidecar',
   'native-sidecar',
+  'sidecar-budget',
   'sidecar-job',
   'readiness-probes',
+  'proxy-outage',
   'sidecar-resources',
   'debug-commands',
 ];

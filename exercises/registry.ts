@@ -15,8 +15,10 @@ import {
   type ExerciseSummary,
 } from './model.ts';
 import nativeSidecar from './native-sidecar/exercise.ts';
+import proxyOutage from './proxy-outage/exercise.ts';
 import proxySidecar from './proxy-sidecar/exercise.ts';
 import readinessProbes from './readiness-probes/exercise.ts';
+import sidecarBudget from './sidecar-budget/exercise.ts';
 import sidecarJob from './sidecar-job/exercise.ts';
 import sidecarResources from './sidecar-resources/exercise.ts';
 import sidecarRestart from './sidecar-restart/exercise.ts';
@@ -29,8 +31,10 @@ const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   metricsSidecar,
   proxySidecar,
   nativeSidecar,
+  sidecarBudget,
   sidecarJob,
   readinessProbes,
+  proxyOutage,
   sidecarResources,
   debugCommands,
 ];
