@@ -16,6 +16,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
+/** What the page's Content-Security-Policy refused: its violation events and the console's CSP lines. */
+const cspViolations: string[] = [];
 /** What each check request said started it, in order: a press of Check is `manual`, a re-run by itself `auto`. */
 const checkTriggers: unknown[] = [];
 
@@ -26,8 +28,19 @@ beforeAll(async () => {
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
   });
   context = await browser.newContext({ viewport: WIDE, colorScheme: 'light', baseURL: inject('e2eBaseUrl') });
+  // Every document reports the policy's refusals on the console, where they are collected (a CDP init script is not
+  // itself subject to the page's policy).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`csp-violation: ${event.violatedDirective} blocked ${event.blockedURI || '(inline)'}`);
+    });
+  });
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    const text = message.text();
+    if (text.startsWith('csp-violation:') || /Content Security Policy/i.test(text)) cspViolations.push(text);
+  });
   page.on('request', (request) => {
     if (request.method() === 'POST' && /\/checks\//.test(request.url()))
       checkTriggers.push(request.postDataJSON()?.trigger);
@@ -127,7 +140,12 @@ async function setTheme(dark: boolean): Promise<void> {
 
 describe('the logging lesson, end to end', () => {
   it('opens with its landmarks, the lesson and a terminal that is not loaded yet', async () => {
-    await page.goto('/lessons/logging-sidecar/');
+    const response = await page.goto('/lessons/logging-sidecar/');
+    // The course's policy: scripts from the site and the build's hashed inline scripts only, no framing.
+    const policy = (await response?.headerValue('content-security-policy')) ?? '';
+    expect(policy).toMatch(/(^|; )script-src 'self'( 'sha256-[A-Za-z0-9+/=]+')+(;|$)/);
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
     await page.getByRole('heading', { level: 1, name: 'A logging sidecar' }).waitFor();
     await page.getByRole('navigation', { name: 'Course' }).waitFor();
     await page.getByRole('main').waitFor();
@@ -243,5 +261,18 @@ describe('the logging lesson, end to end', () => {
     const link = page.getByRole('navigation', { name: 'Course' }).getByRole('link', { name: /A logging sidecar/ });
     await expect.poll(() => link.textContent(), { timeout: 15_000 }).toContain('1 of 1 exercises passed');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('ran the whole journey under the Content-Security-Policy without one refusal, and refuses injected script', async () => {
+    // Theme script, terminal and its styles, checks, live changes, the dark theme, a reload: nothing was refused.
+    expect(cspViolations).toEqual([]);
+    const ran = await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injectedRan = true;';
+      document.head.append(script);
+      return (window as unknown as { injectedRan?: boolean }).injectedRan === true;
+    });
+    expect(ran).toBe(false);
+    await expect.poll(() => cspViolations.join('\n'), { timeout: 10_000 }).toContain('csp-violation: script-src');
   });
 });
