@@ -30,12 +30,19 @@ export interface ReflectorOptions {
   retryMs?: number;
   /** Bound on each list request. */
   listTimeoutMs?: number;
+  /**
+   * Called with every object after each complete list (the first and any after 410 Gone), before the differences are
+   * reported: for callers that keep the objects themselves (the Pod picture), not just hear that something changed.
+   */
+  onList?: (items: unknown[]) => void;
 }
 
 /** A change the reflector saw: what kind of event, and which object. */
 export interface ObservedChange {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   name: string;
+  /** The object as the API server sent it (its last known state for DELETED), when the reflector has it. */
+  object?: unknown;
 }
 
 const keyOf = (meta: ObjectMeta | undefined) => meta?.uid ?? meta?.name ?? '';
@@ -55,7 +62,8 @@ export class Reflector {
   readonly #rest: RestClient;
   readonly #path: string;
   readonly #onChange: (change: ObservedChange) => void;
-  readonly #options: Required<ReflectorOptions>;
+  readonly #options: Required<Omit<ReflectorOptions, 'onList'>>;
+  readonly #onList: ((items: unknown[]) => void) | undefined;
   /** uid → resourceVersion of every object we know of. */
   readonly #known = new Map<string, { name: string; version: string }>();
   #resourceVersion: string | undefined;
@@ -77,6 +85,7 @@ export class Reflector {
     this.#rest = rest;
     this.#path = path;
     this.#onChange = onChange;
+    this.#onList = options.onList;
     this.#options = {
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300,
       stallMs: options.stallMs ?? 150_000,
@@ -124,6 +133,7 @@ export class Reflector {
     if (this.#stopped) return;
     try {
       const seen = new Map<string, { name: string; version: string }>();
+      const items: unknown[] = [];
       let next: string | undefined;
       let version: string | undefined;
       do {
@@ -133,6 +143,7 @@ export class Reflector {
           timeoutMs: this.#options.listTimeoutMs,
         });
         for (const item of page.items ?? []) {
+          items.push(item);
           seen.set(keyOf(item.metadata), {
             name: item.metadata?.name ?? '',
             version: item.metadata?.resourceVersion ?? '',
@@ -142,6 +153,8 @@ export class Reflector {
         version = page.metadata?.resourceVersion;
       } while (next && !this.#stopped);
       this.stats.lists++;
+      if (this.#stopped) return;
+      this.#onList?.(items);
       if (this.#synced) this.#reportDifferences(seen);
       this.#known.clear();
       for (const [key, value] of seen) this.#known.set(key, value);
@@ -179,7 +192,7 @@ export class Reflector {
       const meta = (event.object as { metadata?: ObjectMeta } | undefined)?.metadata;
       if (meta?.resourceVersion) this.#resourceVersion = meta.resourceVersion;
       if (event.type === 'BOOKMARK') return;
-      this.#apply(event.type, meta);
+      this.#apply(event.type, meta, event.object);
     };
     const onDone = (error?: unknown) => {
       if (this.#current === controller) this.#current = undefined;
@@ -209,7 +222,7 @@ export class Reflector {
     });
   }
 
-  #apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', meta: ObjectMeta | undefined): void {
+  #apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', meta: ObjectMeta | undefined, object: unknown): void {
     const key = keyOf(meta);
     const name = meta?.name ?? '';
     const version = meta?.resourceVersion ?? '';
@@ -221,7 +234,7 @@ export class Reflector {
       if (before?.version === version) return; // a replay of what we already have
       this.#known.set(key, { name, version });
     }
-    this.#onChange({ type, name });
+    this.#onChange({ type, name, object });
   }
 
   #armStallTimer(controller: AbortController): void {

@@ -26,6 +26,7 @@ import { ApiError, errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { clientAddress } from './peer.ts';
 import { ProbeLimiter } from './probe-limit.ts';
+import { workspaceRoutes } from './routes/workspace.ts';
 import { workshopRoutes } from './routes/workshops.ts';
 import { SESSION_COOKIE, type SessionSigner } from './session.ts';
 
@@ -237,6 +238,8 @@ export function createApp(deps: AppDeps) {
       stop();
     });
   });
+
+  app.route('/', workspaceRoutes({ kube: deps.kube, log, ownSandbox }));
 
   app.post('/api/sandboxes/:id/exercises/:exerciseId/setup', async (c) => {
     const { exerciseId } = parseOrExplain(exerciseParam, c.req.param(), 'path');

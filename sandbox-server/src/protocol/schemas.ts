@@ -102,3 +102,10 @@ export type TerminalServerFrame = z.infer<typeof terminalServerFrame>;
 
 /** Largest frame the terminal accepts from a browser: keystrokes and pastes, not uploads. */
 export const MAX_TERMINAL_FRAME_BYTES = 64 * 1024;
+
+/** Terminal tabs a learner may have in one sandbox; each is a tmux session of its own in the same toolbox. */
+export const MAX_TERMINAL_TABS = 4;
+
+/** `GET /api/sandboxes/:id/terminals`: the tabs whose tmux session exists, 1-based, in order. */
+export const terminalTabs = z.object({ tabs: z.array(z.number().int().min(1).max(MAX_TERMINAL_TABS)) });
+export type TerminalTabs = z.infer<typeof terminalTabs>;
