@@ -26,8 +26,8 @@ import { ApiError, errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { clientAddress } from './peer.ts';
 import { ProbeLimiter } from './probe-limit.ts';
-import { workspaceRoutes } from './routes/workspace.ts';
 import { workshopRoutes } from './routes/workshops.ts';
+import { workspaceRoutes } from './routes/workspace.ts';
 import { SESSION_COOKIE, type SessionSigner } from './session.ts';
 
 export interface AppDeps {

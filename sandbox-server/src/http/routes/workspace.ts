@@ -53,7 +53,13 @@ export function workspaceRoutes(deps: WorkspaceDeps): Hono {
 
   app.get('/api/sandboxes/:id/terminals', async (c) => {
     const sandbox = await deps.ownSandbox(c);
-    const result = await execCollect(deps.kube, sandbox.namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, listSessionsCommand());
+    const result = await execCollect(
+      deps.kube,
+      sandbox.namespace,
+      TOOLBOX_POD,
+      TOOLBOX_CONTAINER,
+      listSessionsCommand(),
+    );
     const answer: TerminalTabs = { tabs: tabsOf(result.stdout) };
     return c.json(answer);
   });

@@ -1,0 +1,182 @@
+// Pure parts of the Pod picture: where each box and link goes, what the text alternative says, and what changed
+// between two frames. No DOM here, so unit tests cover them.
+import type { ContainerView, PodView } from '../../sandbox-server/src/protocol/pod-view.ts';
+
+export const BOX_W = 200;
+const GAP = 30;
+const PAD = 18;
+const HEADER = 34;
+const LINE = 17;
+const PILL_H = 28;
+const LINK_DROP = 56;
+
+export interface Box {
+  container: ContainerView;
+  /** Start position: init containers and sidecars one after another, then every app container at once. */
+  step: number;
+  x: number;
+  y: number;
+}
+
+export interface Pill {
+  name: string;
+  kind: string;
+  x: number;
+  y: number;
+  w: number;
+  /** Palette slot, so a volume's pill, links and mount rows share a colour. */
+  hue: number;
+  shared: boolean;
+}
+
+export interface Link {
+  volume: string;
+  hue: number;
+  from: { x: number; y: number };
+  to: { x: number; y: number };
+}
+
+export interface PodLayout {
+  width: number;
+  height: number;
+  boxHeight: number;
+  boxes: Box[];
+  pills: Pill[];
+  links: Link[];
+}
+
+/** Text rows a box shows under its header: name, image, state, ready and restarts, then ports and mounts. */
+export const rowsOf = (c: ContainerView) => 4 + c.ports.length + c.mounts.length;
+
+/** The position in the start sequence of each container, 1-based. */
+export function startSteps(containers: readonly ContainerView[]): number[] {
+  let step = 0;
+  let appStep = 0;
+  return containers.map((c) => {
+    if (c.kind !== 'app') return ++step;
+    appStep ||= ++step;
+    return appStep;
+  });
+}
+
+export function layoutPod(pod: PodView): PodLayout {
+  const steps = startSteps(pod.containers);
+  const boxHeight = HEADER + LINE * Math.max(4, ...pod.containers.map(rowsOf)) + 10;
+  const top = 40;
+  const boxes = pod.containers.map((container, i) => ({
+    container,
+    step: steps[i] ?? i + 1,
+    x: PAD + i * (BOX_W + GAP),
+    y: top,
+  }));
+  const contentWidth = Math.max(boxes.length * (BOX_W + GAP) - GAP, 320);
+  const users = new Map<string, number>();
+  for (const c of pod.containers)
+    for (const m of new Set(c.mounts.map((m) => m.volume))) users.set(m, (users.get(m) ?? 0) + 1);
+  const pillY = top + boxHeight + LINK_DROP;
+  const widths = pod.volumes.map((v) => Math.max(120, 7.2 * (v.name.length + v.kind.length) + 40));
+  const total = widths.reduce((a, b) => a + b, 0) + Math.max(0, widths.length - 1) * GAP;
+  let x = PAD + Math.max(0, (contentWidth - total) / 2);
+  const pills = pod.volumes.map((v, i) => {
+    const pill: Pill = {
+      name: v.name,
+      kind: v.kind,
+      x,
+      y: pillY,
+      w: widths[i] ?? 120,
+      hue: i % 6,
+      shared: (users.get(v.name) ?? 0) > 1,
+    };
+    x += pill.w + GAP;
+    return pill;
+  });
+  const byName = new Map(pills.map((p) => [p.name, p]));
+  const links: Link[] = [];
+  for (const box of boxes) {
+    const mounts = box.container.mounts;
+    mounts.forEach((mount, i) => {
+      const pill = byName.get(mount.volume);
+      if (!pill) return;
+      links.push({
+        volume: mount.volume,
+        hue: pill.hue,
+        from: { x: box.x + (BOX_W * (i + 1)) / (mounts.length + 1), y: box.y + boxHeight },
+        to: { x: pill.x + pill.w / 2, y: pill.y },
+      });
+    });
+  }
+  const width = Math.max(PAD * 2 + contentWidth, x - GAP + PAD);
+  const height = pod.volumes.length ? pillY + PILL_H + PAD : top + boxHeight + PAD;
+  return { width, height, boxHeight, boxes, pills, links };
+}
+
+const KIND_WORDS = { init: 'init container', sidecar: 'native sidecar', app: 'app container' } as const;
+
+export function describeState(c: ContainerView): string {
+  const why = c.reason
+    ? ` (${c.reason}${c.exitCode !== undefined && c.reason !== 'Completed' ? `, exit ${c.exitCode}` : ''})`
+    : '';
+  return `${c.state}${why}`;
+}
+
+/** One sentence per container for screen readers, in start order. */
+export function describeContainer(c: ContainerView, step: number): string {
+  const parts = [
+    `${step}. ${KIND_WORDS[c.kind]} ${c.name}, image ${c.image}: ${describeState(c)}`,
+    c.ready ? 'ready' : 'not ready',
+    `${c.restarts} ${c.restarts === 1 ? 'restart' : 'restarts'}`,
+  ];
+  if (c.lastTermination) parts.push(`last ended ${c.lastTermination}`);
+  if (c.ports.length) parts.push(`ports ${c.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}`);
+  if (c.mounts.length) {
+    parts.push(`mounts ${c.mounts.map((m) => `${m.volume} at ${m.path}${m.readOnly ? ' read-only' : ''}`).join(', ')}`);
+  }
+  return `${parts.join('; ')}.`;
+}
+
+/** A sentence per volume: who mounts it and where, which is what "shared" means in a picture of sidecars. */
+export function describeVolume(pod: PodView, volume: { name: string; kind: string }): string {
+  const users = pod.containers.flatMap((c) =>
+    c.mounts.filter((m) => m.volume === volume.name).map((m) => `${c.name} at ${m.path}`),
+  );
+  const how = users.length ? `mounted by ${users.join(' and ')}` : 'not mounted';
+  return `Volume ${volume.name} (${volume.kind}), ${users.length > 1 ? 'shared: ' : ''}${how}.`;
+}
+
+export function describePodSummary(pod: PodView): string {
+  const counts = { init: 0, sidecar: 0, app: 0 };
+  for (const c of pod.containers) counts[c.kind]++;
+  const kinds = [
+    counts.init && `${counts.init} init`,
+    counts.sidecar && `${counts.sidecar} native sidecar${counts.sidecar > 1 ? 's' : ''}`,
+    counts.app && `${counts.app} app container${counts.app > 1 ? 's' : ''}`,
+  ].filter(Boolean);
+  const state = pod.deleting ? 'being deleted' : `${pod.phase}, ${pod.ready ? 'ready' : 'not ready'}`;
+  return `Pod ${pod.name}: ${state}; ${kinds.join(', ') || 'no containers'}.`;
+}
+
+/** What a learner should hear about between two frames: Pods that came or went, restarts, state changes. */
+export function changesBetween(before: readonly PodView[] | undefined, after: readonly PodView[]): string[] {
+  if (!before) return [];
+  const old = new Map(before.map((p) => [p.name, p]));
+  const messages: string[] = [];
+  for (const pod of after) {
+    const prev = old.get(pod.name);
+    if (!prev) {
+      messages.push(`Pod ${pod.name} appeared.`);
+      continue;
+    }
+    old.delete(pod.name);
+    if (pod.deleting && !prev.deleting) messages.push(`Pod ${pod.name} is being deleted.`);
+    const prevContainers = new Map(prev.containers.map((c) => [c.name, c]));
+    for (const c of pod.containers) {
+      const p = prevContainers.get(c.name);
+      if (!p) continue;
+      if (c.restarts > p.restarts) messages.push(`${c.name} in ${pod.name} restarted (${c.restarts} restarts).`);
+      else if (c.state !== p.state || c.reason !== p.reason)
+        messages.push(`${c.name} in ${pod.name} is ${describeState(c)}.`);
+    }
+  }
+  for (const name of old.keys()) messages.push(`Pod ${name} is gone.`);
+  return messages;
+}
