@@ -2,7 +2,7 @@
 // between two frames. No DOM here, so unit tests cover them.
 import type { ContainerView, PodView } from '../../sandbox-server/src/protocol/pod-view.ts';
 
-export const BOX_W = 200;
+export const BOX_W = 212;
 const GAP = 30;
 const PAD = 18;
 const HEADER = 34;

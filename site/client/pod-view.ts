@@ -17,7 +17,7 @@ import { confirmSandbox } from './sandbox.ts';
 const SVG = 'http://www.w3.org/2000/svg';
 const KIND_LABEL = { init: 'INIT', sidecar: 'SIDECAR', app: 'APP' } as const;
 /** Characters that fit a box's width at the picture's font size. */
-const FIT = 27;
+const FIT = 29;
 
 /** What the page learns from each drawn frame; the e2e tests and the latency measurement listen for it. */
 export interface PodViewFrameDetail {
@@ -26,6 +26,8 @@ export interface PodViewFrameDetail {
   /** Page time it was drawn (same clock as `Date.now()`). */
   drawnAt: number;
   pods: string[];
+  /** Pods shown as being deleted. */
+  deleting: string[];
 }
 
 type Attrs = Record<string, string | number>;
@@ -131,7 +133,7 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
     const state = stateClass(c);
     g.append(svg('circle', { cx: box.x + 16, cy: y - 4, r: 4.5, class: `pv-dot pv-${state}` }));
     row(label(box.x + 26, y, describeState(c), `pv-state pv-${state}`, FIT - 2));
-    const restarts = `restarts: ${c.restarts}${c.lastTermination ? ` · last ${c.lastTermination}` : ''}`;
+    const restarts = `restarts: ${c.restarts}${c.lastTermination ? ` · ${c.lastTermination}` : ''}`;
     row(
       label(
         box.x + 12,
@@ -220,7 +222,12 @@ export function mountPodView(host: HTMLElement, sandboxId: string): { dispose():
     const time = new Date(frame.at).toLocaleTimeString();
     status.textContent = `Live · ${frame.pods.length} ${frame.pods.length === 1 ? 'Pod' : 'Pods'} · updated ${time}`;
     if (changes.length) live.textContent = changes.slice(0, 4).join(' ');
-    const detail: PodViewFrameDetail = { at: frame.at, drawnAt: Date.now(), pods: frame.pods.map((p) => p.name) };
+    const detail: PodViewFrameDetail = {
+      at: frame.at,
+      drawnAt: Date.now(),
+      pods: frame.pods.map((p) => p.name),
+      deleting: frame.pods.filter((p) => p.deleting).map((p) => p.name),
+    };
     host.dispatchEvent(new CustomEvent('sidecar-lab:pod-view-frame', { detail, bubbles: true }));
   }
 

@@ -32,8 +32,8 @@ function containerOf(container: V1Container, kind: ContainerKind, status: V1Cont
     kind,
     image: container.image ?? '',
     ...stateOf(status),
-    // A completed init container is never "ready"; the field means something only for running ones.
-    ready: status?.ready === true,
+    // Kubernetes reports a completed init container as ready; in the picture "ready" is about running ones only.
+    ready: status?.ready === true && status.state?.running !== undefined,
     restarts: status?.restartCount ?? 0,
     ...(last ? { lastTermination: last } : {}),
     ports: (container.ports ?? []).map((p) => ({
