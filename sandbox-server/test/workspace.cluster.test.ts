@@ -1,12 +1,15 @@
 // The workspace routes on the real server and cluster: the live Pod picture (its own sandbox only, the toolbox left
 // out, a native sidecar's order, volumes and ports, a restart seen as it happens) and terminal tabs (one tmux session
-// each, listed and closed, within the per-session terminal cap).
+// each, listed and closed, within the per-session terminal cap, found again after the server is killed).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlRaw, waitFor } from '../../tests/support/kubectl.ts';
 import { POD_VIEW_DEMO, podViewDemoYaml } from '../../tests/support/pod-view-demo.ts';
 import { type PodsFrame, podsFrame } from '../src/protocol/pod-view.ts';
 import type { RunningServer } from '../src/server.ts';
-import { Learner, readServerSentEvents, startTestServer, type TerminalClient } from './harness.ts';
+import { Learner, readServerSentEvents, startChildServer, startTestServer, type TerminalClient } from './harness.ts';
 
 const CAP = 3;
 let server: RunningServer;
@@ -76,7 +79,11 @@ describe('the Pod picture stream', () => {
       expect(prepare).toMatchObject({ state: 'terminated', reason: 'Completed', exitCode: 0 });
       expect(shipper).toMatchObject({ state: 'running', ready: true, restarts: 0 });
       expect(shipper!.mounts).toEqual([{ volume: 'logs', path: '/logs', readOnly: true }]);
-      expect(web).toMatchObject({ state: 'running', ready: true, ports: [{ port: 80, protocol: 'TCP', name: 'http' }] });
+      expect(web).toMatchObject({
+        state: 'running',
+        ready: true,
+        ports: [{ port: 80, protocol: 'TCP', name: 'http' }],
+      });
       expect(web!.mounts).toEqual([
         { volume: 'logs', path: '/var/log/nginx', readOnly: false },
         { volume: 'site', path: '/usr/share/nginx/html', readOnly: false },
@@ -148,5 +155,34 @@ describe('terminal tabs', () => {
     const held = open.filter((t) => t.ws.readyState === t.ws.OPEN).length;
     for (let tab = 2; tab <= 1 + CAP - held; tab++) open.push(await learner.terminal(sandbox.id, undefined, tab));
     await expect(learner.terminal(sandbox.id, undefined, 4)).rejects.toThrow('upgrade refused: 429');
+  });
+});
+
+describe('terminal tabs across a server restart', () => {
+  it('finds both tabs and the shell of each again after a SIGKILL of the server', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'slab-workspace-'));
+    let child = await startChildServer({}, dataDir);
+    const port = Number(new URL(child.url).port);
+    const who = new Learner(child.url);
+    const created = await who.request('POST', '/api/sandboxes', {});
+    expect(created.status).toBe(201);
+    const mine: { id: string; namespace: string } = created.json;
+    try {
+      const second = await who.terminal(mine.id, undefined, 2);
+      second.type('export MARK=before-restart; clear\r');
+      second.type('echo "mark=$MARK"\r');
+      await second.waitFor('mark=before-restart', 30_000);
+      await child.kill('SIGKILL');
+      child = await startChildServer({}, dataDir, port);
+
+      expect((await who.request('GET', `/api/sandboxes/${mine.id}/terminals`)).json).toEqual({ tabs: [1, 2] });
+      const again = await who.terminal(mine.id, undefined, 2);
+      again.type('echo "still=$MARK"\r');
+      await again.waitFor('still=before-restart', 30_000);
+      await again.close();
+    } finally {
+      await kubectlRaw(['delete', 'namespace', mine.namespace, '--wait=false']);
+      await child.kill();
+    }
   });
 });

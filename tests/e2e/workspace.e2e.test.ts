@@ -155,6 +155,7 @@ describe('terminal tabs', () => {
     await waitForTab(2, /toolbox\s+1\/1\s+Running/, 60_000);
     await waitForTab(1, 'first tab: 42', 60_000);
     // The watch keeps reporting after the reload: a Pod created now shows up in tab 2.
+    await tab(1).click();
     await typeInTab(1, 'kubectl run tab-check --image=busybox --restart=Never -- sleep 5\n');
     await tab(2).click();
     await waitForTab(2, 'tab-check');
@@ -166,7 +167,9 @@ describe('terminal tabs', () => {
     await typeInTab(1, 'clear; echo copy-me-$((40+2))\n');
     await waitForTab(1, 'copy-me-42');
     const line = page.locator('#terminal-tabpanel-1 .xterm-rows > div').filter({ hasText: /^copy-me-42/ });
-    await line.dblclick({ position: { x: 20, y: 8 } });
+    // xterm's rows do not take pointer events (its screen above them does): double-click where the word is drawn.
+    const box = (await line.boundingBox())!;
+    await page.mouse.dblclick(box.x + 20, box.y + box.height / 2);
     await page.keyboard.press('Control+Shift+C');
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('copy-me-42');
 
