@@ -3,9 +3,9 @@
 // turn red with its hint — then reload and find the terminal and the progress still there.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHROMIUM } from '../support/e2e-global-setup.ts';
+import { endSandbox, launchChromium } from '../support/e2e-browser.ts';
 
 const SHOTS = join('test-results', 'screenshots');
 const WIDE = { width: 1440, height: 900 };
@@ -20,10 +20,7 @@ const checkTriggers: unknown[] = [];
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: WIDE, colorScheme: 'light', baseURL: inject('e2eBaseUrl') });
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -35,12 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // End the sandbox so the cluster does not keep it until it expires.
-  await page
-    ?.evaluate(async () => {
-      const id = localStorage.getItem('sidecar-lab:sandbox-id');
-      if (id) await fetch(`/api/sandboxes/${id}`, { method: 'DELETE', credentials: 'same-origin' });
-    })
-    .catch((error: unknown) => console.warn('could not end the sandbox', error));
+  await endSandbox(page);
   await browser?.close();
 });
 

@@ -3,12 +3,12 @@
 // restart seen as it happens, both themes, the text alternative), plus how long a Pod change takes to reach it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKube } from '../../sandbox-server/src/cluster/kube.ts';
 import { loadKubeConfig } from '../../sandbox-server/src/cluster/kubeconfig.ts';
 import type { PodViewFrameDetail } from '../../site/client/pod-view.ts';
-import { CHROMIUM } from '../support/e2e-global-setup.ts';
+import { endSandbox, launchChromium } from '../support/e2e-browser.ts';
 import { POD_VIEW_DEMO, podViewDemoYaml } from '../support/pod-view-demo.ts';
 
 const SHOTS = join('test-results', 'screenshots');
@@ -30,10 +30,7 @@ declare global {
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-  });
+  browser = await launchChromium();
   const baseURL = inject('e2eBaseUrl');
   context = await browser.newContext({ viewport: WIDE, colorScheme: 'light', baseURL });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
@@ -53,12 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await page
-    ?.evaluate(async () => {
-      const id = localStorage.getItem('sidecar-lab:sandbox-id');
-      if (id) await fetch(`/api/sandboxes/${id}`, { method: 'DELETE', credentials: 'same-origin' });
-    })
-    .catch((error: unknown) => console.warn('could not end the sandbox', error));
+  await endSandbox(page);
   await browser?.close();
 });
 
@@ -100,6 +92,11 @@ async function typeInTab(n: number, text: string): Promise<void> {
 async function shot(name: string): Promise<void> {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** Scrolls the picture to the middle of the window (a theme switch moves the page under it). */
+async function showPicture(): Promise<void> {
+  await podView().evaluate((node) => node.scrollIntoView({ block: 'center' }));
 }
 
 async function setTheme(dark: boolean): Promise<void> {
@@ -276,9 +273,10 @@ describe('the Pod picture', () => {
     await svg.getByText('⇄ port 80/TCP (http)').waitFor();
     await svg.getByText('2 · SIDECAR').waitFor();
 
-    await podView().scrollIntoViewIfNeeded();
+    await showPicture();
     await shot('workspace-pod-view-light');
     await setTheme(true);
+    await showPicture();
     await shot('workspace-pod-view-dark');
     await setTheme(false);
   });
@@ -304,7 +302,7 @@ describe('the Pod picture', () => {
           expect.stringMatching(/log-shipper in pod-view-demo (restarted \(1 restarts\)|is running)/),
         ]),
       );
-    await podView().scrollIntoViewIfNeeded();
+    await showPicture();
     await shot('workspace-pod-view-restarted');
     expect(pageErrors).toEqual([]);
   });
