@@ -8,6 +8,7 @@ import {
   describePodSummary,
   describeVolume,
   layoutPod,
+  rowY,
   startSteps,
 } from './pod-view-model.ts';
 
@@ -64,13 +65,31 @@ describe('layoutPod', () => {
     expect(logs.shared).toBe(true);
     expect(layout.pills.find((p) => p.name === 'site')!.shared).toBe(false);
     for (const link of layout.links) {
-      expect(link.from.y).toBe(layout.boxes[0]!.y + layout.boxHeight);
+      expect(link.from.y).toBe(layout.boxes[0]!.y + layout.boxes[0]!.h);
       const pill = layout.pills.find((p) => p.name === link.volume)!;
       expect(link.to).toEqual({ x: pill.x + pill.w / 2, y: pill.y });
     }
     // Everything fits the drawing.
     for (const p of layout.pills) expect(p.x + p.w).toBeLessThanOrEqual(layout.width);
     expect(layout.boxes.at(-1)!.x + BOX_W).toBeLessThanOrEqual(layout.width);
+  });
+});
+
+describe('layoutPod, stacked', () => {
+  it('stacks boxes in start order and links each mount row to its volume on the right, without overlaps', () => {
+    const layout = layoutPod(pod, 'down');
+    expect(layout.orientation).toBe('down');
+    expect(layout.boxes.every((b, i) => i === 0 || b.y >= layout.boxes[i - 1]!.y + layout.boxes[i - 1]!.h)).toBe(true);
+    const web = layout.boxes[2]!;
+    const [toLogs, toSite] = layout.links.filter((l) => l.from.y > web.y && l.from.y < web.y + web.h);
+    // web's rows: name, image, state, restarts, one port, then its two mounts.
+    expect(toLogs!.from).toEqual({ x: web.x + BOX_W, y: rowY(web, 5) - 4 });
+    expect(toSite!.from).toEqual({ x: web.x + BOX_W, y: rowY(web, 6) - 4 });
+    const [logs, site] = layout.pills;
+    expect(logs!.x).toBeGreaterThan(web.x + BOX_W);
+    expect(site!.y).toBeGreaterThanOrEqual(logs!.y + 28);
+    expect(layout.width).toBeLessThan(layoutPod(pod, 'across').width);
+    expect(layout.height).toBeGreaterThanOrEqual(layout.boxes.at(-1)!.y + layout.boxes.at(-1)!.h);
   });
 });
 

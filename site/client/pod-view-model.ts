@@ -10,12 +10,16 @@ const LINE = 17;
 const PILL_H = 28;
 const LINK_DROP = 56;
 
+/** Boxes side by side with volumes underneath (wide), or stacked with volumes to the right (a lesson's column). */
+export type Orientation = 'across' | 'down';
+
 export interface Box {
   container: ContainerView;
   /** Start position: init containers and sidecars one after another, then every app container at once. */
   step: number;
   x: number;
   y: number;
+  h: number;
 }
 
 export interface Pill {
@@ -37,9 +41,9 @@ export interface Link {
 }
 
 export interface PodLayout {
+  orientation: Orientation;
   width: number;
   height: number;
-  boxHeight: number;
   boxes: Box[];
   pills: Pill[];
   links: Link[];
@@ -59,22 +63,100 @@ export function startSteps(containers: readonly ContainerView[]): number[] {
   });
 }
 
-export function layoutPod(pod: PodView): PodLayout {
+/** Where, in a box, the text row `row` (0-based: name, image, state, restarts, ports, mounts) has its baseline. */
+export const rowY = (box: Box, row: number) => box.y + HEADER + 14 + LINE * row;
+
+const heightOf = (rows: number) => HEADER + LINE * Math.max(4, rows) + 10;
+
+/** How many users each volume has (containers that mount it, each counted once). */
+function usersOf(pod: PodView): Map<string, number> {
+  const users = new Map<string, number>();
+  for (const c of pod.containers) {
+    for (const v of new Set(c.mounts.map((m) => m.volume))) users.set(v, (users.get(v) ?? 0) + 1);
+  }
+  return users;
+}
+
+const pillWidth = (v: { name: string; kind: string }) => Math.max(120, 7.2 * (v.name.length + v.kind.length) + 40);
+
+export function layoutPod(pod: PodView, orientation: Orientation = 'across'): PodLayout {
+  return orientation === 'down' ? layoutDown(pod) : layoutAcross(pod);
+}
+
+/** Stacked: each box as tall as its rows, volumes in a column on the right, each beside the rows that mount it. */
+function layoutDown(pod: PodView): PodLayout {
   const steps = startSteps(pod.containers);
-  const boxHeight = HEADER + LINE * Math.max(4, ...pod.containers.map(rowsOf)) + 10;
+  const top = 40;
+  let y = top;
+  const boxes = pod.containers.map((container, i) => {
+    const box: Box = { container, step: steps[i] ?? i + 1, x: PAD, y, h: heightOf(rowsOf(container)) };
+    y += box.h + 26;
+    return box;
+  });
+  const bottom = Math.max(top, y - 26);
+  const users = usersOf(pod);
+  const pillX = PAD + BOX_W + 86;
+  // Each pill goes level with the mean of the rows that mount it, then pills are pushed apart so none overlap.
+  const wanted = pod.volumes.map((v, i) => {
+    const rows = boxes.flatMap((b) =>
+      b.container.mounts.flatMap((m, k) =>
+        m.volume === v.name ? [rowY(b, 4 + b.container.ports.length + k) - 4] : [],
+      ),
+    );
+    const mid = rows.length ? rows.reduce((a, r) => a + r, 0) / rows.length : bottom;
+    return { v, i, y: mid - PILL_H / 2 };
+  });
+  wanted.sort((a, b) => a.y - b.y);
+  let floor = top;
+  const pills: Pill[] = [];
+  for (const { v, i, y: want } of wanted) {
+    const py = Math.max(want, floor);
+    floor = py + PILL_H + 12;
+    pills[i] = {
+      name: v.name,
+      kind: v.kind,
+      x: pillX,
+      y: py,
+      w: pillWidth(v),
+      hue: i % 6,
+      shared: (users.get(v.name) ?? 0) > 1,
+    };
+  }
+  const byName = new Map(pills.map((p) => [p.name, p]));
+  const links: Link[] = [];
+  for (const box of boxes) {
+    box.container.mounts.forEach((mount, k) => {
+      const pill = byName.get(mount.volume);
+      if (!pill) return;
+      links.push({
+        volume: mount.volume,
+        hue: pill.hue,
+        from: { x: box.x + BOX_W, y: rowY(box, 4 + box.container.ports.length + k) - 4 },
+        to: { x: pill.x, y: pill.y + PILL_H / 2 },
+      });
+    });
+  }
+  const widest = Math.max(0, ...pills.map((p) => p.w));
+  const width = pills.length ? pillX + widest + PAD : PAD * 2 + BOX_W;
+  const height = Math.max(bottom, ...pills.map((p) => p.y + PILL_H)) + PAD;
+  return { orientation: 'down', width, height, boxes, pills, links };
+}
+
+function layoutAcross(pod: PodView): PodLayout {
+  const steps = startSteps(pod.containers);
+  const boxHeight = heightOf(Math.max(0, ...pod.containers.map(rowsOf)));
   const top = 40;
   const boxes = pod.containers.map((container, i) => ({
     container,
     step: steps[i] ?? i + 1,
     x: PAD + i * (BOX_W + GAP),
     y: top,
+    h: boxHeight,
   }));
   const contentWidth = Math.max(boxes.length * (BOX_W + GAP) - GAP, 320);
-  const users = new Map<string, number>();
-  for (const c of pod.containers)
-    for (const m of new Set(c.mounts.map((m) => m.volume))) users.set(m, (users.get(m) ?? 0) + 1);
+  const users = usersOf(pod);
   const pillY = top + boxHeight + LINK_DROP;
-  const widths = pod.volumes.map((v) => Math.max(120, 7.2 * (v.name.length + v.kind.length) + 40));
+  const widths = pod.volumes.map(pillWidth);
   const total = widths.reduce((a, b) => a + b, 0) + Math.max(0, widths.length - 1) * GAP;
   let x = PAD + Math.max(0, (contentWidth - total) / 2);
   const pills = pod.volumes.map((v, i) => {
@@ -107,7 +189,7 @@ export function layoutPod(pod: PodView): PodLayout {
   }
   const width = Math.max(PAD * 2 + contentWidth, x - GAP + PAD);
   const height = pod.volumes.length ? pillY + PILL_H + PAD : top + boxHeight + PAD;
-  return { width, height, boxHeight, boxes, pills, links };
+  return { orientation: 'across', width, height, boxes, pills, links };
 }
 
 const KIND_WORDS = { init: 'init container', sidecar: 'native sidecar', app: 'app container' } as const;

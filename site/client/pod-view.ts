@@ -11,6 +11,7 @@ import {
   describeVolume,
   layoutPod,
   type PodLayout,
+  rowY,
 } from './pod-view-model.ts';
 import { confirmSandbox } from './sandbox.ts';
 
@@ -85,23 +86,27 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
   );
 
   // Start order: an arrow from each box to the next that starts after it (app containers start together).
+  const across = layout.orientation === 'across';
   layout.boxes.forEach((box, i) => {
     const next = layout.boxes[i + 1];
     if (!next || next.step === box.step) return;
-    const y = box.y + 17;
-    root.append(svg('path', { d: `M${box.x + BOX_W + 4},${y} h${next.x - box.x - BOX_W - 12}`, class: 'pv-order' }));
-    root.append(svg('path', { d: `M${next.x - 9},${y - 4} l5,4 l-5,4`, class: 'pv-order' }));
+    if (across) {
+      const y = box.y + 17;
+      root.append(svg('path', { d: `M${box.x + BOX_W + 4},${y} h${next.x - box.x - BOX_W - 12}`, class: 'pv-order' }));
+      root.append(svg('path', { d: `M${next.x - 9},${y - 4} l5,4 l-5,4`, class: 'pv-order' }));
+    } else {
+      const x = box.x + 30;
+      root.append(svg('path', { d: `M${x},${box.y + box.h + 3} V${next.y - 4}`, class: 'pv-order' }));
+      root.append(svg('path', { d: `M${x - 4},${next.y - 9} l4,5 l4,-5`, class: 'pv-order' }));
+    }
   });
 
   for (const link of layout.links) {
     const { from, to } = link;
-    const bend = (to.y - from.y) / 2;
-    root.append(
-      svg('path', {
-        d: `M${from.x},${from.y} C${from.x},${from.y + bend} ${to.x},${to.y - bend} ${to.x},${to.y}`,
-        class: `pv-link pv-hue-${link.hue}`,
-      }),
-    );
+    const d = across
+      ? `M${from.x},${from.y} C${from.x},${(from.y + to.y) / 2} ${to.x},${(from.y + to.y) / 2} ${to.x},${to.y}`
+      : `M${from.x},${from.y} C${from.x + 45},${from.y} ${to.x - 45},${to.y} ${to.x},${to.y}`;
+    root.append(svg('path', { d, class: `pv-link pv-hue-${link.hue}` }));
   }
 
   for (const box of layout.boxes) {
@@ -110,7 +115,7 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
       class: `pv-container pv-${c.kind}${c.state === 'terminated' && c.kind === 'init' ? ' pv-finished' : ''}`,
       'data-container': c.name,
     });
-    g.append(svg('rect', { x: box.x, y: box.y, width: BOX_W, height: layout.boxHeight, rx: 8, class: 'pv-box' }));
+    g.append(svg('rect', { x: box.x, y: box.y, width: BOX_W, height: box.h, rx: 8, class: 'pv-box' }));
     const badge = `${box.step} · ${KIND_LABEL[c.kind]}`;
     g.append(
       svg('rect', { x: box.x + 8, y: box.y + 8, width: badge.length * 7 + 12, height: 18, rx: 9, class: 'pv-badge' }),
@@ -123,7 +128,7 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
         c.ready ? '✓ ready' : 'not ready',
       ),
     );
-    let y = box.y + 34 + 14;
+    let y = rowY(box, 0);
     const row = (node: SVGElement) => {
       g.append(node);
       y += 17;
@@ -201,6 +206,27 @@ export function mountPodView(host: HTMLElement, sandboxId: string): { dispose():
   let retry: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
 
+  let room = 0;
+  /** Side by side where it fits without shrinking the text much, stacked otherwise (a lesson's column). */
+  function paint(pods: PodView[], bumped = new Set<string>()): void {
+    room = pictures.clientWidth || host.clientWidth;
+    const drawn = pods.map((pod) => {
+      const across = layoutPod(pod, 'across');
+      return { pod, layout: room && across.width * 0.85 > room ? layoutPod(pod, 'down') : across };
+    });
+    pictures.replaceChildren(...drawn.map(({ pod, layout }) => drawPod(pod, layout, bumped)));
+    text.replaceChildren(...drawn.map(({ pod, layout }) => describePod(pod, layout)));
+    if (pods.length === 0) {
+      pictures.append(html('p', 'pv-empty', 'No Pods yet. Apply one in the terminal and it appears here.'));
+      text.append(html('p', '', 'Your namespace has no Pods yet.'));
+    }
+  }
+  // A wider or narrower place (the terminal resized, a phone turned) may suit the other layout.
+  const resized = new ResizeObserver(() => {
+    if (previous && Math.abs(pictures.clientWidth - room) > 40) paint(previous);
+  });
+  resized.observe(pictures);
+
   function draw(frame: PodsFrame): void {
     const bumped = new Set<string>();
     const before = new Map(
@@ -212,13 +238,7 @@ export function mountPodView(host: HTMLElement, sandboxId: string): { dispose():
     }
     const changes = changesBetween(previous, frame.pods);
     previous = frame.pods;
-    const drawn = frame.pods.map((pod) => ({ pod, layout: layoutPod(pod) }));
-    pictures.replaceChildren(...drawn.map(({ pod, layout }) => drawPod(pod, layout, bumped)));
-    text.replaceChildren(...drawn.map(({ pod, layout }) => describePod(pod, layout)));
-    if (frame.pods.length === 0) {
-      pictures.append(html('p', 'pv-empty', 'No Pods yet. Apply one in the terminal and it appears here.'));
-      text.append(html('p', '', 'Your namespace has no Pods yet.'));
-    }
+    paint(frame.pods, bumped);
     const time = new Date(frame.at).toLocaleTimeString();
     status.textContent = `Live · ${frame.pods.length} ${frame.pods.length === 1 ? 'Pod' : 'Pods'} · updated ${time}`;
     if (changes.length) live.textContent = changes.slice(0, 4).join(' ');
@@ -262,6 +282,7 @@ export function mountPodView(host: HTMLElement, sandboxId: string): { dispose():
   return {
     dispose() {
       disposed = true;
+      resized.disconnect();
       clearTimeout(retry);
       source?.close();
       host.replaceChildren();
