@@ -21,6 +21,8 @@ let page: Page;
 const pageErrors: string[] = [];
 /** Every script the page fetched, to tell what loads up front from what loads when a feature opens. */
 const scripts: string[] = [];
+/** Requests the browser gave up on during the current page load. */
+const failed: string[] = [];
 
 declare global {
   interface Window {
@@ -47,6 +49,7 @@ beforeAll(async () => {
   page.on('request', (request) => {
     if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
   });
+  page.on('requestfailed', (request) => failed.push(`${request.url()} ${request.failure()?.errorText}`));
 });
 
 afterAll(async () => {
@@ -89,6 +92,24 @@ async function typeInTab(n: number, text: string): Promise<void> {
   await page.keyboard.type(text);
 }
 
+/**
+ * Loads (or reloads) the page until every request of the load went through. Chromium aborts requests in flight with
+ * ERR_NETWORK_CHANGED when the node gains a network interface, which it does for every Pod the cluster starts; a
+ * page script lost that way leaves the page without its behaviour, which is the browser's hiccup, not ours.
+ */
+async function load(url?: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    failed.length = 0;
+    if (url) await page.goto(url);
+    else await page.reload();
+    await page.waitForLoadState('load');
+    if (failed.length === 0) return;
+    console.warn(`page load ${attempt} lost requests, loading again:`, failed);
+    if (attempt === 3) throw new Error(`three page loads lost requests: ${failed.join(', ')}`);
+    url ??= page.url();
+  }
+}
+
 async function shot(name: string): Promise<void> {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
@@ -114,7 +135,7 @@ async function sandboxNamespace(): Promise<string> {
 
 describe('terminal tabs', () => {
   it('loads neither the terminal nor the Pod picture before they are opened', async () => {
-    await page.goto(LESSON);
+    await load(LESSON);
     await terminalPanel().getByRole('button', { name: 'Start sandbox' }).waitFor();
     await podView().getByRole('button', { name: 'Show my Pods' }).waitFor();
     expect(scripts.some((s) => /\/(terminal-tabs|pod-view)\./.test(s))).toBe(false);
@@ -143,7 +164,7 @@ describe('terminal tabs', () => {
 
   it('keeps both tabs, their commands and the tab on screen across a reload', async () => {
     await tab(2).click();
-    await page.reload();
+    await load();
     await terminalPanel().getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });
     await tab(1).waitFor();
     await tab(2).waitFor();
