@@ -126,6 +126,7 @@ describe('terminal tabs', () => {
     open.push(first, second);
     second.type('export WHERE=second; echo "tab=$WHERE $((20+22))"\r');
     await second.waitFor('tab=second 42', 30_000);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, typed into the first tab's shell.
     first.type('echo "tab=${WHERE:-first} $((40+2))"\r');
     await first.waitFor('tab=first 42', 30_000);
     expect((await learner.request('GET', `/api/sandboxes/${sandbox.id}/terminals`)).json).toEqual({ tabs: [1, 2] });
