@@ -83,10 +83,10 @@ describe('layoutPod, stacked', () => {
     const web = layout.boxes[2]!;
     const [toLogs, toSite] = layout.links.filter((l) => l.from.y > web.y && l.from.y < web.y + web.h);
     // web's rows: name, image, state, restarts, one port, then its two mounts.
-    expect(toLogs!.from).toEqual({ x: web.x + BOX_W, y: rowY(web, 5) - 4 });
-    expect(toSite!.from).toEqual({ x: web.x + BOX_W, y: rowY(web, 6) - 4 });
+    expect(toLogs!.from).toEqual({ x: web.x + web.w, y: rowY(web, 5) - 4 });
+    expect(toSite!.from).toEqual({ x: web.x + web.w, y: rowY(web, 6) - 4 });
     const [logs, site] = layout.pills;
-    expect(logs!.x).toBeGreaterThan(web.x + BOX_W);
+    expect(logs!.x).toBeGreaterThan(web.x + web.w);
     expect(site!.y).toBeGreaterThanOrEqual(logs!.y + 28);
     expect(layout.width).toBeLessThan(layoutPod(pod, 'across').width);
     expect(layout.height).toBeGreaterThanOrEqual(layout.boxes.at(-1)!.y + layout.boxes.at(-1)!.h);

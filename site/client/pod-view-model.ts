@@ -3,6 +3,8 @@
 import type { ContainerView, PodView } from '../../sandbox-server/src/protocol/pod-view.ts';
 
 export const BOX_W = 212;
+/** Stacked boxes have the width to spare for long mount paths. */
+const BOX_W_DOWN = 250;
 const GAP = 30;
 const PAD = 18;
 const HEADER = 34;
@@ -19,6 +21,7 @@ export interface Box {
   step: number;
   x: number;
   y: number;
+  w: number;
   h: number;
 }
 
@@ -89,13 +92,13 @@ function layoutDown(pod: PodView): PodLayout {
   const top = 40;
   let y = top;
   const boxes = pod.containers.map((container, i) => {
-    const box: Box = { container, step: steps[i] ?? i + 1, x: PAD, y, h: heightOf(rowsOf(container)) };
+    const box: Box = { container, step: steps[i] ?? i + 1, x: PAD, y, w: BOX_W_DOWN, h: heightOf(rowsOf(container)) };
     y += box.h + 26;
     return box;
   });
   const bottom = Math.max(top, y - 26);
   const users = usersOf(pod);
-  const pillX = PAD + BOX_W + 86;
+  const pillX = PAD + BOX_W_DOWN + 86;
   // Each pill goes level with the mean of the rows that mount it, then pills are pushed apart so none overlap.
   const wanted = pod.volumes.map((v, i) => {
     const rows = boxes.flatMap((b) =>
@@ -131,13 +134,13 @@ function layoutDown(pod: PodView): PodLayout {
       links.push({
         volume: mount.volume,
         hue: pill.hue,
-        from: { x: box.x + BOX_W, y: rowY(box, 4 + box.container.ports.length + k) - 4 },
+        from: { x: box.x + box.w, y: rowY(box, 4 + box.container.ports.length + k) - 4 },
         to: { x: pill.x, y: pill.y + PILL_H / 2 },
       });
     });
   }
   const widest = Math.max(0, ...pills.map((p) => p.w));
-  const width = pills.length ? pillX + widest + PAD : PAD * 2 + BOX_W;
+  const width = pills.length ? pillX + widest + PAD : PAD * 2 + BOX_W_DOWN;
   const height = Math.max(bottom, ...pills.map((p) => p.y + PILL_H)) + PAD;
   return { orientation: 'down', width, height, boxes, pills, links };
 }
@@ -151,6 +154,7 @@ function layoutAcross(pod: PodView): PodLayout {
     step: steps[i] ?? i + 1,
     x: PAD + i * (BOX_W + GAP),
     y: top,
+    w: BOX_W,
     h: boxHeight,
   }));
   const contentWidth = Math.max(boxes.length * (BOX_W + GAP) - GAP, 320);

@@ -3,7 +3,6 @@
 import { type PodsFrame, type PodView, podsFrame } from '../../sandbox-server/src/protocol/pod-view.ts';
 import { backoffDelay } from './backoff.ts';
 import {
-  BOX_W,
   changesBetween,
   describeContainer,
   describePodSummary,
@@ -17,8 +16,9 @@ import { confirmSandbox } from './sandbox.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const KIND_LABEL = { init: 'INIT', sidecar: 'SIDECAR', app: 'APP' } as const;
-/** Characters that fit a box's width at the picture's font size. */
-const FIT = 29;
+/** Characters that fit a text row of a box `width` wide at the picture's font size. */
+const fitIn = (width: number) => Math.floor((width - 24) / 7.1);
+const FIT = fitIn(212);
 
 /** What the page learns from each drawn frame; the e2e tests and the latency measurement listen for it. */
 export interface PodViewFrameDetail {
@@ -92,7 +92,7 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
     if (!next || next.step === box.step) return;
     if (across) {
       const y = box.y + 17;
-      root.append(svg('path', { d: `M${box.x + BOX_W + 4},${y} h${next.x - box.x - BOX_W - 12}`, class: 'pv-order' }));
+      root.append(svg('path', { d: `M${box.x + box.w + 4},${y} h${next.x - box.x - box.w - 12}`, class: 'pv-order' }));
       root.append(svg('path', { d: `M${next.x - 9},${y - 4} l5,4 l-5,4`, class: 'pv-order' }));
     } else {
       const x = box.x + 30;
@@ -115,7 +115,8 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
       class: `pv-container pv-${c.kind}${c.state === 'terminated' && c.kind === 'init' ? ' pv-finished' : ''}`,
       'data-container': c.name,
     });
-    g.append(svg('rect', { x: box.x, y: box.y, width: BOX_W, height: box.h, rx: 8, class: 'pv-box' }));
+    g.append(svg('rect', { x: box.x, y: box.y, width: box.w, height: box.h, rx: 8, class: 'pv-box' }));
+    const fit = fitIn(box.w);
     const badge = `${box.step} · ${KIND_LABEL[c.kind]}`;
     g.append(
       svg('rect', { x: box.x + 8, y: box.y + 8, width: badge.length * 7 + 12, height: 18, rx: 9, class: 'pv-badge' }),
@@ -124,7 +125,7 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
     g.append(
       svg(
         'text',
-        { x: box.x + BOX_W - 10, y: box.y + 21, class: `pv-ready pv-${c.ready ? 'ok' : 'muted'}` },
+        { x: box.x + box.w - 10, y: box.y + 21, class: `pv-ready pv-${c.ready ? 'ok' : 'muted'}` },
         c.ready ? '✓ ready' : 'not ready',
       ),
     );
@@ -133,11 +134,11 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
       g.append(node);
       y += 17;
     };
-    row(label(box.x + 12, y, c.name, 'pv-name', 24));
-    row(label(box.x + 12, y, c.image, 'pv-image'));
+    row(label(box.x + 12, y, c.name, 'pv-name', fit - 5));
+    row(label(box.x + 12, y, c.image, 'pv-image', fit));
     const state = stateClass(c);
     g.append(svg('circle', { cx: box.x + 16, cy: y - 4, r: 4.5, class: `pv-dot pv-${state}` }));
-    row(label(box.x + 26, y, describeState(c), `pv-state pv-${state}`, FIT - 2));
+    row(label(box.x + 26, y, describeState(c), `pv-state pv-${state}`, fit - 2));
     const restarts = `restarts: ${c.restarts}${c.lastTermination ? ` · ${c.lastTermination}` : ''}`;
     row(
       label(
@@ -145,14 +146,23 @@ function drawPod(pod: PodView, layout: PodLayout, bumped: Set<string>): SVGSVGEl
         y,
         restarts,
         `pv-restarts${c.restarts > 0 ? ' pv-has-restarts' : ''}${bumped.has(`${pod.name}/${c.name}`) ? ' pv-bumped' : ''}`,
+        fit,
       ),
     );
     for (const port of c.ports)
-      row(label(box.x + 12, y, `⇄ port ${port.port}/${port.protocol}${port.name ? ` (${port.name})` : ''}`, 'pv-port'));
+      row(
+        label(
+          box.x + 12,
+          y,
+          `⇄ port ${port.port}/${port.protocol}${port.name ? ` (${port.name})` : ''}`,
+          'pv-port',
+          fit,
+        ),
+      );
     for (const mount of c.mounts) {
       const hue = layout.pills.find((p) => p.name === mount.volume)?.hue ?? 0;
       g.append(svg('rect', { x: box.x + 12, y: y - 9, width: 8, height: 8, rx: 2, class: `pv-swatch pv-hue-${hue}` }));
-      row(label(box.x + 25, y, `${mount.path}${mount.readOnly ? ' (ro)' : ''} ← ${mount.volume}`, 'pv-mount', FIT - 2));
+      row(label(box.x + 25, y, `${mount.path}${mount.readOnly ? ' (ro)' : ''} ← ${mount.volume}`, 'pv-mount', fit - 2));
     }
     root.append(g);
   }
