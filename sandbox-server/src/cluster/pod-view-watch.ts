@@ -40,15 +40,16 @@ export function watchPodViews(
   const reflector = new Reflector(
     kube.rest,
     `/api/v1/namespaces/${namespace}/pods`,
-    (change) => {
-      const pod = change.object as V1Pod | undefined;
-      if (!pod) return;
-      if (change.type === 'DELETED') pods.delete(keyOf(pod));
-      else pods.set(keyOf(pod), pod);
-      soon();
-    },
+    // Differences found by a list after 410 Gone come without objects; onList has replaced them all by then.
+    () => undefined,
     {
       ...options,
+      onObject: (type, object) => {
+        const pod = object as V1Pod;
+        if (type === 'DELETED') pods.delete(keyOf(pod));
+        else pods.set(keyOf(pod), pod);
+        soon();
+      },
       onList: (items) => {
         pods.clear();
         for (const item of items as V1Pod[]) pods.set(keyOf(item), item);

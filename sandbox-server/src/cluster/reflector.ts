@@ -35,14 +35,14 @@ export interface ReflectorOptions {
    * reported: for callers that keep the objects themselves (the Pod picture), not just hear that something changed.
    */
   onList?: (items: unknown[]) => void;
+  /** Called with each watched object that was really added, modified or deleted (its last state for DELETED). */
+  onObject?: (type: ObservedChange['type'], object: unknown) => void;
 }
 
 /** A change the reflector saw: what kind of event, and which object. */
 export interface ObservedChange {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   name: string;
-  /** The object as the API server sent it (its last known state for DELETED), when the reflector has it. */
-  object?: unknown;
 }
 
 const keyOf = (meta: ObjectMeta | undefined) => meta?.uid ?? meta?.name ?? '';
@@ -62,8 +62,9 @@ export class Reflector {
   readonly #rest: RestClient;
   readonly #path: string;
   readonly #onChange: (change: ObservedChange) => void;
-  readonly #options: Required<Omit<ReflectorOptions, 'onList'>>;
-  readonly #onList: ((items: unknown[]) => void) | undefined;
+  readonly #options: Required<Omit<ReflectorOptions, 'onList' | 'onObject'>>;
+  readonly #onList: ReflectorOptions['onList'];
+  readonly #onObject: ReflectorOptions['onObject'];
   /** uid → resourceVersion of every object we know of. */
   readonly #known = new Map<string, { name: string; version: string }>();
   #resourceVersion: string | undefined;
@@ -86,6 +87,7 @@ export class Reflector {
     this.#path = path;
     this.#onChange = onChange;
     this.#onList = options.onList;
+    this.#onObject = options.onObject;
     this.#options = {
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300,
       stallMs: options.stallMs ?? 150_000,
@@ -234,7 +236,8 @@ export class Reflector {
       if (before?.version === version) return; // a replay of what we already have
       this.#known.set(key, { name, version });
     }
-    this.#onChange({ type, name, object });
+    this.#onObject?.(type, object);
+    this.#onChange({ type, name });
   }
 
   #armStallTimer(controller: AbortController): void {
