@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { endSandbox, launchChromium } from '../support/e2e-browser.ts';
+import { endSandbox, launchChromium, recordFailure } from '../support/e2e-browser.ts';
 
 const SHOTS = join('test-results', 'screenshots');
 const WIDE = { width: 1440, height: 900 };
@@ -39,15 +39,7 @@ afterAll(async () => {
 
 afterEach(async ({ task }) => {
   // A failed step leaves a picture and the terminal panel's words behind, to tell a page bug from a cluster hiccup.
-  if (task.result?.state !== 'fail' || !page) return;
-  const name = task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-  await page.screenshot({ path: join(SHOTS, `failed-${name}.png`) }).catch(() => undefined);
-  console.error(
-    'terminal panel at failure:',
-    await terminalPanel()
-      .textContent()
-      .catch(() => '(unavailable)'),
-  );
+  if (task.result?.state === 'fail' && page) await recordFailure(page, task.name);
 });
 
 const terminalPanel = () => page.getByRole('complementary', { name: 'Terminal' });

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { createKube } from '../../sandbox-server/src/cluster/kube.ts';
 import { loadKubeConfig } from '../../sandbox-server/src/cluster/kubeconfig.ts';
 import type { PodViewFrameDetail } from '../../site/client/pod-view.ts';
-import { endSandbox, launchChromium } from '../support/e2e-browser.ts';
+import { endSandbox, launchChromium, recordFailure } from '../support/e2e-browser.ts';
 import { POD_VIEW_DEMO, podViewDemoYaml } from '../support/pod-view-demo.ts';
 
 const SHOTS = join('test-results', 'screenshots');
@@ -58,15 +58,7 @@ afterAll(async () => {
 });
 
 afterEach(async ({ task }) => {
-  if (task.result?.state !== 'fail' || !page) return;
-  const name = task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-  await page.screenshot({ path: join(SHOTS, `failed-workspace-${name}.png`) }).catch(() => undefined);
-  console.error(
-    'terminal panel at failure:',
-    await terminalPanel()
-      .textContent()
-      .catch(() => '(unavailable)'),
-  );
+  if (task.result?.state === 'fail' && page) await recordFailure(page, `workspace-${task.name}`);
 });
 
 const terminalPanel = () => page.getByRole('complementary', { name: 'Terminal' });
