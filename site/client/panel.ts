@@ -37,6 +37,9 @@ function initPanel(panel: HTMLElement): void {
   const endButton = $<HTMLButtonElement>('[data-terminal-end]');
   const readerButton = $<HTMLButtonElement>('[data-terminal-reader]');
   const reconnectButton = $<HTMLButtonElement>('[data-terminal-reconnect]');
+  const tablist = $('[data-terminal-tablist]');
+  const newTab = $<HTMLButtonElement>('[data-terminal-new-tab]');
+  const closeTab = $<HTMLButtonElement>('[data-terminal-close-tab]');
 
   let terminal: TerminalHandle | undefined;
   let loading: Promise<TerminalHandle> | undefined;
@@ -63,15 +66,18 @@ function initPanel(panel: HTMLElement): void {
 
   async function load(sandboxId: string): Promise<TerminalHandle> {
     setStatus('connecting', 'Loading the terminal…');
-    const { mountTerminal } = await import('./terminal.ts');
+    const { mountTerminalTabs } = await import('./terminal-tabs.ts');
     panel.dataset.phase = 'terminal';
-    return mountTerminal(screen, {
-      sandboxId,
-      screenReaderMode: readerButton.getAttribute('aria-pressed') === 'true',
-      checkSandbox: confirmSandbox,
-      onState: onConnection,
-      onLeave: () => document.getElementById('main')?.focus(),
-    });
+    return mountTerminalTabs(
+      { screen, tablist, newTab, closeTab },
+      {
+        sandboxId,
+        screenReaderMode: readerButton.getAttribute('aria-pressed') === 'true',
+        checkSandbox: confirmSandbox,
+        onState: onConnection,
+        onLeave: () => document.getElementById('main')?.focus(),
+      },
+    );
   }
 
   async function open(focus: boolean): Promise<void> {

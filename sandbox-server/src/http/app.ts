@@ -18,8 +18,9 @@ import type { Metrics } from './metrics.ts';
 import { ProbeLimiter } from './probe-limit.ts';
 import { courseRoutes } from './routes/course.ts';
 import { resumeRoutes } from './routes/resume.ts';
-import { sandboxRoutes } from './routes/sandboxes.ts';
+import { ownSandbox, sandboxRoutes } from './routes/sandboxes.ts';
 import { workshopRoutes } from './routes/workshops.ts';
+import { workspaceRoutes } from './routes/workspace.ts';
 import { SESSION_COOKIE, type SessionSigner, sessionCookieOptions } from './session.ts';
 
 export interface AppDeps {
@@ -88,6 +89,15 @@ export function createApp(deps: AppDeps) {
     .route('/api/sandboxes', sandboxRoutes({ ...deps, probes: deps.probes ?? new ProbeLimiter() }))
     .route('/api', courseRoutes(deps.repo))
     .route('/', resumeRoutes({ repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies }));
+  // The workspace (the live Pod picture, terminal tabs) streams and lists; the site calls it with plain fetch.
+  app.route(
+    '/',
+    workspaceRoutes({
+      kube: deps.kube,
+      log,
+      ownSandbox: (c) => ownSandbox(deps.sandboxes, c.get('session'), c.req.param('id') ?? ''),
+    }),
+  );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => {

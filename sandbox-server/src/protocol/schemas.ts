@@ -1,5 +1,6 @@
 // The wire contract between the site and the server: API bodies and terminal control frames (zod only).
 import { z } from 'zod';
+import { MAX_TERMINAL_TABS } from './limits.ts';
 
 /** Lifecycle of a sandbox as the learner sees it. */
 export const sandboxStatus = z.enum(['provisioning', 'ready', 'expired', 'deleting', 'failed']);
@@ -104,3 +105,9 @@ export type TerminalServerFrame = z.infer<typeof terminalServerFrame>;
 
 /** Largest frame the terminal accepts from a browser: keystrokes and pastes, not uploads. */
 export const MAX_TERMINAL_FRAME_BYTES = 64 * 1024;
+
+export { MAX_TERMINAL_TABS };
+
+/** `GET /api/sandboxes/:id/terminals`: the tabs whose tmux session exists, 1-based, in order. */
+export const terminalTabs = z.object({ tabs: z.array(z.number().int().min(1).max(MAX_TERMINAL_TABS)) });
+export type TerminalTabs = z.infer<typeof terminalTabs>;

@@ -52,6 +52,8 @@ export interface BridgeOptions {
   namespace: string;
   sandboxId: string;
   size: { cols: number; rows: number };
+  /** The tmux session this terminal shows (one per tab); the sandbox's first when not given. */
+  session?: string;
   log: Logger;
   onOpen?: () => void;
   onClose?: () => void;
@@ -112,9 +114,13 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     if (browser.readyState !== browser.OPEN) return shutdown(1000, 'browser closed');
     const now = Date.now();
     while (reattachedAt.length && now - reattachedAt[0]! > 60_000) reattachedAt.shift();
-    const session = await execCollect(kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, hasSessionCommand()).catch(
-      () => undefined,
-    );
+    const session = await execCollect(
+      kube,
+      namespace,
+      TOOLBOX_POD,
+      TOOLBOX_CONTAINER,
+      hasSessionCommand(options.session),
+    ).catch(() => undefined);
     if (closed) return;
     if (session?.exitCode === 1) return shutdown(1000, 'the shell exited');
     if (!session || reattachedAt.length >= 3) return shutdown(1011, why);
@@ -144,7 +150,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
         namespace,
         TOOLBOX_POD,
         TOOLBOX_CONTAINER,
-        attachCommand(connection, live),
+        attachCommand(connection, live, options.session),
         output,
         null,
         input,

@@ -39,6 +39,13 @@ const idParam = z.object({ id: z.string().max(64) });
 export const exerciseId = z.string().regex(/^[a-z0-9-]{1,63}$/, 'an exercise id such as "logging-sidecar"');
 const exerciseParam = idParam.extend({ exerciseId });
 
+/** The caller's own sandbox by id; anyone else's is reported as missing so ids cannot be probed. */
+export async function ownSandbox(sandboxes: Pick<Sandboxes, 'get'>, session: string, id: string): Promise<Sandbox> {
+  const sandbox = await sandboxes.get(id);
+  if (!sandbox || sandbox.owner !== ownerHash(session)) throw new ApiError('not_found', 'no such sandbox');
+  return sandbox;
+}
+
 /** The sandbox routes, to be mounted at /api/sandboxes. */
 export function sandboxRoutes(deps: SandboxRouteDeps) {
   const { sandboxes, log, probes } = deps;
@@ -56,12 +63,7 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     if (c.res.status === 404) probes.miss(session, address);
   };
 
-  /** The caller's own sandbox by id; anyone else's is reported as missing so ids cannot be probed. */
-  async function ownSandbox(c: Context<AppEnv>, id: string): Promise<Sandbox> {
-    const sandbox = await sandboxes.get(id);
-    if (!sandbox || sandbox.owner !== ownerHash(c.get('session'))) throw new ApiError('not_found', 'no such sandbox');
-    return sandbox;
-  }
+  const own = (c: Context<AppEnv>, id: string) => ownSandbox(sandboxes, c.get('session'), id);
 
   const createLimiter = rateLimiter<AppEnv>({
     windowMs: 60_000,
@@ -127,15 +129,15 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
       }
     })
     .get('/:id', valid('param', idParam), async (c) =>
-      c.json(sandboxes.toView(await ownSandbox(c, c.req.valid('param').id)), 200),
+      c.json(sandboxes.toView(await own(c, c.req.valid('param').id)), 200),
     )
     .delete('/:id', valid('param', idParam), async (c) => {
-      const sandbox = await ownSandbox(c, c.req.valid('param').id);
+      const sandbox = await own(c, c.req.valid('param').id);
       await sandboxes.delete(sandbox.id);
       return c.body(null, 204);
     })
     .post('/:id/extend', valid('param', idParam), jsonBody(extendSandboxBody), async (c) => {
-      const sandbox = await ownSandbox(c, c.req.valid('param').id);
+      const sandbox = await own(c, c.req.valid('param').id);
       if (sandbox.status === 'expired' || sandbox.status === 'deleting') {
         throw new ApiError('conflict', `the sandbox is ${sandbox.status}; start a new one`);
       }
@@ -143,7 +145,7 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     })
     .post('/:id/files', valid('param', idParam), jsonBody(writeFileBody), async (c) => {
       const body = c.req.valid('json');
-      const sandbox = await ownSandbox(c, c.req.valid('param').id);
+      const sandbox = await own(c, c.req.valid('param').id);
       if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
       // The path is validated above and passed as an argument, never spliced into the script. A symlink the learner
       // made cannot carry the write out of the home folder: the target is resolved (links included) and must stay in it.
@@ -164,7 +166,7 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
       return c.body(null, 204);
     })
     .get('/:id/changes', valid('param', idParam), async (c) => {
-      const sandbox = await ownSandbox(c, c.req.valid('param').id);
+      const sandbox = await own(c, c.req.valid('param').id);
       return streamSSE(c, async (stream) => {
         let seq = 0;
         const stop = watchNamespace(deps.kube, sandbox.namespace, () => {
@@ -182,14 +184,14 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     })
     .post('/:id/exercises/:exerciseId/setup', valid('param', exerciseParam), async (c) => {
       const { id, exerciseId } = c.req.valid('param');
-      const sandbox = await ownSandbox(c, id);
+      const sandbox = await own(c, id);
       await forKnownExercise(() => deps.checks.setUp(sandbox.namespace, exerciseId));
       return c.body(null, 204);
     })
     .post('/:id/checks/:exerciseId', valid('param', exerciseParam), jsonBody(checkBody), async (c) => {
       const { id, exerciseId } = c.req.valid('param');
       const body = c.req.valid('json');
-      const sandbox = await ownSandbox(c, id);
+      const sandbox = await own(c, id);
       if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
       const report = await forKnownExercise(() =>
         deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer, body.trigger),
