@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseOrExplain } from './protocol/explain.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const minutesFrom = (min: number, max: number) => z.coerce.number().min(min).max(max);
 const list = z.string().transform((s) =>
   s
     .split(',')
@@ -32,10 +33,17 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes, at most 63')
     .default('default'),
-  /** Lifetime of a claimed sandbox, in minutes. */
-  SIDECAR_LAB_SANDBOX_TTL_MINUTES: intFrom(5, 24 * 60).default(60),
-  /** Longest a sandbox may live, extensions included, in minutes. */
-  SIDECAR_LAB_MAX_TTL_MINUTES: intFrom(5, 7 * 24 * 60).default(240),
+  /**
+   * The idle period: a learner's sandbox ends this many minutes after their last activity (terminal input, an API
+   * call, a Check). Decimals allowed (0.5 = 30 s), for tests.
+   */
+  SIDECAR_LAB_SANDBOX_TTL_MINUTES: minutesFrom(0.1, 24 * 60).default(60),
+  /** Longest a sandbox may live from its claim, activity and extensions included, in minutes (decimals allowed). */
+  SIDECAR_LAB_MAX_TTL_MINUTES: minutesFrom(0.1, 7 * 24 * 60).default(240),
+  /** The page warns this many minutes before a sandbox expires, with an "Extend" button (decimals allowed). */
+  SIDECAR_LAB_EXPIRY_WARNING_MINUTES: minutesFrom(0, 24 * 60).default(5),
+  /** How often the reaper looks for sandboxes whose time is up, in seconds. */
+  SIDECAR_LAB_REAPER_INTERVAL_SECONDS: intFrom(1, 3600).default(30),
   /** A sandbox namespace still Terminating this long after deletion is reported (log and metric) as stuck. */
   SIDECAR_LAB_STUCK_TERMINATING_MINUTES: intFrom(0, 24 * 60).default(10),
   /** Live sandboxes at most (claimed and warm together); new learners get 503 beyond it. */

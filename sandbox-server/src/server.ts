@@ -12,6 +12,7 @@ import { createMetrics } from './http/metrics.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
 import { staticSite } from './http/static-site.ts';
+import { ActivityRecorder, activityInterval } from './sandboxes/activity.ts';
 import { CheckService } from './sandboxes/checks.ts';
 import { WarmPool } from './sandboxes/pool.ts';
 import { Reaper } from './sandboxes/reaper.ts';
@@ -28,6 +29,7 @@ export interface RunningServer {
   reaper: Reaper;
   sandboxes: Sandboxes;
   repo: Repository;
+  activity: ActivityRecorder;
 }
 
 export async function startServer(
@@ -55,8 +57,16 @@ export async function startServer(
     },
     ttlMinutes: config.SIDECAR_LAB_SANDBOX_TTL_MINUTES,
     maxTtlMinutes: config.SIDECAR_LAB_MAX_TTL_MINUTES,
+    warningMinutes: config.SIDECAR_LAB_EXPIRY_WARNING_MINUTES,
     instance: config.SIDECAR_LAB_INSTANCE,
   });
+  // Terminal input, the learner's API calls and their Checks keep a sandbox alive; see sandboxes/lifetime.ts.
+  const activity = new ActivityRecorder(
+    (id, at) => sandboxes.recordActivity(id, at),
+    activityInterval(sandboxes.lifetime.idleMs),
+    log,
+    (moved) => metrics.activityWrites.inc({ result: moved ? 'moved' : 'unchanged' }),
+  );
   const checks = new CheckService(kc, repo, (exercise, seconds, status) =>
     metrics.checkSeconds.observe({ exercise, status }, seconds),
   );
@@ -64,6 +74,7 @@ export async function startServer(
   const reaper = new Reaper(sandboxes, log, (n) => metrics.reaped.inc(n), {
     stuckAfterMs: config.SIDECAR_LAB_STUCK_TERMINATING_MINUTES * 60_000,
     onStuck: (stuck) => metrics.stuckTerminating.set(stuck.length),
+    onDecision: (reason) => metrics.reaperDecisions.inc({ reason }),
   });
   const workshops = new WorkshopService(
     repo,
@@ -72,6 +83,11 @@ export async function startServer(
     log,
   );
   checks.onRecorded((run) => workshops.noticeCheck(run.session));
+  // A Check the learner pressed is activity; the page's automatic re-checks (after any change in the namespace, even
+  // a crash-looping Pod's) are not, or a sandbox left alone would never expire.
+  checks.onRecorded((run) => {
+    if (run.trigger === 'manual') activity.touch(run.sandbox);
+  });
 
   const probes = new ProbeLimiter();
   const app = createApp({
@@ -89,6 +105,7 @@ export async function startServer(
     allowedOrigins: config.allowedOrigins,
     workshops,
     probes,
+    activity,
   });
   app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR));
 
@@ -104,9 +121,10 @@ export async function startServer(
     probes,
     maxPerSession: config.SIDECAR_LAB_MAX_TERMINALS_PER_SESSION,
     onConnectionsChange: (d) => metrics.terminalConnections.inc(d),
+    onInput: (id) => activity.touch(id),
   });
   server.on('upgrade', terminals.handler);
-  reaper.start();
+  reaper.start(config.SIDECAR_LAB_REAPER_INTERVAL_SECONDS * 1000);
   pool.start();
   const port = (server.address() as AddressInfo).port;
   log.info(
@@ -120,9 +138,11 @@ export async function startServer(
     reaper,
     sandboxes,
     repo,
+    activity,
     close: async () => {
       pool.stop();
       reaper.stop();
+      activity.stop();
       terminals.closeAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive and SSE connections would hold close() open forever.

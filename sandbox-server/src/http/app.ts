@@ -16,6 +16,7 @@ import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
 import { watchNamespace } from '../cluster/namespace-watch.ts';
 import { parseOrExplain } from '../protocol/explain.ts';
 import { checkBody, createSandboxBody, extendSandboxBody, writeFileBody } from '../protocol/schemas.ts';
+import type { ActivityRecorder } from '../sandboxes/activity.ts';
 import { type CheckService, UnknownExerciseError } from '../sandboxes/checks.ts';
 import type { WarmPool } from '../sandboxes/pool.ts';
 import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../sandboxes/sandboxes.ts';
@@ -46,6 +47,8 @@ export interface AppDeps {
   workshops?: WorkshopService;
   /** Budget for sandbox lookups that miss, shared with the terminal upgrade; a fresh one when not given. */
   probes?: ProbeLimiter;
+  /** Records the learner's activity (files written, exercises set up) so their sandbox stays alive; none when not given. */
+  activity?: ActivityRecorder;
 }
 
 type Env = { Variables: { session: string; requestId: string } };
@@ -121,6 +124,16 @@ export function createApp(deps: AppDeps) {
     if (c.res.status === 404) probes.miss(session, address);
   };
   app.use('/api/sandboxes/:id/*', probeGuard);
+  // A file the page writes or an exercise it sets up, for the learner, is activity and keeps the sandbox alive (a
+  // Check counts through the check service; the status and change stream, which the page reads by itself, do not).
+  const recordActivity: MiddlewareHandler<Env> = async (c, next) => {
+    await next();
+    const id = /^\/api\/sandboxes\/([0-9a-f]{16})\//.exec(c.req.path)?.[1];
+    // Only a success proves the sandbox is the caller's own.
+    if (id && c.res.status < 300) deps.activity?.touch(id);
+  };
+  app.use('/api/sandboxes/:id/files', recordActivity);
+  app.use('/api/sandboxes/:id/exercises/:exerciseId/setup', recordActivity);
 
   /** The caller's own sandbox by id; anyone else's is reported as missing so ids cannot be probed. */
   async function ownSandbox(c: Context<Env>): Promise<Sandbox> {

@@ -26,6 +26,8 @@ export interface UpgradeDeps {
   /** Terminals one session may hold open at once; more are refused with 429 before the upgrade. */
   maxPerSession: number;
   onConnectionsChange?: (delta: number) => void;
+  /** Called with the sandbox id on every keystroke (binary frame) a learner sends: it keeps the sandbox alive. */
+  onInput?: (sandboxId: string) => void;
 }
 
 const REFUSALS: Record<number, [reason: string, code: ErrorCode]> = {
@@ -116,6 +118,7 @@ export function terminalUpgradeHandler(deps: UpgradeDeps) {
           size: { cols: clamp(url.searchParams.get('cols'), 100), rows: clamp(url.searchParams.get('rows'), 30) },
           log: deps.log,
           onClose: () => deps.onConnectionsChange?.(-1),
+          ...(deps.onInput ? { onInput: () => deps.onInput?.(sandbox.id) } : {}),
         });
       });
     } catch (error) {
