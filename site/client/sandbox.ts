@@ -200,3 +200,35 @@ export function onNamespaceChange(listener: () => void): () => void {
 }
 
 window.addEventListener('sidecar-lab:sandbox', () => syncChangeStream());
+
+// ---- Time left: the expiry moves with the learner's activity, so the page re-reads it and can ask for more. ----
+
+/** Re-reads the ready sandbox (its expiry moved if the learner was active); marks it ended when it is gone. */
+export async function refreshSandbox(): Promise<SandboxView | undefined> {
+  const id = state.phase === 'ready' ? state.sandbox?.id : undefined;
+  if (!id) return undefined;
+  let view: SandboxView;
+  try {
+    view = await request<SandboxView>('GET', `/api/sandboxes/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (!(error instanceof ApiRequestError && error.status === 404)) throw error;
+    markEnded('Your sandbox has ended. Start a new one to continue.');
+    return undefined;
+  }
+  if (view.status === 'expired' || view.status === 'deleting') {
+    markEnded('Your sandbox has expired. Start a new one to continue.');
+    return undefined;
+  }
+  if (state.phase === 'ready' && state.sandbox?.id === id) setState({ phase: 'ready', sandbox: view });
+  return view;
+}
+
+/** Asks for `minutes` more (the learner pressed "Extend"); the server stops at the maximum lifetime or refuses. */
+export async function extendSandbox(minutes: number): Promise<SandboxView> {
+  const sandbox = readySandbox();
+  const view = await request<SandboxView>('POST', `/api/sandboxes/${encodeURIComponent(sandbox.id)}/extend`, {
+    minutes,
+  });
+  if (state.phase === 'ready' && state.sandbox?.id === sandbox.id) setState({ phase: 'ready', sandbox: view });
+  return view;
+}
