@@ -42,6 +42,10 @@ export const configSchema = z.object({
   SIDECAR_LAB_MAX_TTL_MINUTES: minutesFrom(0.1, 7 * 24 * 60).default(240),
   /** The page warns this many minutes before a sandbox expires, with an "Extend" button (decimals allowed). */
   SIDECAR_LAB_EXPIRY_WARNING_MINUTES: minutesFrom(0, 24 * 60).default(5),
+  /** Largest saved work per learner (home folder compressed, plus manifests), in KiB; larger saves are refused. */
+  SIDECAR_LAB_SAVE_MAX_KIB: intFrom(1, 180).default(128),
+  /** Days a learner's saved work is kept. */
+  SIDECAR_LAB_SAVE_RETENTION_DAYS: intFrom(1, 3650).default(30),
   /** How often the reaper looks for sandboxes whose time is up, in seconds. */
   SIDECAR_LAB_REAPER_INTERVAL_SECONDS: intFrom(1, 3600).default(30),
   /** A sandbox namespace still Terminating this long after deletion is reported (log and metric) as stuck. */

@@ -17,6 +17,7 @@ import { CheckService } from './sandboxes/checks.ts';
 import { WarmPool } from './sandboxes/pool.ts';
 import { Reaper } from './sandboxes/reaper.ts';
 import { Sandboxes } from './sandboxes/sandboxes.ts';
+import { Saves } from './saves/saves.ts';
 import { Repository } from './store/repository.ts';
 import { terminalUpgradeHandler } from './terminal/upgrade.ts';
 import { WorkshopService } from './workshops/workshops.ts';
@@ -30,6 +31,7 @@ export interface RunningServer {
   sandboxes: Sandboxes;
   repo: Repository;
   activity: ActivityRecorder;
+  saves: Saves;
 }
 
 export async function startServer(
@@ -70,11 +72,24 @@ export async function startServer(
   const checks = new CheckService(kc, repo, (exercise, seconds, status) =>
     metrics.checkSeconds.observe({ exercise, status }, seconds),
   );
+  const saves = new Saves(
+    kc,
+    kube,
+    repo,
+    {
+      maxBytes: config.SIDECAR_LAB_SAVE_MAX_KIB * 1024,
+      retentionDays: config.SIDECAR_LAB_SAVE_RETENTION_DAYS,
+      secret: config.sessionSecret,
+    },
+    log,
+  );
   const pool = new WarmPool(sandboxes, config.SIDECAR_LAB_POOL_SIZE, log, (n) => metrics.poolSize.set(n));
   const reaper = new Reaper(sandboxes, log, (n) => metrics.reaped.inc(n), {
     stuckAfterMs: config.SIDECAR_LAB_STUCK_TERMINATING_MINUTES * 60_000,
     onStuck: (stuck) => metrics.stuckTerminating.set(stuck.length),
     onDecision: (reason) => metrics.reaperDecisions.inc({ reason }),
+    // A learner's work outlives their sandbox: saved before the reaper deletes it, restored when they come back.
+    beforeDelete: (sandbox, reason) => saves.save(sandbox, reason),
   });
   const workshops = new WorkshopService(
     repo,
@@ -106,6 +121,7 @@ export async function startServer(
     workshops,
     probes,
     activity,
+    saves,
   });
   app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR));
 
@@ -125,6 +141,10 @@ export async function startServer(
   });
   server.on('upgrade', terminals.handler);
   reaper.start(config.SIDECAR_LAB_REAPER_INTERVAL_SECONDS * 1000);
+  // Saves past their retention are never restored (the query skips them); this frees their space.
+  const purge = setInterval(() => repo.purgeSaves(), 3_600_000);
+  purge.unref();
+  repo.purgeSaves();
   pool.start();
   const port = (server.address() as AddressInfo).port;
   log.info(
@@ -139,10 +159,12 @@ export async function startServer(
     sandboxes,
     repo,
     activity,
+    saves,
     close: async () => {
       pool.stop();
       reaper.stop();
       activity.stop();
+      clearInterval(purge);
       terminals.closeAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive and SSE connections would hold close() open forever.

@@ -20,6 +20,7 @@ import type { ActivityRecorder } from '../sandboxes/activity.ts';
 import { type CheckService, UnknownExerciseError } from '../sandboxes/checks.ts';
 import type { WarmPool } from '../sandboxes/pool.ts';
 import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../sandboxes/sandboxes.ts';
+import type { Saves } from '../saves/saves.ts';
 import type { Repository } from '../store/repository.ts';
 import type { WorkshopService } from '../workshops/workshops.ts';
 import { readBody } from './body.ts';
@@ -27,6 +28,7 @@ import { ApiError, errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { clientAddress } from './peer.ts';
 import { ProbeLimiter } from './probe-limit.ts';
+import { saveRoutes } from './routes/saves.ts';
 import { workshopRoutes } from './routes/workshops.ts';
 import { SESSION_COOKIE, type SessionSigner } from './session.ts';
 
@@ -49,6 +51,8 @@ export interface AppDeps {
   probes?: ProbeLimiter;
   /** Records the learner's activity (files written, exercises set up) so their sandbox stays alive; none when not given. */
   activity?: ActivityRecorder;
+  /** The learner's saved work: restored into their next sandbox, "Save and stop", download, delete. */
+  saves?: Saves;
 }
 
 type Env = { Variables: { session: string; requestId: string } };
@@ -190,8 +194,14 @@ export function createApp(deps: AppDeps) {
     deps.metrics.provisionSeconds.observe({ source }, (performance.now() - started) / 1000);
     deps.pool.refillSoon();
     if (exercise) await deps.checks.setUp(sandbox.namespace, exercise);
+    // A learner coming back gets their saved work in the fresh sandbox; a save that cannot be restored is reported,
+    // never a reason to fail the sandbox.
+    const restore = await deps.saves?.restoreInto(sandbox).catch((error: unknown) => {
+      log.warn({ err: error, sandbox: sandbox.id }, 'could not restore a save');
+      return { restored: false, message: error instanceof Error ? error.message : String(error) };
+    });
     log.info({ sandbox: sandbox.id, source, ms: Math.round(performance.now() - started) }, 'sandbox claimed');
-    return c.json(sandboxes.toView(sandbox), 201);
+    return c.json({ ...sandboxes.toView(sandbox), ...(restore ? { restore } : {}) }, 201);
   }
 
   app.get('/api/sandboxes/:id', async (c) => c.json(sandboxes.toView(await ownSandbox(c))));
@@ -305,5 +315,6 @@ export function createApp(deps: AppDeps) {
   });
 
   if (deps.workshops) app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log }));
+  if (deps.saves) app.route('/', saveRoutes({ saves: deps.saves, sandboxes, log }));
   return app;
 }

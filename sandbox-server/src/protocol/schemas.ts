@@ -18,6 +18,8 @@ export const sandboxView = z.object({
   idleSeconds: z.number().optional(),
   /** How long before the expiry the page warns and offers "Extend". */
   warnSeconds: z.number().optional(),
+  /** On a new sandbox of a learner who had saved work: whether it was restored, and what (or why not). */
+  restore: z.object({ restored: z.boolean(), message: z.string() }).optional(),
 });
 export type SandboxView = z.infer<typeof sandboxView>;
 

@@ -3,7 +3,7 @@ import type { V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { managedSelector, NAMESPACE_PREFIX } from '../cluster/labels.ts';
 import { type ReapReason, reapReason } from './lifetime.ts';
-import type { Sandboxes } from './sandboxes.ts';
+import type { Sandbox, Sandboxes } from './sandboxes.ts';
 
 export { ABANDONED_PROVISIONING_MS } from './lifetime.ts';
 
@@ -22,7 +22,12 @@ export interface ReaperOptions {
   onStuck?: (stuck: StuckNamespace[]) => void;
   /** Called once per sandbox the reaper deletes, with why (for the metric). */
   onDecision?: (reason: ReapReason) => void;
+  /** Runs before a learner's sandbox is deleted (saving their work); a failure is logged and the deletion goes on. */
+  beforeDelete?: (sandbox: Sandbox, reason: ReapReason) => Promise<unknown>;
 }
+
+/** How long the reaper waits for beforeDelete on one sandbox. */
+const BEFORE_DELETE_MS = 90_000;
 
 export const STUCK_AFTER_MS = 10 * 60_000;
 
@@ -49,6 +54,9 @@ export class Reaper {
   readonly stuckAfterMs: number;
   readonly onStuck: (stuck: StuckNamespace[]) => void;
   readonly onDecision: (reason: ReapReason) => void;
+  readonly beforeDelete: ReaperOptions['beforeDelete'];
+  /** Sandboxes being saved and deleted now: a slow save is not started twice by the next sweep. */
+  readonly #inFlight = new Set<string>();
 
   constructor(
     sandboxes: Sandboxes,
@@ -62,6 +70,28 @@ export class Reaper {
     this.stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
     this.onStuck = options.onStuck ?? (() => undefined);
     this.onDecision = options.onDecision ?? (() => undefined);
+    this.beforeDelete = options.beforeDelete;
+  }
+
+  /** Saves a learner's work (when asked to) and deletes the sandbox. */
+  async #reap(sandbox: Sandbox, reason: ReapReason): Promise<void> {
+    // Only this server's own learners: another server on the cluster keeps its learners' saves in its own database.
+    const ours = sandbox.instance === this.sandboxes.settings.instance;
+    if (sandbox.owner && ours && this.beforeDelete && sandbox.status !== 'deleting') {
+      // While it saves, the namespace says it lives a little longer, so another server's reaper on the same cluster
+      // does not delete it under the save.
+      await this.sandboxes
+        .assign(sandbox, { expiresAt: new Date(Date.now() + BEFORE_DELETE_MS) })
+        .catch((error: unknown) => this.log.warn({ err: error, sandbox: sandbox.id }, 'could not hold the sandbox'));
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), BEFORE_DELETE_MS);
+      });
+      await Promise.race([this.beforeDelete(sandbox, reason), limit])
+        .catch((error: unknown) => this.log.warn({ err: error, sandbox: sandbox.id }, 'could not save before reaping'))
+        .finally(() => clearTimeout(timer));
+    }
+    await this.sandboxes.delete(sandbox.id);
   }
 
   start(intervalMs = 30_000): void {
@@ -87,9 +117,14 @@ export class Reaper {
       const all = await this.sandboxes.list();
       const expired = all.flatMap((s) => {
         const reason = reapReason(s, now);
-        return reason ? [{ sandbox: s, reason }] : [];
+        return reason && !this.#inFlight.has(s.id) ? [{ sandbox: s, reason }] : [];
       });
-      await Promise.all(expired.map(({ sandbox }) => this.sandboxes.delete(sandbox.id)));
+      for (const { sandbox } of expired) this.#inFlight.add(sandbox.id);
+      await Promise.all(
+        expired.map(({ sandbox, reason }) =>
+          this.#reap(sandbox, reason).finally(() => this.#inFlight.delete(sandbox.id)),
+        ),
+      );
       for (const { sandbox, reason } of expired) {
         this.log.info(
           {

@@ -54,6 +54,8 @@ export interface Sandbox {
   blueprint?: string;
   /** The latest a learner's own sandbox may live (ANNOTATIONS.endsBy). */
   endsBy?: Date;
+  /** The server instance that made it (LABELS.instance). */
+  instance?: string;
 }
 
 /** What a claim or provisioning may set besides the owner: the workshop label, and an expiry other than the TTL. */
@@ -511,6 +513,7 @@ export class Sandboxes {
       ...(labels[LABELS.pool] ? { pool: labels[LABELS.pool] } : {}),
       ...(labels[LABELS.blueprint] ? { blueprint: labels[LABELS.blueprint] } : {}),
       ...(endsBy ? { endsBy: new Date(endsBy) } : {}),
+      ...(labels[LABELS.instance] ? { instance: labels[LABELS.instance] } : {}),
     };
   }
 }
