@@ -1,8 +1,10 @@
-// The sandbox's time left in the terminal bar, and the warning before it stops with a one-click "Extend".
-import { describeError } from './api.ts';
+// The sandbox's time left in the terminal bar, the warning before it stops with a one-click "Extend", and the
+// learner's saved work: "Save and stop" while it runs, download or delete once it ended.
+
+import { ApiRequestError, describeError, request } from './api.ts';
 import { on } from './bus.ts';
 import { countdown, extensionMinutes, refreshDelayMs } from './lifetime.ts';
-import { extendSandbox, refreshSandbox, type SandboxState, sandboxState } from './sandbox.ts';
+import { extendSandbox, refreshSandbox, type SandboxState, sandboxState, saveAndStop } from './sandbox.ts';
 
 /** Wires the time-left label and the warning inside the terminal panel. */
 export function initExpiry(panel: HTMLElement): void {
@@ -88,4 +90,47 @@ export function initExpiry(panel: HTMLElement): void {
 
   on('sidecar-lab:sandbox', onSandbox);
   onSandbox(sandboxState());
+  initSavedWork(panel);
+}
+
+/** "Save and stop" while a sandbox runs; the saved work, to download or delete, when there is none. */
+function initSavedWork(panel: HTMLElement): void {
+  const $ = <T extends HTMLElement>(selector: string) => panel.querySelector<T>(selector)!;
+  const saveButton = $<HTMLButtonElement>('[data-terminal-save]');
+  const saved = $('[data-terminal-saved]');
+  const forget = $<HTMLButtonElement>('[data-terminal-forget]');
+  const message = $('[data-terminal-message]');
+
+  async function showSaved(): Promise<void> {
+    try {
+      await request('GET', '/api/saves/mine');
+      saved.hidden = false;
+    } catch (error) {
+      saved.hidden = true;
+      if (!(error instanceof ApiRequestError && error.status === 404)) console.warn('sidecar-lab: saved work', error);
+    }
+  }
+
+  on('sidecar-lab:sandbox', (state) => {
+    saveButton.hidden = state.phase !== 'ready';
+    if (state.phase === 'ended' || state.phase === 'idle') void showSaved();
+    else saved.hidden = true;
+  });
+  saveButton.addEventListener('click', async () => {
+    saveButton.disabled = true;
+    try {
+      await saveAndStop();
+    } catch (error) {
+      // Too large, say: the server's message names the limit.
+      message.textContent = `Could not save: ${describeError(error)}`;
+    } finally {
+      saveButton.disabled = false;
+    }
+  });
+  forget.addEventListener('click', async () => {
+    if (!window.confirm('Delete your saved work? It will not come back.')) return;
+    await request('DELETE', '/api/saves/mine').catch((error: unknown) => console.warn('sidecar-lab: delete', error));
+    saved.hidden = true;
+  });
+  if (sandboxState().phase === 'idle') void showSaved();
 }

@@ -232,3 +232,10 @@ export async function extendSandbox(minutes: number): Promise<SandboxView> {
   if (state.phase === 'ready' && state.sandbox?.id === sandbox.id) setState({ phase: 'ready', sandbox: view });
   return view;
 }
+
+/** Saves the learner's files and objects, then ends the sandbox ("Save and stop"); the next sandbox restores them. */
+export async function saveAndStop(): Promise<void> {
+  const sandbox = readySandbox();
+  await request('POST', `/api/sandboxes/${encodeURIComponent(sandbox.id)}/save`, { stop: true });
+  markEnded('Your work is saved and the sandbox stopped. Start a sandbox to get it back.');
+}
