@@ -242,9 +242,11 @@ describe('a sandbox lives while its learner is active', () => {
       '--overwrite',
     ]);
     await server.reaper.sweep();
-    const after = await decisions();
-    expect(after.idle).toBeGreaterThanOrEqual((counts.idle ?? 0) + 1);
-    expect(after.max_lifetime).toBeGreaterThanOrEqual((counts.max_lifetime ?? 0) + 1);
+    // Counted once deleted (after the learner's work is saved), by this sweep or the background one that got there first.
+    await waitFor('both decisions counted', async () => {
+      const after = await decisions();
+      return after.idle! >= (counts.idle ?? 0) + 1 && after.max_lifetime! >= (counts.max_lifetime ?? 0) + 1;
+    });
     expect(await reaped(fresh[0]!.namespace)).toBe(true);
     expect(await reaped(fresh[1]!.namespace)).toBe(true);
   });

@@ -79,10 +79,13 @@ export class Reaper {
     const ours = sandbox.instance === this.sandboxes.settings.instance;
     if (sandbox.owner && ours && this.beforeDelete && sandbox.status !== 'deleting') {
       // While it saves, the namespace says it lives a little longer, so another server's reaper on the same cluster
-      // does not delete it under the save.
-      await this.sandboxes
-        .assign(sandbox, { expiresAt: new Date(Date.now() + BEFORE_DELETE_MS) })
-        .catch((error: unknown) => this.log.warn({ err: error, sandbox: sandbox.id }, 'could not hold the sandbox'));
+      // does not delete it under the save; never past its maximum, which holds whatever happens.
+      const hold = new Date(Date.now() + BEFORE_DELETE_MS);
+      if (!sandbox.endsBy || hold.getTime() <= sandbox.endsBy.getTime()) {
+        await this.sandboxes
+          .assign(sandbox, { expiresAt: hold })
+          .catch((error: unknown) => this.log.warn({ err: error, sandbox: sandbox.id }, 'could not hold the sandbox'));
+      }
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('timed out')), BEFORE_DELETE_MS);
