@@ -188,14 +188,13 @@ export class Sandboxes {
   private async createObjects(input: BlueprintInput): Promise<void> {
     const { core, rbac, net } = this.kube;
     const namespace = input.namespace;
-    const [quota, limits, policy, defaultSa, learnerSa, role, binding, checkerBinding, toolbox] = sandboxObjects(input);
+    const [quota, limits, policy, defaultSa, learnerSa, binding, checkerBinding, toolbox] = sandboxObjects(input);
     // The default ServiceAccount is created by the controller-manager too; ours only turns its token off.
     await Promise.all([
       createIdempotent(() => core.createNamespacedResourceQuota({ namespace, body: quota as never })),
       createIdempotent(() => core.createNamespacedLimitRange({ namespace, body: limits as never })),
       createIdempotent(() => net.createNamespacedNetworkPolicy({ namespace, body: policy as never })),
       createIdempotent(() => core.createNamespacedServiceAccount({ namespace, body: learnerSa as never })),
-      createIdempotent(() => rbac.createNamespacedRole({ namespace, body: role as never })),
       createIdempotent(() => rbac.createNamespacedRoleBinding({ namespace, body: binding as never })),
       createIdempotent(() => rbac.createNamespacedRoleBinding({ namespace, body: checkerBinding as never })),
       this.disableDefaultToken(namespace, defaultSa as never),

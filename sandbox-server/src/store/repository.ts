@@ -101,13 +101,24 @@ const MIGRATIONS: readonly string[] = [
   // 1: check runs say what started them; runs stored before this were all counted as attempts, so they stay manual.
   `ALTER TABLE check_runs ADD COLUMN triggered_by TEXT NOT NULL DEFAULT 'manual'
      CHECK (triggered_by IN ('manual', 'auto'));`,
-  // 2: a learner's saved work (home files and clean manifests), one per learner, keyed by the owner hash the
+  // 2: resume codes bind another browser to a learner's session; only their hash is kept, and at most one is live.
+  `CREATE TABLE resume_codes (
+     code_hash TEXT PRIMARY KEY,
+     session TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     revoked_at TEXT
+   );
+   CREATE INDEX resume_codes_by_session ON resume_codes (session);`,
+  // 3: a learner's saved work (home files and clean manifests), one per learner, keyed by the owner hash the
   // sandbox's namespace carries (the reaper saves without a session); `mac` proves the server wrote it.
   `CREATE TABLE saves (
      owner TEXT PRIMARY KEY, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, reason TEXT NOT NULL,
      files BLOB NOT NULL, manifests TEXT NOT NULL, size INTEGER NOT NULL, mac TEXT NOT NULL, restored_into TEXT
    );`,
 ];
+
+/** The version a database file has once every migration ran (its `PRAGMA user_version`). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** A learner's saved work (see sandbox-server/src/saves/). */
 export interface SaveRecord {
@@ -397,6 +408,49 @@ export class Repository {
           ...(firstPassAt ? { firstPassAt } : {}),
         };
       });
+  }
+
+  /** Stores a new resume code for `session`, revoking any earlier one: a learner has one live code at a time. */
+  createResumeCode(session: string, codeHash: string): string {
+    const now = new Date().toISOString();
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db
+        .prepare('UPDATE resume_codes SET revoked_at = ? WHERE session = ? AND revoked_at IS NULL')
+        .run(now, session);
+      this.#db
+        .prepare('INSERT INTO resume_codes (code_hash, session, created_at) VALUES (?, ?, ?)')
+        .run(codeHash, session, now);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    return now;
+  }
+
+  /** The session a live code resumes, or undefined for an unknown or revoked one. */
+  resumeSession(codeHash: string): string | undefined {
+    const row = this.#db
+      .prepare('SELECT session FROM resume_codes WHERE code_hash = ? AND revoked_at IS NULL')
+      .get(codeHash);
+    return optional(row?.session);
+  }
+
+  /** When the session's live code was made, if it has one. */
+  resumeCodeCreatedAt(session: string): string | undefined {
+    const row = this.#db
+      .prepare('SELECT created_at FROM resume_codes WHERE session = ? AND revoked_at IS NULL')
+      .get(session);
+    return optional(row?.created_at);
+  }
+
+  /** Revokes the session's live code; returns whether there was one. */
+  revokeResumeCodes(session: string): boolean {
+    const result = this.#db
+      .prepare('UPDATE resume_codes SET revoked_at = ? WHERE session = ? AND revoked_at IS NULL')
+      .run(new Date().toISOString(), session);
+    return Number(result.changes) > 0;
   }
 
   /** Stores a learner's save, replacing their previous one. */
