@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { kubectl, kubectlRaw, waitFor } from '../../tests/support/kubectl.ts';
 import type { RunningServer } from '../src/server.ts';
 import { deleteInstanceNamespaces, Learner, startTestServer, testInstance } from './harness.ts';
@@ -15,6 +16,8 @@ import { deleteInstanceNamespaces, Learner, startTestServer, testInstance } from
 type Json = any;
 
 const POD = readFileSync('exercises/first-sidecar/solution/pod.yaml', 'utf8');
+/** The exercise's Pod, as its reference solution names it. */
+const POD_NAME = (parse(POD) as { metadata: { name: string } }).metadata.name;
 const EXTRA = `apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -74,7 +77,7 @@ async function verdicts(id: string): Promise<Record<string, string>> {
 }
 
 const podReady = (namespace: string) =>
-  kubectl(['-n', namespace, 'wait', '--for=condition=Ready', 'pod/nginx-with-sidecar', '--timeout=180s']);
+  kubectl(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${POD_NAME}`, '--timeout=180s']);
 
 const allPass = (v: Record<string, string>) => Object.values(v).every((s) => s === 'pass');
 
@@ -115,13 +118,13 @@ describe('a learner’s work outlives their sandbox', () => {
     const saved = await learner().request('GET', '/api/saves/mine');
     expect(saved.status).toBe(200);
     expect(saved.json.reason).toBe('idle');
-    expect(saved.json.objects).toEqual(['ConfigMap/greeting', 'Service/web', 'Pod/nginx-with-sidecar']);
+    expect(saved.json.objects).toEqual(['ConfigMap/greeting', 'Service/web', `Pod/${POD_NAME}`]);
   });
 
   it('comes back in the next sandbox: files, objects, the terminal says so, and the checks agree', async () => {
     const sandbox = await newSandbox();
     expect(sandbox.restore?.restored, JSON.stringify(sandbox.restore)).toBe(true);
-    expect(sandbox.restore.message).toContain('ConfigMap/greeting, Service/web, Pod/nginx-with-sidecar');
+    expect(sandbox.restore.message).toContain(`ConfigMap/greeting, Service/web, Pod/${POD_NAME}`);
     expect(await shell(sandbox.namespace, 'cat notes/today.txt')).toBe('sidecars share the network\n');
     expect(await shell(sandbox.namespace, 'cat pod.yaml')).toBe(POD);
     expect(
@@ -153,7 +156,7 @@ describe('a learner’s work outlives their sandbox', () => {
     writeFileSync(join(dir, 'save.tar.gz'), Buffer.from(await response.arrayBuffer()));
     execFileSync('tar', ['xzf', 'save.tar.gz'], { cwd: dir });
     const yaml = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
-    expect(yaml).toContain('name: nginx-with-sidecar');
+    expect(yaml).toContain(`name: ${POD_NAME}`);
     expect(yaml).toContain('message: hello again');
     for (const noise of ['uid:', 'resourceVersion', 'managedFields', 'status:', 'creationTimestamp', 'clusterIP']) {
       expect(yaml, noise).not.toContain(noise);
