@@ -4,6 +4,7 @@
 import { announce } from './announce.ts';
 import { describeError } from './api.ts';
 import { on } from './bus.ts';
+import { initExpiry } from './expiry.ts';
 import { confirmSandbox, endSandbox, ensureSandbox, rememberedSandboxId, type SandboxState } from './sandbox.ts';
 import { readItem, writeItem } from './storage.ts';
 import type { ConnectionState, TerminalHandle } from './terminal.ts';
@@ -166,6 +167,7 @@ function initPanel(panel: HTMLElement): void {
   });
 
   setExpanded(expanded());
+  initExpiry(panel);
   initSplitter(panel.querySelector<HTMLElement>('[data-splitter]')!, () => setExpanded(!expanded()));
 
   // Reattach straight away when this tab had the terminal open (a reload, or the next lesson).

@@ -7,9 +7,11 @@ import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import type { Kube } from '../cluster/kube.ts';
+import type { ActivityRecorder } from '../sandboxes/activity.ts';
 import type { CheckService } from '../sandboxes/checks.ts';
 import type { WarmPool } from '../sandboxes/pool.ts';
 import type { Sandboxes } from '../sandboxes/sandboxes.ts';
+import type { Saves } from '../saves/saves.ts';
 import type { Repository } from '../store/repository.ts';
 import type { WorkshopService } from '../workshops/workshops.ts';
 import type { AppEnv } from './env.ts';
@@ -19,6 +21,7 @@ import { ProbeLimiter } from './probe-limit.ts';
 import { courseRoutes } from './routes/course.ts';
 import { resumeRoutes } from './routes/resume.ts';
 import { ownSandbox, sandboxRoutes } from './routes/sandboxes.ts';
+import { saveRoutes } from './routes/saves.ts';
 import { workshopRoutes } from './routes/workshops.ts';
 import { workspaceRoutes } from './routes/workspace.ts';
 import { SESSION_COOKIE, type SessionSigner, sessionCookieOptions } from './session.ts';
@@ -40,6 +43,10 @@ export interface AppDeps {
   workshops?: WorkshopService;
   /** Budget for sandbox lookups that miss, shared with the terminal upgrade; a fresh one when not given. */
   probes?: ProbeLimiter;
+  /** Records the learner's activity (files written, exercises set up) so their sandbox stays alive; none when not given. */
+  activity?: ActivityRecorder;
+  /** The learner's saved work: restored into their next sandbox, "Save and stop", download, delete. */
+  saves?: Saves;
 }
 
 const MAX_BODY_BYTES = 96 * 1024;
@@ -107,6 +114,7 @@ export function createApp(deps: AppDeps) {
   });
 
   if (deps.workshops) app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log }));
+  if (deps.saves) app.route('/', saveRoutes({ saves: deps.saves, sandboxes, log }));
   return api;
 }
 

@@ -10,8 +10,17 @@ export const sandboxView = z.object({
   id: z.string(),
   namespace: z.string(),
   status: sandboxStatus,
+  /** When the sandbox ends unless the learner is active (or extends it) before then. */
   expiresAt: z.string(),
   workshop: z.string().optional(),
+  /** The latest it may live, activity and extensions included; absent for a workshop's sandbox (it ends with it). */
+  endsBy: z.string().optional(),
+  /** Present when the expiry follows activity: each terminal keystroke, file, setup or Check moves it this far out. */
+  idleSeconds: z.number().optional(),
+  /** How long before the expiry the page warns and offers "Extend". */
+  warnSeconds: z.number().optional(),
+  /** On a new sandbox of a learner who had saved work: whether it was restored, and what (or why not). */
+  restore: z.object({ restored: z.boolean(), message: z.string() }).optional(),
 });
 export type SandboxView = z.infer<typeof sandboxView>;
 

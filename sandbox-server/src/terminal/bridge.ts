@@ -57,6 +57,8 @@ export interface BridgeOptions {
   log: Logger;
   onOpen?: () => void;
   onClose?: () => void;
+  /** The learner typed (a binary frame came in); output, resizes and pings are not input. */
+  onInput?: () => void;
 }
 
 function sendJson(ws: WebSocket, frame: TerminalServerFrame): void {
@@ -201,6 +203,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   browser.on('message', (data, isBinary) => {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
+      options.onInput?.();
       // A paste or a flood faster than the exec stream takes it: stop reading the browser socket until it drains,
       // so TCP pushes back to the sender instead of the server buffering it.
       if (!stdin.write(bytes) && !browser.isPaused) {

@@ -27,6 +27,8 @@ export interface UpgradeDeps {
   /** Terminals one session may hold open at once; more are refused with 429 before the upgrade. */
   maxPerSession: number;
   onConnectionsChange?: (delta: number) => void;
+  /** Called with the sandbox id on every keystroke (binary frame) a learner sends: it keeps the sandbox alive. */
+  onInput?: (sandboxId: string) => void;
 }
 
 const REFUSALS: Record<number, [reason: string, code: ErrorCode]> = {
@@ -124,6 +126,7 @@ export function terminalUpgradeHandler(deps: UpgradeDeps) {
           session: tabSession(tab),
           log: deps.log,
           onClose: () => deps.onConnectionsChange?.(-1),
+          ...(deps.onInput ? { onInput: () => deps.onInput?.(sandbox.id) } : {}),
         });
       });
     } catch (error) {

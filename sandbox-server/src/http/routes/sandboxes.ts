@@ -11,9 +11,11 @@ import type { Kube } from '../../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../../cluster/labels.ts';
 import { watchNamespace } from '../../cluster/namespace-watch.ts';
 import { checkBody, createSandboxBody, extendSandboxBody, writeFileBody } from '../../protocol/schemas.ts';
+import type { ActivityRecorder } from '../../sandboxes/activity.ts';
 import { type CheckService, UnknownExerciseError } from '../../sandboxes/checks.ts';
 import type { WarmPool } from '../../sandboxes/pool.ts';
 import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../../sandboxes/sandboxes.ts';
+import type { Saves } from '../../saves/saves.ts';
 import type { WorkshopService } from '../../workshops/workshops.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
@@ -33,6 +35,10 @@ export interface SandboxRouteDeps {
   createRatePerMinute: number;
   probes: ProbeLimiter;
   workshops?: WorkshopService;
+  /** Records the learner's activity (files written, exercises set up) so their sandbox stays alive. */
+  activity?: ActivityRecorder;
+  /** The learner's saved work, restored into their next sandbox. */
+  saves?: Saves;
 }
 
 const idParam = z.object({ id: z.string().max(64) });
@@ -95,8 +101,14 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     deps.metrics.provisionSeconds.observe({ source }, (performance.now() - started) / 1000);
     deps.pool.refillSoon();
     if (exercise) await deps.checks.setUp(sandbox.namespace, exercise);
+    // A learner coming back gets their saved work in the fresh sandbox; a save that cannot be restored is reported,
+    // never a reason to fail the sandbox.
+    const restore = await deps.saves?.restoreInto(sandbox).catch((error: unknown) => {
+      log.warn({ err: error, sandbox: sandbox.id }, 'could not restore a save');
+      return { restored: false, message: error instanceof Error ? error.message : String(error) };
+    });
     log.info({ sandbox: sandbox.id, source, ms: Math.round(performance.now() - started) }, 'sandbox claimed');
-    return { view: sandboxes.toView(sandbox), created: true };
+    return { view: { ...sandboxes.toView(sandbox), ...(restore ? { restore } : {}) }, created: true };
   }
 
   /** Runs `work`, answering 404 for an exercise id that is well formed but unknown. */
@@ -109,8 +121,19 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     }
   }
 
+  // A file the page writes or an exercise it sets up, for the learner, is activity and keeps the sandbox alive (a
+  // Check counts through the check service; the status and change stream, which the page reads by itself, do not).
+  const recordActivity: MiddlewareHandler<AppEnv> = async (c, next) => {
+    await next();
+    const id = c.req.param('id');
+    // Only a success proves the sandbox is the caller's own.
+    if (id && c.res.status < 300) deps.activity?.touch(id);
+  };
+
   return new Hono<AppEnv>()
     .use('/:id/*', probeGuard)
+    .use('/:id/files', recordActivity)
+    .use('/:id/exercises/:exerciseId/setup', recordActivity)
     .post('/', createLimiter, jsonBody(createSandboxBody), async (c) => {
       const body = c.req.valid('json');
       if (body.exercise && !getExercise(body.exercise))
