@@ -27,6 +27,8 @@ export function makeCheckContext(reader: ClusterReader, scope: ContextScope): Ch
     getJob: (name) => reader.getJob(name),
     listJobs: (options) => reader.listJobs(options),
     logs: (pod, container, options) => reader.logs(pod, container, options),
+    getConfigMap: (name) => reader.getConfigMap(name),
+    patchConfigMapData: (name, data) => reader.patchConfigMapData(name, data),
     exec: (pod, container, argv, options) =>
       // A probe never gets more time than the check has left, so a hung command cannot eat the deadline.
       reader.exec(pod, container, argv, { timeoutMs: Math.max(500, Math.min(options.timeoutMs, remaining())) }),

@@ -1,4 +1,4 @@
-// The registry holds the nine exercises with consistent folders: starter, solution, broken variants naming real checks.
+// The registry holds the exercises with consistent folders: starter, solution, broken variants naming real checks.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from './manifests.ts';
@@ -15,10 +15,11 @@ const IDS = [
   'sidecar-restart',
   'sidecar-resources',
   'debug-commands',
+  'config-reload',
 ];
 
 describe('registry', () => {
-  it('has the nine exercises in course order, one per folder', () => {
+  it('has the exercises in course order, one per folder', () => {
     expect(exerciseIds).toEqual(IDS);
     const folders = readdirSync(new URL('.', import.meta.url), { withFileTypes: true })
       .filter((e) => e.isDirectory() && e.name !== 'checks')

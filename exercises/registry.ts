@@ -1,6 +1,7 @@
 // Every exercise by id: its definition and checks, plus the files of its folder (starter, solution, setup, broken).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import configReload from './config-reload/exercise.ts';
 import debugCommands from './debug-commands/exercise.ts';
 import firstSidecar from './first-sidecar/exercise.ts';
 import loggingSidecar from './logging-sidecar/exercise.ts';
@@ -31,6 +32,7 @@ const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   sidecarRestart,
   sidecarResources,
   debugCommands,
+  configReload,
 ];
 
 const MANIFEST = /\.(ya?ml|json)$/i;

@@ -14,6 +14,8 @@ const reader: ClusterReader = {
   getJob: unused,
   listJobs: unused,
   logs: unused,
+  getConfigMap: unused,
+  patchConfigMapData: unused,
   exec: unused,
 };
 const ctx = (answer?: string): CheckContext =>

@@ -76,6 +76,8 @@ describe('containersRunning on a pull the node retries', () => {
       getJob: none,
       listJobs: none,
       logs: none,
+      getConfigMap: none,
+      patchConfigMapData: none,
       exec: none,
     };
     const exercise = ExerciseDefinitionSchema.parse({

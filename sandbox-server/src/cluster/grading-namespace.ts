@@ -7,6 +7,7 @@ import type { CheckContext, Exercise, ExerciseReport } from '../../../exercises/
 import { runExercise } from '../../../exercises/runner.ts';
 import { type SettleResult, waitForSettled } from '../../../exercises/settle.ts';
 import { mergePatch } from './apis.ts';
+import { checkerConfigMapWrite } from './blueprint.ts';
 import { createCheckContext } from './check-context.ts';
 import {
   type ControllerRefusal,
@@ -156,8 +157,13 @@ export async function createCheckerIdentity(kc: KubeConfig, namespace: string): 
           metadata,
           // Read-only on what checks look at, plus exec for behaviour probes (get and create: 1.35 authorises both).
           rules: [
-            { apiGroups: [''], resources: ['pods', 'pods/log', 'events'], verbs: ['get', 'list', 'watch'] },
+            {
+              apiGroups: [''],
+              resources: ['pods', 'pods/log', 'events', 'configmaps'],
+              verbs: ['get', 'list', 'watch'],
+            },
             { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+            checkerConfigMapWrite,
             { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
           ],
         },
