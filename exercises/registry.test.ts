@@ -16,6 +16,7 @@ const IDS = [
   'sidecar-resources',
   'debug-commands',
   'config-reload',
+  'data-sync',
 ];
 
 describe('registry', () => {

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import configReload from './config-reload/exercise.ts';
+import dataSync from './data-sync/exercise.ts';
 import debugCommands from './debug-commands/exercise.ts';
 import firstSidecar from './first-sidecar/exercise.ts';
 import loggingSidecar from './logging-sidecar/exercise.ts';
@@ -33,6 +34,7 @@ const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   sidecarResources,
   debugCommands,
   configReload,
+  dataSync,
 ];
 
 const MANIFEST = /\.(ya?ml|json)$/i;
