@@ -40,7 +40,17 @@ must not change. Your \`${KEY}\` is put back when the check ends.`,
     'Try it: `kubectl edit configmap web-config`, then within about a minute and a half `kubectl exec reloading-web -c config-reloader -- wget -qO- localhost` shows the new answer and `kubectl get pod reloading-web` still shows 0 restarts.',
     'A reloader that works: `shareProcessNamespace: true`; config-reloader (busybox) mounts the same ConfigMap at /config and runs `last=$(readlink /config/..data); while true; do now=$(readlink /config/..data); if [ "$now" != "$last" ]; then killall -HUP nginx && last=$now; fi; sleep 2; done`.',
   ],
-  equivalentMutants: [],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    {
+      id: 'to-native:config-reloader',
+      why: 'the goal allows a native sidecar (accepted/native-checksum-master-pid.yaml is one)',
+    },
+    {
+      id: 'to-container:config-reloader@accepted/native-checksum-master-pid',
+      why: 'an ordinary reloader container is what the reference solution has',
+    },
+  ],
   checks: [
     podExists(POD),
     containersPresent(

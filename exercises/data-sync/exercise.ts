@@ -98,7 +98,14 @@ file must lie in main-app's web root (main-app serves the copy, it does not fetc
     'Unpacking over the old files keeps files the source has removed. Unpack into a fresh folder, then make the volume hold exactly that (empty it and copy, or remove what the archive lacks).',
     'A sidecar that works: `while true; do rm -rf /tmp/next && mkdir /tmp/next; if wget -q -O /tmp/site.tar http://content-source/site.tar && tar -x -f /tmp/site.tar -C /tmp/next; then rm -rf /site/* && cp -a /tmp/next/. /site/; fi; sleep 3; done`, with the volume mounted at /site.',
   ],
-  equivalentMutants: [],
+  // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
+  equivalentMutants: [
+    { id: 'to-native:content-sync', why: 'the goal allows a native sidecar (accepted/native-prune.yaml is one)' },
+    {
+      id: 'to-container:content-sync@accepted/native-prune',
+      why: 'an ordinary sync container is what the reference solution has',
+    },
+  ],
   checks: [
     containersRunning(SOURCE.pod, [SOURCE.container], {
       id: 'source-running',
