@@ -61,6 +61,8 @@ export const PodSpecSchema = z.object({
   volumes: z.array(VolumeSchema).default([]),
   restartPolicy: z.string().optional(),
   shareProcessNamespace: z.boolean().optional(),
+  /** How long the kubelet waits for a container to stop before killing it (default 30). */
+  terminationGracePeriodSeconds: z.number().optional(),
 });
 
 const ContainerStateSchema = z.object({
@@ -152,6 +154,15 @@ export const JobSchema = z.object({
     .default({ conditions: [] }),
 });
 
+/** A ResourceQuota's budget and what the API server counts against it (the quota admission's own accounting). */
+export const ResourceQuotaSchema = z.object({
+  metadata: ObjectMetaSchema,
+  spec: z
+    .object({ hard: stringMap.default({}), scopes: z.array(z.string()).default([]) })
+    .default({ hard: {}, scopes: [] }),
+  status: z.object({ hard: stringMap.default({}), used: stringMap.default({}) }).default({ hard: {}, used: {} }),
+});
+
 /** A ConfigMap as checks see it: its text data by key. */
 export const ConfigMapSchema = z.object({
   metadata: ObjectMetaSchema,
@@ -164,6 +175,7 @@ export type ContainerStatus = z.infer<typeof ContainerStatusSchema>;
 export type PodSpec = z.infer<typeof PodSpecSchema>;
 export type Pod = z.infer<typeof PodSchema>;
 export type Job = z.infer<typeof JobSchema>;
+export type ResourceQuota = z.infer<typeof ResourceQuotaSchema>;
 export type ConfigMap = z.infer<typeof ConfigMapSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -251,6 +263,8 @@ export interface ClusterReader {
   /** `undefined` when the Job does not exist. */
   getJob(name: string): Promise<Job | undefined>;
   listJobs(options?: { labelSelector?: string }): Promise<Job[]>;
+  /** `undefined` when the ResourceQuota does not exist. */
+  getResourceQuota(name: string): Promise<ResourceQuota | undefined>;
   /** Logs of one container; `undefined` when there are none to read (Pod or container missing, not started yet). */
   logs(pod: string, container: string, options: LogOptions): Promise<string | undefined>;
   /** `undefined` when the ConfigMap does not exist. */
