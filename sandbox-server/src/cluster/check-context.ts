@@ -98,7 +98,11 @@ function exitFromStatus(status: V1Status | undefined): { exitCode: number | null
   }
   const message = status.message ?? '';
   if (/executable file not found|no such file or directory/i.test(message)) return { exitCode: 127, note: message };
-  if (/container not found|not running|stopped container|deleted container|in a stopped state/i.test(message)) {
+  if (
+    /container not found|not running|stopped container|deleted container|in a stopped state|no running task/i.test(
+      message,
+    )
+  ) {
     return { exitCode: null, note: `the container is not running (${message})` };
   }
   throw new ClusterUnavailableError(`exec failed: ${message || JSON.stringify(status)}`);
