@@ -18,6 +18,8 @@ const IDS = [
   'proxy-outage',
   'sidecar-resources',
   'debug-commands',
+  'config-reload',
+  'data-sync',
 ];
 
 /** Exercise ids as the course meets them: lessons by their frontmatter `order`, each lesson's `exercises` in turn. */
