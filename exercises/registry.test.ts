@@ -11,6 +11,8 @@ const IDS = [
   'logging-sidecar',
   'metrics-sidecar',
   'proxy-sidecar',
+  'config-reload',
+  'data-sync',
   'native-sidecar',
   'sidecar-budget',
   'sidecar-job',
@@ -18,8 +20,6 @@ const IDS = [
   'proxy-outage',
   'sidecar-resources',
   'debug-commands',
-  'config-reload',
-  'data-sync',
 ];
 
 /** Exercise ids as the course meets them: lessons by their frontmatter `order`, each lesson's `exercises` in turn. */

@@ -32,6 +32,8 @@ const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   loggingSidecar,
   metricsSidecar,
   proxySidecar,
+  configReload,
+  dataSync,
   nativeSidecar,
   sidecarBudget,
   sidecarJob,
@@ -39,8 +41,6 @@ const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   proxyOutage,
   sidecarResources,
   debugCommands,
-  configReload,
-  dataSync,
 ];
 
 const MANIFEST = /\.(ya?ml|json)$/i;
