@@ -136,9 +136,10 @@ function capacityRows(run: {
 }): BenchResult[] {
   const { steps, stop, cores, baseGiB } = run;
   const learners = capacityOf(steps);
-  const good = steps.find((s) => s.learners === learners);
-  // Memory each learner adds: what the machine had in use at the last good step, over what it had before any.
-  const gibPerLearner = good && learners > 0 ? (good.memoryGiB - baseGiB) / learners : Number.NaN;
+  // Memory each learner adds: what the machine had in use at the largest step, over what it had before any. Memory is
+  // not what stops the ramp, so the step that stopped it counts too (more learners, a steadier estimate).
+  const last = steps.at(-1);
+  const gibPerLearner = last && last.learners > 0 ? (last.memoryGiB - baseGiB) / last.learners : Number.NaN;
   const sizing = { perCore: learners / cores, perGiB: 1 / gibPerLearner, baseGiB };
   const stopNote = `stopped: ${stop?.message ?? 'no step ran'}`;
   const stepDetails = steps.map((s) => ({
@@ -175,7 +176,9 @@ function capacityRows(run: {
         name: 'capacity',
         metric: 'learners per GiB (1 / memory each added)',
         unit: 'learners',
-        note: `${baseGiB.toFixed(2)} GiB in use before the first learner (cluster, server, everything else on the machine)`,
+        note:
+          `${baseGiB.toFixed(2)} GiB in use before the first learner (cluster, server, everything else on the machine); ` +
+          `${(gibPerLearner * 1024).toFixed(0)} MiB more per learner at ${last?.learners ?? 0}`,
         ...(canSize ? { details: { sizingTable: sizingTable(sizing) } } : {}),
       },
       [sizing.perGiB],

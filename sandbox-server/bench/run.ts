@@ -34,6 +34,8 @@ const BENCHMARKS: Record<BenchmarkName, (lab: Lab) => Promise<BenchResult[]>> = 
   reconnect,
 };
 
+const SIZE_FLAGS = ['samples', 'exercises', 'levels', 'seconds', 'rampStep', 'rampMax'] as const;
+
 /** The local cluster unless a kubeconfig is given: `cluster.sh up` is idempotent and quick when it already runs. */
 function ensureCluster(): void {
   if (process.env.KUBECONFIG || process.env.SIDECAR_LAB_CLUSTER === 'kubeconfig') return;
@@ -94,7 +96,8 @@ async function main(options: Options): Promise<number> {
     startedAt: new Date().toISOString(),
     finishedAt: '',
     durationMs: 0,
-    mode: options.quick ? 'quick' : 'full',
+    // "custom" when any size was set on the command line: not the full run the README's numbers come from.
+    mode: options.quick ? 'quick' : SIZE_FLAGS.some((k) => options[k] !== undefined) ? 'custom' : 'full',
     options,
     machine: machine(),
     kubernetes: await kubernetes(lab),
