@@ -4,13 +4,14 @@
 // is in the page. The baseline, in the same loop: Check clicked again on the same, now settled, objects.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { parseManifests } from '../../exercises/manifests.ts';
 import type { Exercise } from '../../exercises/model.ts';
+// Debian's Chromium as the e2e tests use it, installed the same way when missing.
+import { CHROMIUM, ensureChromium, freePort } from '../../tests/support/e2e-global-setup.ts';
 import { createCheckContext } from '../src/cluster/check-context.ts';
 import { applyManifests } from '../src/cluster/grading-namespace.ts';
 import { CHECKER_USER } from '../src/sandboxes/checks.ts';
@@ -22,8 +23,6 @@ import type { ServerProcess } from './lib/server.ts';
 import { builtSite } from './site.ts';
 
 const run = promisify(execFile);
-/** Debian's Chromium, as the e2e tests use it (tests/support/e2e-global-setup.ts installs it when missing). */
-const CHROMIUM = process.env.SIDECAR_LAB_CHROMIUM ?? '/usr/bin/chromium';
 /** A verdict later than this is a failed sample; the server bounds a check run at 30 s itself. */
 const VERDICT_TIMEOUT_MS = 90_000;
 /** After a first verdict that is not a pass, Check is pressed again (as a learner would) until it passes, this long. */
@@ -38,17 +37,6 @@ export function lessonOf(exerciseId: string): string {
     }
   }
   throw new Error(`no lesson has <Check exercise="${exerciseId}">`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** What the page showed and when: milliseconds from the click event to the frame after the verdict. */
@@ -232,6 +220,7 @@ async function pressUntilPass(page: Page, exerciseId: string, firstMs: number): 
 }
 
 async function withBrowser<T>(use: (browser: Browser) => Promise<T>): Promise<T> {
+  ensureChromium();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
