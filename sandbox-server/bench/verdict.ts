@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { parseManifests } from '../../exercises/manifests.ts';
+import { type ManifestDocument, parseManifests } from '../../exercises/manifests.ts';
 import type { Exercise } from '../../exercises/model.ts';
 // Debian's Chromium as the e2e tests use it, installed the same way when missing.
 import { CHROMIUM, ensureChromium, freePort } from '../../tests/support/e2e-global-setup.ts';
@@ -67,7 +67,11 @@ async function clickAndTime(page: Page, exerciseId: string): Promise<Seen> {
           if (Number.isNaN(clickedAt) || !['pass', 'fail', 'error'].includes(state)) return;
           observer.disconnect();
           clearTimeout(timer);
-          const text = summary.textContent ?? '';
+          // The summary, and each check that did not pass with its message: what the learner reads.
+          const failing = [...section.querySelectorAll<HTMLElement>('.check-item:not([data-status="pass"])')].map(
+            (item) => `${item.dataset.checkId}: ${item.querySelector('.check-message')?.textContent ?? ''}`,
+          );
+          const text = [summary.textContent ?? '', ...failing].join(' | ');
           requestAnimationFrame(() => resolve({ ms: performance.now() - clickedAt, state, text }));
         });
         observer.observe(summary, { attributes: true, childList: true, characterData: true, subtree: true });
@@ -90,19 +94,15 @@ async function openLesson(page: Page, path: string, exerciseId: string, first = 
   await page.locator(`[data-exercise="${exerciseId}"]`).scrollIntoViewIfNeeded();
 }
 
-/** The exercise's objects, as files kubectl can delete; removed (and waited for) before every sample. */
-function manifestFiles(exercise: Exercise): { dir: string; files: string[] } {
+/** The exercise's objects as one List kubectl can delete (text answers are not objects); removed before each sample. */
+function objectsFile(exercise: Exercise, docs: readonly ManifestDocument[]): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), `slab-verdict-${exercise.id}-`));
-  const files = [...exercise.setup, ...exercise.solution].map((f, i) => {
-    const path = join(dir, `${i}.yaml`);
-    writeFileSync(path, f.content);
-    return path;
-  });
-  return { dir, files };
+  const file = join(dir, 'objects.json');
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs.map((d) => d.object) }));
+  return { dir, file };
 }
 
-async function deleteObjects(lab: Lab, namespace: string, files: readonly string[]): Promise<void> {
-  const args = files.flatMap((f) => ['-f', f]);
+async function deleteObjects(lab: Lab, namespace: string, file: string): Promise<void> {
   await run(
     kubectlPath(),
     [
@@ -110,7 +110,8 @@ async function deleteObjects(lab: Lab, namespace: string, files: readonly string
       '-n',
       namespace,
       'delete',
-      ...args,
+      '-f',
+      file,
       '--ignore-not-found',
       '--now',
       '--cascade=foreground',
@@ -127,6 +128,8 @@ interface ExerciseRun {
   firstVerdicts: Record<string, number>;
   untilPass: number[];
   neverPassed: number;
+  /** What the page said on each first verdict that was not a pass. */
+  notPassed: string[];
   /** Clicks that got no verdict at all: failures in the row. Other failed tries (setup) are retried and noted. */
   noVerdict: number;
 }
@@ -134,10 +137,10 @@ interface ExerciseRun {
 /** One exercise: sample after sample, delete its objects, apply them, click Check at once; then again on settled ones. */
 async function timeExercise(lab: Lab, page: Page, namespace: string, exercise: Exercise, n: number) {
   const path = lessonOf(exercise.id);
-  const { dir, files } = manifestFiles(exercise);
   const docs = [...exercise.setup, ...exercise.solution].flatMap(
     (f) => parseManifests(f.content, `exercises/${exercise.id}/${f.path}`).objects,
   );
+  const { dir, file } = objectsFile(exercise, docs);
   const textAnswer = [...exercise.solution].flatMap(
     (f) => parseManifests(f.content, `exercises/${exercise.id}/${f.path}`).answers,
   )[0]?.answer;
@@ -148,6 +151,7 @@ async function timeExercise(lab: Lab, page: Page, namespace: string, exercise: E
     untilPass: [],
     neverPassed: 0,
     noVerdict: 0,
+    notPassed: [],
   };
   // The settled baseline needs a passing verdict from the fresh sample just before it.
   let passedFresh = false;
@@ -156,7 +160,7 @@ async function timeExercise(lab: Lab, page: Page, namespace: string, exercise: E
       {
         fresh: async () => {
           passedFresh = false;
-          await deleteObjects(lab, namespace, files);
+          await deleteObjects(lab, namespace, file);
           await openLesson(page, path, exercise.id);
           const refused = (await applyManifests(lab.kc, namespace, docs)).filter((o) => o.error);
           if (refused.length) throw new Error(`refused: ${refused.map((o) => `${o.kind}/${o.name}: ${o.error}`)}`);
@@ -167,6 +171,7 @@ async function timeExercise(lab: Lab, page: Page, namespace: string, exercise: E
             throw error;
           });
           result.firstVerdicts[first.state] = (result.firstVerdicts[first.state] ?? 0) + 1;
+          if (first.state !== 'pass') result.notPassed.push(first.text.slice(0, 400));
           const pass = first.state === 'pass' ? first.ms : await pressUntilPass(page, exercise.id, first.ms);
           if (pass === undefined) result.neverPassed++;
           else result.untilPass.push(pass / 1000);
@@ -186,7 +191,7 @@ async function timeExercise(lab: Lab, page: Page, namespace: string, exercise: E
     result.fresh = done.fresh;
     result.settled = done.settled;
   } finally {
-    await deleteObjects(lab, namespace, files).catch((error: unknown) => lab.log(`verdict cleanup: ${String(error)}`));
+    await deleteObjects(lab, namespace, file).catch((error: unknown) => lab.log(`verdict cleanup: ${String(error)}`));
     rmSync(dir, { recursive: true, force: true });
   }
   return result;
@@ -282,7 +287,11 @@ function verdictRows(exercise: Exercise, timed: ExerciseRun, n: number): BenchRe
         ]
           .filter(Boolean)
           .join('; '),
-        details: { firstVerdicts: timed.firstVerdicts, failures: timed.fresh.failures.slice(0, 5) },
+        details: {
+          firstVerdicts: timed.firstVerdicts,
+          notPassed: timed.notPassed.slice(0, 5),
+          failures: timed.fresh.failures.slice(0, 5),
+        },
       },
       timed.fresh.samples,
       { name: 'Check clicked again on the same objects, settled (alternating)', samples: timed.settled.samples },
