@@ -7,7 +7,7 @@ import os from 'node:os';
 import { seat } from './burst.ts';
 import { toolboxesThatFit, typeTogether } from './concurrency.ts';
 import type { Lab } from './lib/lab.ts';
-import { sampleProcess } from './lib/proc.ts';
+import { rssMiB, sampleProcess } from './lib/proc.ts';
 import {
   capacityOf,
   ECHO_P95_LIMIT_MS,
@@ -28,11 +28,33 @@ const PODS_PER_LEARNER = 2;
 /** A seed Pod not Ready this long after its apply is one the node could not run. */
 const POD_READY_TIMEOUT_MS = 180_000;
 
-/** Memory the machine has in use (MemTotal − MemAvailable), GiB: the node's, as the cluster runs on this machine. */
+/** Memory the machine has in use (MemTotal − MemAvailable), GiB: what the node needs before any learner. */
 function memoryUsedGiB(): number {
   const info = readFileSync('/proc/meminfo', 'utf8');
   const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(info)?.[1] ?? Number.NaN);
   return (kB('MemTotal') - kB('MemAvailable')) / 2 ** 20;
+}
+
+interface StatsSummary {
+  pods?: Array<{ podRef: { namespace: string }; memory?: { workingSetBytes?: number } }>;
+}
+
+/**
+ * Memory the learners' own Pods use (the kubelet's working set, summed over every node), GiB: what each learner costs,
+ * unlike the machine's total, which moves with everything else running on a shared machine.
+ */
+async function learnerPodsGiB(lab: Lab, namespaces: ReadonlySet<string>): Promise<number> {
+  const nodes = await lab.kube.core.listNode();
+  let bytes = 0;
+  for (const node of nodes.items) {
+    const summary = await lab.kube.rest.json<StatsSummary>({
+      path: `/api/v1/nodes/${node.metadata!.name}/proxy/stats/summary`,
+    });
+    for (const pod of summary.pods ?? []) {
+      if (namespaces.has(pod.podRef.namespace)) bytes += pod.memory?.workingSetBytes ?? 0;
+    }
+  }
+  return bytes / 2 ** 30;
 }
 
 /** Learners the node can still seat: by CPU requests and by its Pod count. */
@@ -73,7 +95,13 @@ async function addLearners(lab: Lab, server: ServerProcess, count: number) {
       errors.push(`the shell did not take cat: ${String(error).slice(0, 200)}`);
     }
   }
-  return { typing, errors, podsNotReady: watch.pending.length, podReadySeconds: [...watch.readyMs.values()] };
+  return {
+    typing,
+    errors,
+    namespaces: seated.map((s) => s.sandbox.namespace),
+    podsNotReady: watch.pending.length,
+    podReadySeconds: [...watch.readyMs.values()],
+  };
 }
 
 export async function capacity(lab: Lab): Promise<BenchResult[]> {
@@ -83,9 +111,10 @@ export async function capacity(lab: Lab): Promise<BenchResult[]> {
   const cores = os.cpus().length;
   const server = await lab.startServer(0);
   const baseGiB = memoryUsedGiB();
+  const serverRss0 = rssMiB(server.pid);
   const terminals: Terminal[] = [];
-  const steps: Array<StepOutcome & { memoryGiB: number; serverCpuPercent: number; lost: number; errors: string[] }> =
-    [];
+  const namespaces = new Set<string>();
+  const steps: Step[] = [];
   let stop: StopReason | undefined;
   try {
     for (;;) {
@@ -99,6 +128,7 @@ export async function capacity(lab: Lab): Promise<BenchResult[]> {
       }
       const added = await addLearners(lab, server, size);
       terminals.push(...added.typing);
+      for (const ns of added.namespaces) namespaces.add(ns);
       const sampler = sampleProcess(server.pid);
       const typed = await typeTogether(terminals, durationMs);
       const usage = sampler.stop();
@@ -108,7 +138,8 @@ export async function capacity(lab: Lab): Promise<BenchResult[]> {
         echoP95Ms: echo.p95,
         sandboxFailures: size - added.typing.length,
         podsNotReady: added.podsNotReady,
-        memoryGiB: memoryUsedGiB(),
+        machineGiB: memoryUsedGiB(),
+        learnersGiB: (await learnerPodsGiB(lab, namespaces)) + (rssMiB(server.pid) - serverRss0) / 1024,
         serverCpuPercent: usage.averageCores * 100,
         lost: typed.lost,
         errors: added.errors.slice(0, 3),
@@ -116,7 +147,7 @@ export async function capacity(lab: Lab): Promise<BenchResult[]> {
       steps.push(outcome);
       lab.log(
         `capacity ${outcome.learners}: echo p95 ${echo.p95.toFixed(1)} ms (${typed.lost} lost), ` +
-          `${outcome.memoryGiB.toFixed(2)} GiB in use, server ${outcome.serverCpuPercent.toFixed(0)}% of a core`,
+          `learners' Pods and server growth ${(outcome.learnersGiB * 1024).toFixed(0)} MiB, server ${outcome.serverCpuPercent.toFixed(0)}% of a core`,
       );
       stop = stopAfter(outcome);
       if (stop) break;
@@ -128,18 +159,28 @@ export async function capacity(lab: Lab): Promise<BenchResult[]> {
   return capacityRows({ steps, stop, cores, baseGiB });
 }
 
+interface Step extends StepOutcome {
+  /** The machine's memory in use, GiB (moves with everything else on a shared machine). */
+  machineGiB: number;
+  /** What the learners cost: their Pods' working set and the server's RSS growth since before the first, GiB. */
+  learnersGiB: number;
+  serverCpuPercent: number;
+  lost: number;
+  errors: string[];
+}
+
 function capacityRows(run: {
-  steps: ReadonlyArray<StepOutcome & { memoryGiB: number; serverCpuPercent: number; lost: number; errors: string[] }>;
+  steps: readonly Step[];
   stop: StopReason | undefined;
   cores: number;
   baseGiB: number;
 }): BenchResult[] {
   const { steps, stop, cores, baseGiB } = run;
   const learners = capacityOf(steps);
-  // Memory each learner adds: what the machine had in use at the largest step, over what it had before any. Memory is
-  // not what stops the ramp, so the step that stopped it counts too (more learners, a steadier estimate).
+  // Memory each learner adds, at the largest step: memory is not what stops the ramp, so the step that stopped it
+  // counts too (more learners, a steadier estimate).
   const last = steps.at(-1);
-  const gibPerLearner = last && last.learners > 0 ? (last.memoryGiB - baseGiB) / last.learners : Number.NaN;
+  const gibPerLearner = last && last.learners > 0 ? last.learnersGiB / last.learners : Number.NaN;
   const sizing = { perCore: learners / cores, perGiB: 1 / gibPerLearner, baseGiB };
   const stopNote = `stopped: ${stop?.message ?? 'no step ran'}`;
   const stepDetails = steps.map((s) => ({
@@ -148,7 +189,8 @@ function capacityRows(run: {
     lost: s.lost,
     podsNotReady: s.podsNotReady,
     sandboxFailures: s.sandboxFailures,
-    memoryGiB: s.memoryGiB,
+    machineGiB: s.machineGiB,
+    learnersGiB: s.learnersGiB,
     serverCpuPercent: s.serverCpuPercent,
     errors: s.errors,
   }));
@@ -174,7 +216,7 @@ function capacityRows(run: {
     resultOf(
       {
         name: 'capacity',
-        metric: 'learners per GiB (1 / memory each added)',
+        metric: "learners per GiB (1 / each one's Pods + server growth)",
         unit: 'learners',
         note:
           `${baseGiB.toFixed(2)} GiB in use before the first learner (cluster, server, everything else on the machine); ` +
