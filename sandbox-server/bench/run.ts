@@ -142,6 +142,11 @@ async function main(options: Options): Promise<number> {
       `load ${m.loadAverageAtStart.map((l) => l.toFixed(1)).join('/')} at start, ${(report.durationMs / 1000).toFixed(0)} s\n`,
   );
   console.log(formatTable(report.results));
+  // The capacity benchmark's sizing table, ready for the README.
+  for (const row of report.results) {
+    const table = row.details?.sizingTable;
+    if (typeof table === 'string') console.log(`\nsizing (${row.name}, ${report.mode} run):\n${table}`);
+  }
   const failed = report.benchmarks.filter((b) => b.status === 'failed');
   if (failed.length) console.log(`\nfailed: ${failed.map((b) => b.name).join(', ')} (see the JSON for the errors)`);
   console.log(`\nresults: ${file}`);
