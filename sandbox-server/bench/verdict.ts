@@ -44,6 +44,8 @@ interface Seen {
   ms: number;
   state: string;
   text: string;
+  /** What the summary said while the learner waited, each text once, in order. */
+  waiting: string[];
 }
 
 /**
@@ -62,8 +64,11 @@ async function clickAndTime(page: Page, exerciseId: string): Promise<Seen> {
         let clickedAt = Number.NaN;
         const timer = setTimeout(() => reject(new Error(`no verdict within ${timeoutMs} ms`)), timeoutMs);
         button.addEventListener('click', (event) => (clickedAt = event.timeStamp), { capture: true, once: true });
+        const waiting: string[] = [];
         const observer = new MutationObserver(() => {
           const state = summary.dataset.state ?? '';
+          const said = summary.textContent ?? '';
+          if (state === 'busy' && !waiting.includes(said)) waiting.push(said);
           if (Number.isNaN(clickedAt) || !['pass', 'fail', 'error'].includes(state)) return;
           observer.disconnect();
           clearTimeout(timer);
@@ -72,7 +77,7 @@ async function clickAndTime(page: Page, exerciseId: string): Promise<Seen> {
             (item) => `${item.dataset.checkId}: ${item.querySelector('.check-message')?.textContent ?? ''}`,
           );
           const text = [summary.textContent ?? '', ...failing].join(' | ');
-          requestAnimationFrame(() => resolve({ ms: performance.now() - clickedAt, state, text }));
+          requestAnimationFrame(() => resolve({ ms: performance.now() - clickedAt, state, text, waiting }));
         });
         observer.observe(summary, { attributes: true, childList: true, characterData: true, subtree: true });
       });
@@ -130,6 +135,8 @@ interface ExerciseRun {
   neverPassed: number;
   /** What the page said on each first verdict that was not a pass. */
   notPassed: string[];
+  /** What the page said while the learner waited for a first verdict (distinct texts). */
+  waiting: string[];
   /** Clicks that got no verdict at all: failures in the row. Other failed tries (setup) are retried and noted. */
   noVerdict: number;
 }
@@ -152,6 +159,7 @@ async function timeExercise(lab: Lab, page: Page, namespace: string, exercise: E
     neverPassed: 0,
     noVerdict: 0,
     notPassed: [],
+    waiting: [],
   };
   // The settled baseline needs a passing verdict from the fresh sample just before it.
   let passedFresh = false;
@@ -172,6 +180,7 @@ async function timeExercise(lab: Lab, page: Page, namespace: string, exercise: E
           });
           result.firstVerdicts[first.state] = (result.firstVerdicts[first.state] ?? 0) + 1;
           if (first.state !== 'pass') result.notPassed.push(first.text.slice(0, 400));
+          for (const said of first.waiting) if (!result.waiting.includes(said)) result.waiting.push(said);
           const pass = first.state === 'pass' ? first.ms : await pressUntilPass(page, exercise.id, first.ms);
           if (pass === undefined) result.neverPassed++;
           else result.untilPass.push(pass / 1000);
@@ -282,6 +291,8 @@ function verdictRows(exercise: Exercise, timed: ExerciseRun, n: number): BenchRe
         failures: timed.noVerdict,
         note: [
           first && `first verdicts: ${first}`,
+          timed.waiting.length &&
+            `while waiting it said: ${timed.waiting.map((t) => `"${t.slice(0, 60)}…"`).join(' then ')}`,
           exercise.answer ? 'a text answer: typed once its Pod had logged it, so the objects were not fresh' : '',
           failureNote(timed.fresh, n),
         ]
@@ -290,6 +301,7 @@ function verdictRows(exercise: Exercise, timed: ExerciseRun, n: number): BenchRe
         details: {
           firstVerdicts: timed.firstVerdicts,
           notPassed: timed.notPassed.slice(0, 5),
+          pageSaidWhileWaiting: timed.waiting,
           failures: timed.fresh.failures.slice(0, 5),
         },
       },
