@@ -292,7 +292,7 @@ function verdictRows(exercise: Exercise, timed: ExerciseRun, n: number): BenchRe
         note: [
           first && `first verdicts: ${first}`,
           timed.waiting.length &&
-            `while waiting it said: ${timed.waiting.map((t) => `"${t.slice(0, 60)}…"`).join(' then ')}`,
+            `while waiting it said: ${timed.waiting.map((t) => `"${t.length > 60 ? `${t.slice(0, 60)}…` : t}"`).join(' then ')}`,
           exercise.answer ? 'a text answer: typed once its Pod had logged it, so the objects were not fresh' : '',
           failureNote(timed.fresh, n),
         ]
