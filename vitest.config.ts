@@ -11,6 +11,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
+          // Pure logic is fast; the few tests that start a fresh Node (CLIs, import probes) need slack on a loaded
+          // 2-core machine. A time-out is a guard against a hang, not a measurement.
+          testTimeout: 30_000,
           exclude: [...ignored, '**/*.cluster.test.ts', '**/*.e2e.test.ts', 'tests/site/**'],
         },
       },

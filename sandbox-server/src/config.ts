@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { trustedProxies } from './http/peer.ts';
 import { parseOrExplain } from './protocol/explain.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -32,6 +33,10 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes, at most 63')
     .default('default'),
+  /** Where the Lease lives that elects the replica running the warm pool and the reaper (the Pod's own namespace). */
+  SIDECAR_LAB_LEASE_NAMESPACE: z.string().min(1).default('sidecar-lab-system'),
+  /** A leader that has not renewed its Lease for this long is replaced by another replica. */
+  SIDECAR_LAB_LEASE_SECONDS: intFrom(2, 300).default(15),
   /** Lifetime of a claimed sandbox, in minutes. */
   SIDECAR_LAB_SANDBOX_TTL_MINUTES: intFrom(5, 24 * 60).default(60),
   /** Longest a sandbox may live, extensions included, in minutes. */
@@ -63,6 +68,14 @@ export const configSchema = z.object({
   SIDECAR_LAB_DATA_DIR: z.string().default('.lab/data'),
   /** The built site to serve. */
   SIDECAR_LAB_SITE_DIR: z.string().default('dist/site'),
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client, e.g. the ingress controller's range. */
+  SIDECAR_LAB_TRUSTED_PROXIES: list.default([]).superRefine((entries, ctx) => {
+    try {
+      trustedProxies(entries);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
   /** Set when served over HTTPS so cookies are marked Secure. */
   SIDECAR_LAB_SECURE_COOKIES: z
     .enum(['true', 'false'])

@@ -29,5 +29,5 @@ describe('the server at runtime', () => {
     const loaded = JSON.parse(output) as string[];
     expect(loaded.some((url) => url.endsWith('/cluster/kube.ts'))).toBe(true); // the probe saw the cluster code
     expect(loaded.filter((url) => url.includes('@kubernetes/client-node'))).toEqual([]);
-  });
+  }, 90_000); // a fresh Node loading the whole server: seconds on a loaded 2-core machine
 });

@@ -1,14 +1,18 @@
 // Composes the server: cluster, sandboxes, pool, reaper, store, HTTP app, static site and the terminal WebSocket.
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { ensureClusterObjects } from './cluster/cluster-setup.ts';
 import { createKube } from './cluster/kube.ts';
 import { loadKubeConfig } from './cluster/kubeconfig.ts';
+import { LeaderElector } from './cluster/leader.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
+import { setTrustedProxies, trustedProxies } from './http/peer.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
 import { staticSite } from './http/static-site.ts';
@@ -41,6 +45,7 @@ export async function startServer(
   });
   if (kc.ignored.length) log.warn({ settings: kc.ignored }, 'kubeconfig settings this server does not apply');
   const kube = createKube(kc);
+  setTrustedProxies(trustedProxies(config.SIDECAR_LAB_TRUSTED_PROXIES));
   await ensureClusterObjects(kube, config.SIDECAR_LAB_ALLOWED_IMAGES, config.SIDECAR_LAB_TOOLBOX_IMAGE);
 
   const metrics = createMetrics();
@@ -106,8 +111,26 @@ export async function startServer(
     onConnectionsChange: (d) => metrics.terminalConnections.inc(d),
   });
   server.on('upgrade', terminals.handler);
-  reaper.start();
-  pool.start();
+  // Replicas share the cluster: only the one holding the Lease refills the pool and reaps; the others serve.
+  const leader = new LeaderElector(kube, {
+    namespace: config.SIDECAR_LAB_LEASE_NAMESPACE,
+    name: `sidecar-lab-pool-${config.SIDECAR_LAB_INSTANCE}`,
+    identity: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    leaseSeconds: config.SIDECAR_LAB_LEASE_SECONDS,
+    log,
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      reaper.start();
+      pool.start();
+    },
+    onStoppedLeading: () => {
+      metrics.leader.set(0);
+      pool.stop();
+      reaper.stop();
+    },
+  });
+  metrics.leader.set(0);
+  leader.start();
   const port = (server.address() as AddressInfo).port;
   log.info(
     { port, cluster: config.SIDECAR_LAB_CLUSTER, pool: config.SIDECAR_LAB_POOL_SIZE },
@@ -121,6 +144,7 @@ export async function startServer(
     sandboxes,
     repo,
     close: async () => {
+      await leader.stop();
       pool.stop();
       reaper.stop();
       terminals.closeAll();

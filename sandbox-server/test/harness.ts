@@ -199,7 +199,8 @@ export async function startChildServer(
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${freePort}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: on a loaded 2-core machine a start (which also checks the cluster's objects) can take a while.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {
@@ -207,7 +208,7 @@ export async function startChildServer(
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('server did not start within 30 s');
+    if (Date.now() > deadline) throw new Error('server did not start within 120 s');
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -46,7 +46,6 @@ describe('provisioning', () => {
       ['limitrange', 'sandbox-defaults'],
       ['networkpolicy', 'sandbox-isolation'],
       ['serviceaccount', 'learner'],
-      ['role', 'learner'],
       ['rolebinding', 'learner'],
       ['rolebinding', 'sidecar-lab-checker'],
       ['pod', 'toolbox'],
@@ -54,6 +53,14 @@ describe('provisioning', () => {
       expect((await kubectlRaw(['-n', n, 'get', kind, name])).code, `${kind}/${name}`).toBe(0);
     }
     expect((await kubectlRaw(['get', 'validatingadmissionpolicy', 'sidecar-lab-sandbox'])).code).toBe(0);
+    // The learner's rights come from one ClusterRole bound in the namespace; no Role of its own to drift.
+    const binding = JSON.parse(await kubectl(['-n', n, 'get', 'rolebinding', 'learner', '-o', 'json']));
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'sidecar-lab:learner',
+    });
+    expect((await kubectlRaw(['-n', n, 'get', 'role', 'learner'])).code).not.toBe(0);
     const sa = JSON.parse(await kubectl(['-n', n, 'get', 'sa', 'default', '-o', 'json']));
     expect(sa.automountServiceAccountToken).toBe(false);
   });

@@ -1,7 +1,8 @@
 // The learner's journey in a real browser against the real server and cluster: open the logging lesson, start the
-// sandbox, create and apply the seed's logging Pod from the page, check it green, break it, and watch the right check
-// turn red with its hint — then reload and find the terminal and the progress still there.
-import { mkdirSync } from 'node:fs';
+// sandbox, create and apply the seed's logging Pod from the page (which does not pass the exercise), apply a Pod of
+// their own and check it green, break it, and watch the right check turn red with its hint — then reload and find the
+// terminal and the progress still there.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -88,6 +89,30 @@ async function createFile(path: string): Promise<void> {
     .waitFor();
 }
 
+/** Writes a file into the toolbox's home folder as the page does (what a learner would type in an editor). */
+async function writeSandboxFile(path: string, content: string): Promise<void> {
+  const status = await page.evaluate(
+    async ({ path, content }) => {
+      const id = localStorage.getItem('sidecar-lab:sandbox-id');
+      const response = await fetch(`/api/sandboxes/${id}/files`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        credentials: 'same-origin',
+        body: JSON.stringify({ path, content }),
+      });
+      return response.status;
+    },
+    { path, content },
+  );
+  expect(status, `writing ${path}`).toBe(204);
+}
+
+/** Types a command into the terminal, as a learner does for one the page has no button for. */
+async function typeCommand(command: string): Promise<void> {
+  await page.locator('.xterm').click();
+  await page.keyboard.type(`${command}\n`);
+}
+
 async function shot(name: string, viewport = WIDE, scrollTo?: Locator): Promise<void> {
   await page.setViewportSize(viewport);
   if (scrollTo) await scrollTo.scrollIntoViewIfNeeded();
@@ -121,12 +146,26 @@ describe('the logging lesson, end to end', () => {
     await waitForTerminal('toolbox');
   });
 
-  it('creates the seed logging Pod with <CreateFile> and <Run>, and every check passes', async () => {
+  it('creates the seed logging Pod with <CreateFile> and <Run>, which does not pass the exercise', async () => {
     await createFile('logging-pod.yaml');
     await runCommand('kubectl apply -f logging-pod.yaml');
     await waitForTerminal('pod/logging-sidecar-example created');
     await runCommand('kubectl wait --for=condition=Ready pod/logging-sidecar-example --timeout=90s');
     await waitForTerminal('pod/logging-sidecar-example condition met');
+
+    await exercise().scrollIntoViewIfNeeded();
+    await exercise().getByRole('button', { name: 'Check', exact: true }).click();
+    const exists = checkItem('Pod "logging-sidecar" exists');
+    await expect.poll(() => exists.getAttribute('data-status'), { timeout: 90_000, interval: 500 }).toBe('fail');
+    expect(checkTriggers[0]).toBe('manual');
+  });
+
+  it("applies the learner's own Pod, and every check passes", async () => {
+    await writeSandboxFile('my-logging.yaml', readFileSync('exercises/logging-sidecar/solution/pod.yaml', 'utf8'));
+    await typeCommand('kubectl apply -f my-logging.yaml');
+    await waitForTerminal('pod/logging-sidecar created');
+    await typeCommand('kubectl wait --for=condition=Ready pod/logging-sidecar --timeout=90s');
+    await waitForTerminal('pod/logging-sidecar condition met');
 
     await exercise().scrollIntoViewIfNeeded();
     await exercise().getByRole('button', { name: 'Check', exact: true }).click();
@@ -140,7 +179,7 @@ describe('the logging lesson, end to end', () => {
     expect(statuses.every((s) => s === 'pass')).toBe(true);
     // The solution is revealed only now that the learner has tried.
     await exercise().getByText('Show the solution').waitFor();
-    expect(checkTriggers[0]).toBe('manual');
+    expect(checkTriggers.filter((t) => t === 'manual')).toHaveLength(2);
 
     await shot('lesson-wide-light', WIDE, exercise());
     await setTheme(true);
@@ -152,17 +191,20 @@ describe('the logging lesson, end to end', () => {
   });
 
   it('re-runs the checks by itself when the Pod is broken, and names the failing check with its hint', async () => {
-    await createFile('logging-broken.yaml');
-    await runCommand('kubectl delete pod logging-sidecar-example --now && kubectl apply -f logging-broken.yaml');
+    const pressed = checkTriggers.length;
+    // The learner's Pod without the collector's volumeMounts (the exercise's own broken variant for that check).
+    const broken = readFileSync('exercises/logging-sidecar/broken/collector-mounts-log-volume.yaml', 'utf8');
+    await writeSandboxFile('my-logging-broken.yaml', broken);
+    await typeCommand('kubectl delete pod logging-sidecar --now && kubectl apply -f my-logging-broken.yaml');
     // No second press of Check: the namespace watch re-runs the checks while the exercise is on screen.
     await exercise().scrollIntoViewIfNeeded();
     const mount = checkItem('log-collector mounts the volume that nginx writes to');
     await expect.poll(() => mount.getAttribute('data-status'), { timeout: 120_000, interval: 500 }).toBe('fail');
     await mount.getByText(/Hint: Both containers need a volumeMount with the same volume name/).waitFor();
-    expect(await checkItem('Pod "logging-sidecar-example" exists').getAttribute('data-status')).toBe('pass');
+    expect(await checkItem('Pod "logging-sidecar" exists').getAttribute('data-status')).toBe('pass');
     // Those re-runs are not attempts: the page says so to the server.
-    expect(checkTriggers.slice(1).length).toBeGreaterThan(0);
-    expect(new Set(checkTriggers.slice(1))).toEqual(new Set(['auto']));
+    expect(checkTriggers.slice(pressed).length).toBeGreaterThan(0);
+    expect(new Set(checkTriggers.slice(pressed))).toEqual(new Set(['auto']));
     await shot('lesson-wide-light-check-failing', WIDE, mount);
   });
 

@@ -127,7 +127,7 @@ describe('the workshop dashboard', () => {
 
   it('turns a cell green on a passing check, and counts a failed one', async () => {
     await kubectl(['-n', ada.namespace, 'apply', '-f', 'exercises/first-sidecar/solution/pod.yaml']);
-    await waitForPod(ada.namespace, 'nginx-with-sidecar');
+    await waitForPod(ada.namespace, 'first-sidecar');
     const report = await ada.page.evaluate(async (id) => {
       const response = await fetch(`/api/sandboxes/${id}/checks/first-sidecar`, {
         method: 'POST',
@@ -149,7 +149,7 @@ describe('the workshop dashboard', () => {
     expect(await grid().getByRole('columnheader').allTextContents()).toContain('Your first sidecar1 / 2 passed');
     // Grace has no Pod yet: that is where the room is stuck.
     const stuck = grid().getByRole('row', { name: /^Most stuck/ });
-    await stuck.getByText('Pod "nginx-with-sidecar" exists').waitFor({ timeout: 30_000 });
+    await stuck.getByText('Pod "first-sidecar" exists').waitFor({ timeout: 30_000 });
     expect(await stuck.textContent()).toContain('— 1 learner: Grace');
 
     await dashboard.getByRole('button', { name: 'Extend everyone' }).click();

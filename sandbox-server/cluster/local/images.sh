@@ -4,11 +4,13 @@
 # image is made from Debian packages or from our own code.
 #
 #   images.sh KUBECTL_PATH K8S_VERSION
+#   images.sh --server APP_DIR        only the server image, from an application staged by deploy/build-image.sh
 #
 #   127.0.0.1:5000/library/busybox:latest          image: busybox
 #   127.0.0.1:5000/library/nginx:1.26              image: nginx:1.26 (Debian's nginx, laid out like the official image)
 #   127.0.0.1:5000/pause:3.10                      registry.k8s.io/pause:3.10 (pause/pause.c)
 #   127.0.0.1:5000/sidecar-lab/toolbox:K8S_VERSION and :latest
+#   127.0.0.1:5000/sidecar-lab/server:CONTENT_HASH and :latest   (--server; the tag is printed on stdout)
 #
 # Each image is rebuilt only when its recipe (this file plus its inputs) changed or the registry lost the tag,
 # so a warm run only asks the registry a few questions. Debootstrapped root filesystems and downloaded .debs
@@ -24,11 +26,20 @@ die() {
 }
 
 if [[ $# -ne 2 ]]; then
-  printf 'usage: %s KUBECTL_PATH K8S_VERSION\n' "${0##*/}" >&2
+  printf 'usage: %s KUBECTL_PATH K8S_VERSION\n       %s --server APP_DIR\n' "${0##*/}" "${0##*/}" >&2
   exit 2
 fi
-KUBECTL=$1
-K8S_VERSION=$2
+SERVER_APP=
+if [[ $1 == --server ]]; then
+  SERVER_APP=$2
+  [[ -f $SERVER_APP/package.json && -x $SERVER_APP/node ]] || {
+    printf '[images] error: %s is not a staged server (no package.json or node)\n' "$SERVER_APP" >&2
+    exit 2
+  }
+else
+  KUBECTL=$1
+  K8S_VERSION=$2
+fi
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
@@ -51,7 +62,7 @@ need curl curl
 need gcc gcc
 need flock util-linux
 need chroot coreutils
-[[ -x $KUBECTL && -f $KUBECTL ]] || die "no executable kubectl at '$KUBECTL'"
+[[ -n $SERVER_APP || (-x $KUBECTL && -f $KUBECTL) ]] || die "no executable kubectl at '$KUBECTL'"
 [[ "$(gcc -print-file-name=libc.a)" == /* ]] ||
   die "gcc cannot link statically (no libc.a); install it with: apt-get install libc6-dev"
 [[ -x /bin/busybox ]] || die "/bin/busybox not found; install it with: apt-get install busybox-static"
@@ -450,6 +461,42 @@ EOF
   publish "$ctr" toolbox "$rcp" "$repo" "$K8S_VERSION" latest
 }
 
+# The sandbox server as a workload: Node.js, the built site and the server's own files, run as a user without a home
+# or a shell, from a root filesystem the Deployment mounts read-only.
+build_server() { # staged-app-dir
+  local app=$1 repo=sidecar-lab/server rcp ctr m base tag
+  tag=$(cd "$app" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  rcp=$(recipe server "$SUITE" "$MIRROR" "$tag")
+  if up_to_date server "$rcp" "$repo" "$tag" latest; then
+    say "server:$tag up to date"
+    printf '%s\n' "$tag"
+    return
+  fi
+  base=$(base_rootfs server ca-certificates)
+  say "building server:$tag ..."
+  new_container server
+  ctr=$CTR
+  m=$(mount_container "$ctr")
+  cp -a "$base/." "$m/"
+  chroot "$m" groupadd --gid 10001 lab
+  chroot "$m" useradd --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin lab
+  install -m 0755 "$app/node" "$m/usr/local/bin/node"
+  install -d -m 0755 "$m/app"
+  (cd "$app" && tar --exclude=./node -cf - .) | tar -C "$m/app" --no-same-owner -xf -
+  slim_rootfs "$m"
+  "${BUILDAH[@]}" umount "$ctr" >/dev/null
+  "${BUILDAH[@]}" config --user 10001:10001 --workingdir /app \
+    --env "PATH=$PATH_ENV" --env NODE_ENV=production --env LANG=C.UTF-8 \
+    --env SIDECAR_LAB_SITE_DIR=/app/dist/site --env SIDECAR_LAB_DATA_DIR=/data \
+    --port 4321 --cmd '["node","sandbox-server/src/main.ts"]' "$ctr"
+  publish "$ctr" server "$rcp" "$repo" "$tag" latest
+  printf '%s\n' "$tag"
+}
+
+if [[ -n $SERVER_APP ]]; then
+  build_server "$SERVER_APP"
+  exit 0
+fi
 build_busybox
 build_pause
 build_nginx

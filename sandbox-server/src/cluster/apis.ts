@@ -5,6 +5,7 @@ import type {
   V1EndpointSliceList,
   V1Job,
   V1JobList,
+  V1Lease,
   V1LimitRange,
   V1Namespace,
   V1NamespaceList,
@@ -241,9 +242,25 @@ export function batchV1(rest: RestClient) {
   };
 }
 
+/** coordination.k8s.io/v1: the Lease that elects which server replica runs the warm pool and the reaper. */
+export function coordinationV1(rest: RestClient) {
+  const v = verbs(rest);
+  const leases = resource('/apis/coordination.k8s.io/v1', 'leases');
+  return {
+    readNamespacedLease: ({ namespace, name }: InNamespace & Named, o?: CallOptions) =>
+      v.get<V1Lease>(leases.item(name, namespace), undefined, o),
+    createNamespacedLease: ({ namespace, body }: InNamespace & { body: V1Lease }, o?: CallOptions) =>
+      v.post<V1Lease>(leases.collection(namespace), body, o),
+    /** A PUT carrying the read's resourceVersion: it fails with 409 when another replica wrote in between. */
+    replaceNamespacedLease: ({ namespace, name, body }: InNamespace & Named & { body: V1Lease }, o?: CallOptions) =>
+      v.put<V1Lease>(leases.item(name, namespace), body, o),
+  };
+}
+
 export type CoreV1 = ReturnType<typeof coreV1>;
 export type RbacV1 = ReturnType<typeof rbacV1>;
 export type NetworkingV1 = ReturnType<typeof networkingV1>;
 export type AdmissionV1 = ReturnType<typeof admissionV1>;
 export type DiscoveryV1 = ReturnType<typeof discoveryV1>;
 export type BatchV1 = ReturnType<typeof batchV1>;
+export type CoordinationV1 = ReturnType<typeof coordinationV1>;

@@ -1,6 +1,7 @@
 // The sandbox blueprint as plain Kubernetes objects: one namespace per learner, locked down (pure, no I/O).
 import { createHash } from 'node:crypto';
 import type {
+  V1ClusterRole,
   V1LimitRange,
   V1LimitRangeItem,
   V1Namespace,
@@ -8,6 +9,7 @@ import type {
   V1NetworkPolicyPeer,
   V1NetworkPolicySpec,
   V1Pod,
+  V1PolicyRule,
   V1ResourceQuota,
   V1Role,
   V1RoleBinding,
@@ -214,39 +216,60 @@ export function defaultServiceAccount(input: BlueprintInput): V1ServiceAccount {
 const WRITE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 const READ = ['get', 'list', 'watch'];
 
+/** What a learner may do in their own namespace, and nothing outside it (bound per namespace). */
+export const LEARNER_RULES: V1PolicyRule[] = [
+  { apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'secrets'], verbs: WRITE },
+  // A WebSocket exec or attach is authorised as `get` before 1.35 and as `create` too from 1.35.
+  {
+    apiGroups: [''],
+    resources: ['pods/log', 'pods/exec', 'pods/attach', 'pods/portforward'],
+    verbs: ['get', 'create'],
+  },
+  {
+    apiGroups: [''],
+    resources: ['events', 'endpoints', 'resourcequotas', 'limitranges', 'serviceaccounts'],
+    verbs: READ,
+  },
+  { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: WRITE },
+  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: WRITE },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+];
+
+export const LEARNER_CLUSTER_ROLE = 'sidecar-lab:learner';
+
+/**
+ * The learner's rights as one ClusterRole that each sandbox binds in its own namespace: the server then needs only
+ * `bind` on it, instead of holding every right it grants (secrets, Deployments, …) in every namespace itself.
+ */
+export const learnerClusterRole: V1ClusterRole = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'ClusterRole',
+  metadata: { name: LEARNER_CLUSTER_ROLE, labels: { [LABELS.managed]: 'true' } },
+  rules: LEARNER_RULES,
+};
+
+/** The same rights as a Role of the namespace, for grading namespaces (made by an administrator's CLI). */
 export function learnerRole(input: BlueprintInput): V1Role {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: meta(input, 'learner'),
-    rules: [
-      { apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'secrets'], verbs: WRITE },
-      // A WebSocket exec or attach is authorised as `get` before 1.35 and as `create` too from 1.35.
-      {
-        apiGroups: [''],
-        resources: ['pods/log', 'pods/exec', 'pods/attach', 'pods/portforward'],
-        verbs: ['get', 'create'],
-      },
-      {
-        apiGroups: [''],
-        resources: ['events', 'endpoints', 'resourcequotas', 'limitranges', 'serviceaccounts'],
-        verbs: READ,
-      },
-      { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: WRITE },
-      { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: WRITE },
-      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
-      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ },
-      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
-    ],
+    rules: LEARNER_RULES,
   };
 }
 
-export function learnerRoleBinding(input: BlueprintInput): V1RoleBinding {
+export function learnerRoleBinding(input: BlueprintInput, to: 'Role' | 'ClusterRole' = 'ClusterRole'): V1RoleBinding {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
     metadata: meta(input, 'learner'),
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'learner' },
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: to,
+      name: to === 'Role' ? 'learner' : LEARNER_CLUSTER_ROLE,
+    },
     subjects: [{ kind: 'ServiceAccount', name: LEARNER_SA, namespace: input.namespace }],
   };
 }
@@ -337,7 +360,6 @@ export function sandboxObjects(input: BlueprintInput) {
     networkPolicy(input),
     defaultServiceAccount(input),
     learnerServiceAccount(input),
-    learnerRole(input),
     learnerRoleBinding(input),
     checkerRoleBinding(input),
     toolboxPod(input),

@@ -1,6 +1,7 @@
-// Cluster-wide objects the server needs once: its system namespace, the checker identity, the admission policy.
-import type { V1ClusterRole } from '@kubernetes/client-node';
-import { admissionPolicy, admissionPolicyBinding, CHECKER_CLUSTER_ROLE } from './blueprint.ts';
+// Cluster-wide objects the server needs once: its system namespace, the checker and learner roles, the admission
+// policy.
+import type { V1ClusterRole, V1PolicyRule } from '@kubernetes/client-node';
+import { admissionPolicy, admissionPolicyBinding, CHECKER_CLUSTER_ROLE, learnerClusterRole } from './blueprint.ts';
 import { createIdempotent, isNotFound, type Kube } from './kube.ts';
 import { CHECKER_SA, LABELS, SYSTEM_NAMESPACE } from './labels.ts';
 
@@ -33,6 +34,38 @@ async function upsert(read: () => Promise<unknown>, create: () => Promise<unknow
   }
 }
 
+/**
+ * Creates the role, or brings it in step with this server's version. An unchanged role is left alone: a server
+ * deployed with least privilege (deploy/base/rbac.yaml) may not update roles whose rights it does not hold, and the
+ * deployment made them already.
+ */
+async function ensureClusterRole(kube: Kube, role: V1ClusterRole): Promise<void> {
+  const name = role.metadata!.name!;
+  try {
+    const current = await kube.rbac.readClusterRole({ name });
+    if (sameRules(current.rules ?? [], role.rules ?? [])) return;
+    await kube.rbac.replaceClusterRole({ name, body: role });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await createIdempotent(() => kube.rbac.createClusterRole({ body: role }));
+  }
+}
+
+/** Rules as the API server returns them (it drops empty lists) compared with ours. */
+export function sameRules(a: readonly V1PolicyRule[], b: readonly V1PolicyRule[]): boolean {
+  const canonical = (rules: readonly V1PolicyRule[]) =>
+    JSON.stringify(
+      rules.map((r) => ({
+        apiGroups: r.apiGroups ?? [],
+        resources: r.resources ?? [],
+        resourceNames: r.resourceNames ?? [],
+        nonResourceURLs: r.nonResourceURLs ?? [],
+        verbs: r.verbs,
+      })),
+    );
+  return canonical(a) === canonical(b);
+}
+
 export async function ensureClusterObjects(kube: Kube, allowedImages: string[], toolboxImage: string): Promise<void> {
   await createIdempotent(() =>
     kube.core.createNamespace({
@@ -45,11 +78,7 @@ export async function ensureClusterObjects(kube: Kube, allowedImages: string[], 
       body: { metadata: { name: CHECKER_SA, labels: managed }, automountServiceAccountToken: false },
     }),
   );
-  await upsert(
-    () => kube.rbac.readClusterRole({ name: CHECKER_CLUSTER_ROLE }),
-    () => kube.rbac.createClusterRole({ body: checkerClusterRole }),
-    () => kube.rbac.replaceClusterRole({ name: CHECKER_CLUSTER_ROLE, body: checkerClusterRole }),
-  );
+  for (const role of [checkerClusterRole, learnerClusterRole]) await ensureClusterRole(kube, role);
   const policy = admissionPolicy(allowedImages, toolboxImage);
   const name = policy.metadata!.name!;
   await upsert(

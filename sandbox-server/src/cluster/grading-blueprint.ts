@@ -88,7 +88,7 @@ export async function createLearnerFences(kc: KubeConfig, input: BlueprintInput)
     net.createNamespacedNetworkPolicy({ namespace, body: networkPolicy(input) as never }),
     core.createNamespacedServiceAccount({ namespace, body: learnerServiceAccount(input) as never }),
     rbac.createNamespacedRole({ namespace, body: learnerRole(input) as never }),
-    rbac.createNamespacedRoleBinding({ namespace, body: learnerRoleBinding(input) as never }),
+    rbac.createNamespacedRoleBinding({ namespace, body: learnerRoleBinding(input, 'Role') as never }),
   ]);
 }
 

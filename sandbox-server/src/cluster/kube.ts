@@ -4,7 +4,9 @@ import {
   admissionV1,
   type BatchV1,
   batchV1,
+  type CoordinationV1,
   type CoreV1,
+  coordinationV1,
   coreV1,
   type DiscoveryV1,
   discoveryV1,
@@ -27,6 +29,7 @@ export interface Kube {
   admission: AdmissionV1;
   discovery: DiscoveryV1;
   batch: BatchV1;
+  coordination: CoordinationV1;
   exec: Exec;
 }
 
@@ -42,6 +45,7 @@ export function createKube(kc: KubeConfig, requestTimeoutMs?: number): Kube {
     admission: admissionV1(rest),
     discovery: discoveryV1(rest),
     batch: batchV1(rest),
+    coordination: coordinationV1(rest),
     exec: new Exec(kc),
   };
 }
@@ -52,6 +56,9 @@ export function statusCode(error: unknown): number | undefined {
 }
 export const isNotFound = (error: unknown) => statusCode(error) === 404;
 export const isConflict = (error: unknown) => statusCode(error) === 409;
+/** A create refused by a ResourceQuota (a 403 whose message names the quota), not by RBAC. */
+export const isQuotaExceeded = (error: unknown) =>
+  statusCode(error) === 403 && /exceeded quota/.test(error instanceof Error ? error.message : '');
 
 /** True when the cluster did not answer at all (as opposed to answering "no"). */
 export function isUnavailable(error: unknown): boolean {

@@ -26,8 +26,9 @@ import { ApiError, errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { clientAddress } from './peer.ts';
 import { ProbeLimiter } from './probe-limit.ts';
+import { resumeRoutes } from './routes/resume.ts';
 import { workshopRoutes } from './routes/workshops.ts';
-import { SESSION_COOKIE, type SessionSigner } from './session.ts';
+import { SESSION_COOKIE, type SessionSigner, sessionCookieOptions } from './session.ts';
 
 export interface AppDeps {
   kube: Kube;
@@ -74,13 +75,7 @@ export function createApp(deps: AppDeps) {
     let session = deps.signer.verify(getCookie(c, SESSION_COOKIE));
     if (!session) {
       session = deps.signer.newId();
-      setCookie(c, SESSION_COOKIE, deps.signer.sign(session), {
-        httpOnly: true,
-        sameSite: 'Lax',
-        secure: deps.secureCookies,
-        path: '/',
-        maxAge: 60 * 60 * 24 * 30,
-      });
+      setCookie(c, SESSION_COOKIE, deps.signer.sign(session), sessionCookieOptions(deps.secureCookies));
     }
     c.set('session', session);
     await next();
@@ -291,6 +286,7 @@ export function createApp(deps: AppDeps) {
     return c.text(await deps.metrics.registry.metrics(), 200, { 'Content-Type': deps.metrics.registry.contentType });
   });
 
+  app.route('/', resumeRoutes({ repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies }));
   if (deps.workshops) app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log }));
   return app;
 }

@@ -40,6 +40,11 @@ export function createMetrics() {
       help: 'Sandbox namespaces still Terminating longer after their deletion than SIDECAR_LAB_STUCK_TERMINATING_MINUTES',
       registers: [registry],
     }),
+    leader: new Gauge({
+      name: 'sidecar_lab_leader',
+      help: '1 while this replica holds the Lease and runs the warm pool and the reaper, else 0',
+      registers: [registry],
+    }),
     reaped: new Counter({
       name: 'sidecar_lab_sandboxes_reaped_total',
       help: 'Expired sandboxes deleted',

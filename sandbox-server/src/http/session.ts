@@ -3,6 +3,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseCookies } from 'hono/utils/cookie';
 
 export const SESSION_COOKIE = 'slab_session';
+
+/** How the session cookie is set, wherever it is set: HttpOnly, same-site, for 30 days. */
+export const sessionCookieOptions = (secure: boolean) =>
+  ({ httpOnly: true, sameSite: 'Lax', secure, path: '/', maxAge: 60 * 60 * 24 * 30 }) as const;
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 export class SessionSigner {

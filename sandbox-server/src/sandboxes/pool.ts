@@ -20,6 +20,8 @@ export class WarmPool {
   }
 
   start(intervalMs = 10_000): void {
+    this.#stopped = false;
+    clearInterval(this.#timer);
     void this.refill();
     this.#timer = setInterval(() => void this.refill(), intervalMs);
     this.#timer.unref();

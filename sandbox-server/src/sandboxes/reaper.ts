@@ -70,6 +70,7 @@ export class Reaper {
   }
 
   start(intervalMs = 30_000): void {
+    clearInterval(this.#timer);
     void this.sweep();
     this.#timer = setInterval(() => void this.sweep(), intervalMs);
     this.#timer.unref();

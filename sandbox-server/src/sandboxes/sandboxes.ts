@@ -12,7 +12,7 @@ import {
 } from '../cluster/blueprint.ts';
 import { discoverEgress } from '../cluster/cluster-setup.ts';
 import { execCollect } from '../cluster/exec.ts';
-import { createIdempotent, isConflict, isNotFound, type Kube } from '../cluster/kube.ts';
+import { apiMessage, createIdempotent, isConflict, isNotFound, isQuotaExceeded, type Kube } from '../cluster/kube.ts';
 import {
   ANNOTATIONS,
   LABELS,
@@ -154,14 +154,13 @@ export class Sandboxes {
   private async createObjects(input: BlueprintInput): Promise<void> {
     const { core, rbac, net } = this.kube;
     const namespace = input.namespace;
-    const [quota, limits, policy, defaultSa, learnerSa, role, binding, checkerBinding, toolbox] = sandboxObjects(input);
+    const [quota, limits, policy, defaultSa, learnerSa, binding, checkerBinding, toolbox] = sandboxObjects(input);
     // The default ServiceAccount is created by the controller-manager too; ours only turns its token off.
     await Promise.all([
       createIdempotent(() => core.createNamespacedResourceQuota({ namespace, body: quota as never })),
       createIdempotent(() => core.createNamespacedLimitRange({ namespace, body: limits as never })),
       createIdempotent(() => net.createNamespacedNetworkPolicy({ namespace, body: policy as never })),
       createIdempotent(() => core.createNamespacedServiceAccount({ namespace, body: learnerSa as never })),
-      createIdempotent(() => rbac.createNamespacedRole({ namespace, body: role as never })),
       createIdempotent(() => rbac.createNamespacedRoleBinding({ namespace, body: binding as never })),
       createIdempotent(() => rbac.createNamespacedRoleBinding({ namespace, body: checkerBinding as never })),
       this.disableDefaultToken(namespace, defaultSa as never),
@@ -258,9 +257,34 @@ export class Sandboxes {
       budget: this.settings.budget,
       egress: { dns: [], apiServer: [] },
     });
-    await createIdempotent(() => this.kube.core.createNamespacedPod({ namespace, body }));
+    await this.createToolboxWithinQuota(namespace, body);
     await this.waitForTerminal(namespace);
     return true;
+  }
+
+  /**
+   * The toolbox counts against the learner's own Pod quota. Pods being deleted keep their place until their grace
+   * period ends (a `sleep` that ignores SIGTERM: 30 s), so a full quota is waited out for the ready time-out before
+   * the learner is told why their terminal cannot start.
+   */
+  private async createToolboxWithinQuota(namespace: string, body: V1Pod): Promise<void> {
+    const deadline = Date.now() + (this.settings.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      try {
+        await createIdempotent(() => this.kube.core.createNamespacedPod({ namespace, body }));
+        return;
+      } catch (error) {
+        if (!isQuotaExceeded(error)) throw error;
+        if (Date.now() >= deadline) {
+          throw new SandboxError(
+            'conflict',
+            `your namespace's Pod quota is full, so the terminal cannot start: ${apiMessage(error)}. ` +
+              'Pods that are being deleted free their place when they stop; or delete this sandbox and start a new one.',
+          );
+        }
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
   }
 
   /** Takes a warm sandbox for `owner`, or returns undefined when the pool is empty. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Repository } from './repository.ts';
+import { Repository, SCHEMA_VERSION } from './repository.ts';
 
 /** A database file as the first release wrote it: check runs without a trigger, user_version 0. */
 function firstReleaseFile(file: string): void {
@@ -79,7 +79,7 @@ describe('Repository', () => {
     expect(reopened.progress('s1').exercisesPassed).toEqual(['first-sidecar']);
     reopened.close();
     const raw = new DatabaseSync(file);
-    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: 1 });
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION });
     // The column refuses anything but the two triggers, as a fresh file's would.
     expect(() =>
       raw.exec(

@@ -101,7 +101,18 @@ const MIGRATIONS: readonly string[] = [
   // 1: check runs say what started them; runs stored before this were all counted as attempts, so they stay manual.
   `ALTER TABLE check_runs ADD COLUMN triggered_by TEXT NOT NULL DEFAULT 'manual'
      CHECK (triggered_by IN ('manual', 'auto'));`,
+  // 2: resume codes bind another browser to a learner's session; only their hash is kept, and at most one is live.
+  `CREATE TABLE resume_codes (
+     code_hash TEXT PRIMARY KEY,
+     session TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     revoked_at TEXT
+   );
+   CREATE INDEX resume_codes_by_session ON resume_codes (session);`,
 ];
+
+/** The version a database file has once every migration ran (its `PRAGMA user_version`). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 type Row = Record<string, unknown>;
 const optional = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
@@ -357,6 +368,49 @@ export class Repository {
           ...(firstPassAt ? { firstPassAt } : {}),
         };
       });
+  }
+
+  /** Stores a new resume code for `session`, revoking any earlier one: a learner has one live code at a time. */
+  createResumeCode(session: string, codeHash: string): string {
+    const now = new Date().toISOString();
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db
+        .prepare('UPDATE resume_codes SET revoked_at = ? WHERE session = ? AND revoked_at IS NULL')
+        .run(now, session);
+      this.#db
+        .prepare('INSERT INTO resume_codes (code_hash, session, created_at) VALUES (?, ?, ?)')
+        .run(codeHash, session, now);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    return now;
+  }
+
+  /** The session a live code resumes, or undefined for an unknown or revoked one. */
+  resumeSession(codeHash: string): string | undefined {
+    const row = this.#db
+      .prepare('SELECT session FROM resume_codes WHERE code_hash = ? AND revoked_at IS NULL')
+      .get(codeHash);
+    return optional(row?.session);
+  }
+
+  /** When the session's live code was made, if it has one. */
+  resumeCodeCreatedAt(session: string): string | undefined {
+    const row = this.#db
+      .prepare('SELECT created_at FROM resume_codes WHERE session = ? AND revoked_at IS NULL')
+      .get(session);
+    return optional(row?.created_at);
+  }
+
+  /** Revokes the session's live code; returns whether there was one. */
+  revokeResumeCodes(session: string): boolean {
+    const result = this.#db
+      .prepare('UPDATE resume_codes SET revoked_at = ? WHERE session = ? AND revoked_at IS NULL')
+      .run(new Date().toISOString(), session);
+    return Number(result.changes) > 0;
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import { peerAddress } from '../http/peer.ts';
 import type { ProbeLimiter } from '../http/probe-limit.ts';
 import type { SessionSigner } from '../http/session.ts';
 import { type ErrorCode, MAX_TERMINAL_FRAME_BYTES } from '../protocol/schemas.ts';
-import { ownerHash, type Sandboxes } from '../sandboxes/sandboxes.ts';
+import { ownerHash, SandboxError, type Sandboxes } from '../sandboxes/sandboxes.ts';
 import { bridgeTerminal } from './bridge.ts';
 
 const PATH = /^\/api\/sandboxes\/([^/]+)\/terminal$/;
@@ -120,7 +120,9 @@ export function terminalUpgradeHandler(deps: UpgradeDeps) {
       });
     } catch (error) {
       deps.log.warn({ err: error }, 'terminal upgrade failed');
-      refuse(socket, 503, 'the cluster is not answering right now');
+      // A sandbox that cannot take its toolbox back (its quota is full) says so; anything else is the cluster's.
+      if (error instanceof SandboxError && error.code === 'conflict') refuse(socket, 409, error.message);
+      else refuse(socket, 503, 'the cluster is not answering right now');
     }
   };
   const closeAll = () => {

@@ -47,7 +47,37 @@ describe('resource abuse inside a sandbox', () => {
     expect(result.stdout).toMatch(/exceeded quota: sandbox-budget/);
     const pods = (await kubectl(['-n', sandbox.namespace, 'get', 'pods', '-o', 'name'])).trim().split('\n');
     expect(pods.length).toBeLessThanOrEqual(20);
-    await kubectlRaw(['-n', sandbox.namespace, 'delete', 'pods', '-l', 'run', '--wait=false']);
+  });
+
+  it('a toolbox lost while the quota is full comes back once the deleted Pods make room', async () => {
+    const ns = ['-n', sandbox.namespace];
+    const allReady = () =>
+      kubectl([...ns, 'wait', '--for=condition=Ready', 'pod', '-l', 'run', '--timeout=180s'], undefined, 200_000);
+    await allReady();
+    await kubectl([...ns, 'delete', 'pod', 'toolbox', '--force', '--grace-period=0']);
+    // The learner's Pods take the toolbox's place in the quota...
+    let refused: string | undefined;
+    for (let i = 0; i < 20 && refused === undefined; i++) {
+      const run = await kubectlRaw([
+        ...ns,
+        'run',
+        `refill-${i}`,
+        '--image=busybox',
+        '--restart=Never',
+        '--',
+        'sleep',
+        '600',
+      ]);
+      if (run.code !== 0) refused = run.stderr;
+    }
+    expect(refused).toMatch(/exceeded quota: sandbox-budget/);
+    // ...and, once deleted, keep it for their grace period (running `sleep` as PID 1 ignores SIGTERM).
+    await allReady();
+    await kubectl([...ns, 'delete', 'pods', '-l', 'run', '--wait=false']);
+    const terminal = await learner.terminal(sandbox.id);
+    terminal.type('echo back-$((40+2))\r');
+    await terminal.waitFor('back-42', 30_000);
+    await terminal.close();
   });
 
   it('a memory hog in the toolbox is OOM-killed at the limit; the toolbox and server carry on', async () => {
