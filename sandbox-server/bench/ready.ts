@@ -86,7 +86,7 @@ async function baselineNamespace(lab: Lab): Promise<string> {
 }
 
 /** Resolves once the server has logged a warm sandbox that is still unclaimed, i.e. the pool can serve a claim. */
-async function poolHasOne(lab: Lab, server: ServerProcess, claimed: Set<string>): Promise<void> {
+export async function poolHasOne(lab: Lab, server: ServerProcess, claimed: Set<string>): Promise<void> {
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     for (const line of server.lines('warm sandbox ready')) {
@@ -101,7 +101,7 @@ async function poolHasOne(lab: Lab, server: ServerProcess, claimed: Set<string>)
 }
 
 /** A server with a pool of one whose every claim is a real warm claim, with no refill competing with any sample. */
-function warmSide(lab: Lab, server: ServerProcess) {
+export function warmSide(lab: Lab, server: ServerProcess) {
   const claimed = new Set<string>();
   return async (): Promise<ReadySample> => {
     await poolHasOne(lab, server, claimed);

@@ -17,6 +17,7 @@ import { BENCHMARK_NAMES, type BenchmarkName, type Options, parseOptions, USAGE,
 import { type BenchResult, formatTable, toJson } from './lib/results.ts';
 import { ready } from './ready.ts';
 import { reconnect } from './reconnect.ts';
+import { restore } from './restore.ts';
 import { site } from './site.ts';
 import { verdict } from './verdict.ts';
 
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<BenchmarkName, (lab: Lab) => Promise<BenchResult[]>> = 
   capacity,
   site,
   reconnect,
+  restore,
 };
 
 const SIZE_FLAGS = ['samples', 'exercises', 'levels', 'seconds', 'rampStep', 'rampMax'] as const;

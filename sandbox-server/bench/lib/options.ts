@@ -12,6 +12,7 @@ export const BENCHMARK_NAMES = [
   'burst',
   'capacity',
   'site',
+  'restore',
   'reconnect',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
@@ -21,7 +22,7 @@ export interface Options {
   quick: boolean;
   only: BenchmarkName[];
   out?: string;
-  /** Samples per side of each ratio (ready, check, verdict, reconnect); each benchmark's default when absent. */
+  /** Samples per side of each ratio (ready, check, verdict, restore, reconnect); each benchmark's default when absent. */
   samples?: number;
   /** Exercises for `check` and `verdict` (default: all; quick: the first). */
   exercises?: string[];
@@ -40,7 +41,7 @@ Runs the benchmarks against the real cluster (KUBECONFIG, or the local cluster),
 
   --only NAME[,NAME]   only these benchmarks: ${BENCHMARK_NAMES.join(', ')}
   --quick              small sizes, each benchmark once: a smoke run, not a measurement
-  --samples N          samples per side of each ratio (ready, check, verdict, reconnect)
+  --samples N          samples per side of each ratio (ready, check, verdict, restore, reconnect)
   --exercises ID[,ID]  exercises for check and verdict (default: all)
   --levels N[,N]       learners per concurrency level (default: 10,25,50)
   --seconds N          seconds each concurrency level and capacity step types (default: 20)
