@@ -46,3 +46,15 @@ describe('loadConfig', () => {
     for (const key of Object.keys(configSchema.shape)) expect(usage).toContain(key);
   });
 });
+
+describe('OpenID Connect settings', () => {
+  it('go together: an issuer without a client (or the other way round) stops the start with both names', () => {
+    expect(() => loadConfig({ SIDECAR_LAB_OIDC_ISSUER: 'https://id.example.com' })).toThrow(
+      /SIDECAR_LAB_OIDC_ISSUER and SIDECAR_LAB_OIDC_CLIENT_ID go together/,
+    );
+    expect(() => loadConfig({ SIDECAR_LAB_OIDC_CLIENT_ID: 'lab' })).toThrow(/go together/);
+    expect(() => loadConfig({ SIDECAR_LAB_OIDC_ISSUER: 'not a url', SIDECAR_LAB_OIDC_CLIENT_ID: 'lab' })).toThrow(
+      /SIDECAR_LAB_OIDC_ISSUER/,
+    );
+  });
+});

@@ -88,6 +88,13 @@ export const configSchema = z.object({
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
     }
   }),
+  /** Optional sign-in with an OpenID Connect provider (its issuer URL); learners stay anonymous when unset. */
+  SIDECAR_LAB_OIDC_ISSUER: z.url().optional(),
+  SIDECAR_LAB_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** The client's secret; without one the server signs in as a public client (PKCE only). */
+  SIDECAR_LAB_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Where browsers reach this server (the OIDC redirect goes to <url>/auth/callback); defaults to its own origin. */
+  SIDECAR_LAB_PUBLIC_URL: z.url().optional(),
   /** Set when served over HTTPS so cookies are marked Secure. */
   SIDECAR_LAB_SECURE_COOKIES: z
     .enum(['true', 'false'])
@@ -170,6 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     [...known].map((k) => [k, flags[k] ?? env[k]]).filter(([, v]) => v !== undefined && v !== ''),
   );
   const raw = parseOrExplain(configSchema, input, 'config');
+  if (Boolean(raw.SIDECAR_LAB_OIDC_ISSUER) !== Boolean(raw.SIDECAR_LAB_OIDC_CLIENT_ID)) {
+    throw new Error('config: SIDECAR_LAB_OIDC_ISSUER and SIDECAR_LAB_OIDC_CLIENT_ID go together; set both or neither');
+  }
   const dataDir = resolve(raw.SIDECAR_LAB_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   return {

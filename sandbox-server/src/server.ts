@@ -128,6 +128,19 @@ export async function startServer(
     probes,
     activity,
     saves,
+    ...(config.SIDECAR_LAB_OIDC_ISSUER && config.SIDECAR_LAB_OIDC_CLIENT_ID
+      ? {
+          oidc: {
+            settings: {
+              issuer: config.SIDECAR_LAB_OIDC_ISSUER,
+              clientId: config.SIDECAR_LAB_OIDC_CLIENT_ID,
+              ...(config.SIDECAR_LAB_OIDC_CLIENT_SECRET ? { clientSecret: config.SIDECAR_LAB_OIDC_CLIENT_SECRET } : {}),
+              publicUrl: config.SIDECAR_LAB_PUBLIC_URL ?? config.allowedOrigins[0]!,
+            },
+            cookieSecret: config.sessionSecret,
+          },
+        }
+      : {}),
   });
   const contentSecurityPolicy = livePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins);
   app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR, { contentSecurityPolicy }));

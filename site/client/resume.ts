@@ -1,5 +1,5 @@
 // The resume page: make or revoke this learner's resume code, or continue here as the learner of a code.
-import { call, describeError, server } from './api.ts';
+import { call, callUntyped, describeError, server } from './api.ts';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const status = $('[data-resume-status]');
@@ -67,3 +67,30 @@ $<HTMLFormElement>('[data-resume-form]').addEventListener('submit', async (event
 // A link carries the code after "#" (never sent to the server): it fills the form, and the learner confirms.
 if (location.hash.length > 1) input.value = decodeURIComponent(location.hash.slice(1));
 void refresh();
+
+// Sign-in, when the server has an OpenID Connect provider configured: who is signed in, and a way out.
+const account = $('[data-account]');
+const accountStatus = $('[data-account-status]');
+const signIn = $('[data-account-signin]');
+const signOut = $<HTMLButtonElement>('[data-account-signout]');
+
+async function showAccount(): Promise<void> {
+  const state = await callUntyped<{ signInAvailable: boolean; signedInAs?: string }>('GET', '/api/account');
+  account.hidden = !state.signInAvailable;
+  accountStatus.textContent = state.signedInAs ? `Signed in as ${state.signedInAs}.` : 'You are not signed in.';
+  signIn.hidden = Boolean(state.signedInAs);
+  signOut.hidden = !state.signedInAs;
+}
+
+signOut.addEventListener('click', async () => {
+  try {
+    await callUntyped('POST', '/api/logout');
+    await showAccount();
+    await refresh();
+  } catch (error) {
+    accountStatus.textContent = describeError(error);
+  }
+});
+showAccount().catch((error: unknown) => {
+  accountStatus.textContent = describeError(error);
+});

@@ -19,6 +19,7 @@ import { errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { ProbeLimiter } from './probe-limit.ts';
 import { courseRoutes } from './routes/course.ts';
+import { type OidcSettings, oidcRoutes } from './routes/oidc.ts';
 import { resumeRoutes } from './routes/resume.ts';
 import { ownSandbox, sandboxRoutes } from './routes/sandboxes.ts';
 import { saveRoutes } from './routes/saves.ts';
@@ -47,6 +48,8 @@ export interface AppDeps {
   activity?: ActivityRecorder;
   /** The learner's saved work: restored into their next sandbox, "Save and stop", download, delete. */
   saves?: Saves;
+  /** Sign-in with an OpenID Connect provider, when one is configured. */
+  oidc?: { settings: OidcSettings; cookieSecret: string };
 }
 
 const MAX_BODY_BYTES = 96 * 1024;
@@ -115,6 +118,14 @@ export function createApp(deps: AppDeps) {
 
   if (deps.workshops) app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log }));
   if (deps.saves) app.route('/', saveRoutes({ saves: deps.saves, sandboxes, log }));
+  if (deps.oidc) {
+    app.route(
+      '/',
+      oidcRoutes({ ...deps.oidc, repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies, log }),
+    );
+  } else {
+    app.get('/api/account', (c) => c.json({ signInAvailable: false }));
+  }
   return api;
 }
 

@@ -115,6 +115,11 @@ const MIGRATIONS: readonly string[] = [
      owner TEXT PRIMARY KEY, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, reason TEXT NOT NULL,
      files BLOB NOT NULL, manifests TEXT NOT NULL, size INTEGER NOT NULL, mac TEXT NOT NULL, restored_into TEXT
    );`,
+  // 4: accounts from an OpenID Connect provider, each bound to the session that holds the learner's progress.
+  `CREATE TABLE accounts (
+     issuer TEXT NOT NULL, subject TEXT NOT NULL, session TEXT NOT NULL, name TEXT, linked_at TEXT NOT NULL,
+     PRIMARY KEY (issuer, subject)
+   );`,
 ];
 
 /** The version a database file has once every migration ran (its `PRAGMA user_version`). */
@@ -443,6 +448,24 @@ export class Repository {
       .prepare('SELECT created_at FROM resume_codes WHERE session = ? AND revoked_at IS NULL')
       .get(session);
     return optional(row?.created_at);
+  }
+
+  /**
+   * The session an account's progress lives in. The first sign-in binds the account to the session that signs in, so
+   * what the learner did before signing in stays theirs; later sign-ins, on any device, return that session.
+   */
+  accountSession(issuer: string, subject: string, session: string, name?: string): string {
+    this.#db
+      .prepare('INSERT OR IGNORE INTO accounts (issuer, subject, session, name, linked_at) VALUES (?, ?, ?, ?, ?)')
+      .run(issuer, subject, session, name ?? null, new Date().toISOString());
+    const row = this.#db.prepare('SELECT session FROM accounts WHERE issuer = ? AND subject = ?').get(issuer, subject);
+    return String(row?.session);
+  }
+
+  /** The account bound to a session, if any: its display name (or subject). */
+  accountOf(session: string): { issuer: string; name: string } | undefined {
+    const row = this.#db.prepare('SELECT issuer, subject, name FROM accounts WHERE session = ?').get(session);
+    return row ? { issuer: String(row.issuer), name: optional(row.name) ?? String(row.subject) } : undefined;
   }
 
   /** Revokes the session's live code; returns whether there was one. */
