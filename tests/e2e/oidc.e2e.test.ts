@@ -3,10 +3,11 @@
 // sign-in on another browser continues the same progress, and signing out leaves a fresh anonymous session.
 import type { Server } from 'node:http';
 import Provider from 'oidc-provider';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningServer } from '../../sandbox-server/src/server.ts';
 import { startTestServer } from '../../sandbox-server/test/harness.ts';
+import { launchChromium } from '../support/e2e-browser.ts';
 import { freePort } from '../support/e2e-global-setup.ts';
 
 let server: RunningServer;
@@ -38,10 +39,7 @@ beforeAll(async () => {
     SIDECAR_LAB_OIDC_CLIENT_ID: 'sidecar-lab',
     SIDECAR_LAB_OIDC_CLIENT_SECRET: 'a-secret-only-this-test-knows',
   }));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

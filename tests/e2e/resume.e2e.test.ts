@@ -2,10 +2,11 @@
 // continues with the same progress, and once the code is revoked a third is told so.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { RunningServer } from '../../sandbox-server/src/server.ts';
 import { startTestServer } from '../../sandbox-server/test/harness.ts';
+import { launchChromium } from '../support/e2e-browser.ts';
 
 const SHOTS = join('test-results', 'screenshots');
 let server: RunningServer;
@@ -16,10 +17,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // The resume page is the site's: the build the global setup made, never a stale dist/site.
   ({ server } = await startTestServer({ SIDECAR_LAB_SITE_DIR: inject('e2eSiteDir') }));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
