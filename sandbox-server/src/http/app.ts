@@ -25,6 +25,8 @@ import { readBody } from './body.ts';
 import { ApiError, errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { clientAddress } from './peer.ts';
+import { PREVIEW_PREFIX } from './preview.ts';
+import { previewRoute } from './preview-route.ts';
 import { ProbeLimiter } from './probe-limit.ts';
 import { resumeRoutes } from './routes/resume.ts';
 import { workshopRoutes } from './routes/workshops.ts';
@@ -75,6 +77,11 @@ export function createApp(deps: AppDeps) {
     let session = deps.signer.verify(getCookie(c, SESSION_COOKIE));
     if (!session) {
       session = deps.signer.newId();
+      // A Pod's page asking for more of itself is never handed a session of the course.
+      if (c.req.path.startsWith(PREVIEW_PREFIX)) {
+        c.set('session', session);
+        return next();
+      }
       setCookie(c, SESSION_COOKIE, deps.signer.sign(session), sessionCookieOptions(deps.secureCookies));
     }
     c.set('session', session);
@@ -278,6 +285,8 @@ export function createApp(deps: AppDeps) {
     deps.repo.markLessonRead(c.get('session'), lesson);
     return c.body(null, 204);
   });
+
+  app.get(`${PREVIEW_PREFIX}/:id/pods/:pod/:port/*`, previewRoute({ kube: deps.kube, probes, ownSandbox }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => {
