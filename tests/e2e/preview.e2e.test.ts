@@ -5,9 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SESSION_COOKIE } from '../../sandbox-server/src/http/session.ts';
 import { CHROMIUM } from '../support/e2e-global-setup.ts';
 import { kubectl, kubectlRaw, waitForPod } from '../support/kubectl.ts';
-import { SESSION_COOKIE } from '../../sandbox-server/src/http/session.ts';
 import { hostilePod } from '../support/preview-pods.ts';
 
 const SHOTS = join('test-results', 'screenshots');
