@@ -10,12 +10,20 @@ import { rateLimiter } from 'hono-rate-limiter';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { getExercise, summarize } from '../../../exercises/registry.ts';
+import { validateManifests } from '../cluster/dry-run.ts';
 import { execCollect } from '../cluster/exec.ts';
 import type { Kube } from '../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../cluster/labels.ts';
 import { watchNamespace } from '../cluster/namespace-watch.ts';
 import { parseOrExplain } from '../protocol/explain.ts';
-import { checkBody, createSandboxBody, extendSandboxBody, writeFileBody } from '../protocol/schemas.ts';
+import {
+  checkBody,
+  createSandboxBody,
+  extendSandboxBody,
+  readFileQuery,
+  validateBody,
+  writeFileBody,
+} from '../protocol/schemas.ts';
 import { type CheckService, UnknownExerciseError } from '../sandboxes/checks.ts';
 import type { WarmPool } from '../sandboxes/pool.ts';
 import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../sandboxes/sandboxes.ts';
@@ -220,6 +228,36 @@ export function createApp(deps: AppDeps) {
     );
     if (result.exitCode !== 0) throw new ApiError('conflict', `could not write ${body.path}: ${result.stderr.trim()}`);
     return c.body(null, 204);
+  });
+
+  // The editor reads what the terminal wrote, under the same confinement as the write above, at most 64 KiB.
+  app.get('/api/sandboxes/:id/files', async (c) => {
+    const { path } = parseOrExplain(readFileQuery, c.req.query(), 'query');
+    const sandbox = await ownSandbox(c);
+    if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+    const script =
+      'target=$(realpath -m -- "$1") && case "$target" in /home/learner/?*) ;; *) echo "it leads outside /home/learner" >&2; exit 3;; esac' +
+      ' && if [ ! -f "$target" ]; then echo "no such file" >&2; exit 4; fi && head -c 65537 -- "$target"';
+    const result = await execCollect(deps.kube, sandbox.namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, [
+      'sh',
+      '-c',
+      script,
+      'sh',
+      `/home/learner/${path}`,
+    ]);
+    if (result.exitCode === 4) throw new ApiError('not_found', `no file ~/${path}`);
+    if (result.exitCode !== 0) throw new ApiError('conflict', `could not read ${path}: ${result.stderr.trim()}`);
+    if (Buffer.byteLength(result.stdout) > 64 * 1024)
+      throw new ApiError('payload_too_large', `~/${path} is over 64 KiB`);
+    return c.json({ path, content: result.stdout });
+  });
+
+  // The editor's diagnostics: the API server's own words for each document, as a dry-run apply by the learner.
+  app.post('/api/sandboxes/:id/validate', async (c) => {
+    const body = await readBody(c, validateBody);
+    const sandbox = await ownSandbox(c);
+    if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+    return c.json({ diagnostics: await validateManifests(deps.kube, sandbox.namespace, body.content) });
   });
 
   app.get('/api/sandboxes/:id/changes', async (c) => {

@@ -4,12 +4,14 @@
 // and time are bounded.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, kubectlRaw, waitForPod } from '../../../tests/support/kubectl.ts';
+import { kubectl, waitForPod } from '../../../tests/support/kubectl.ts';
 import { hostilePod } from '../../../tests/support/preview-pods.ts';
 import { PREVIEW_PREFIX } from '../../src/http/preview.ts';
 import type { RunningServer } from '../../src/server.ts';
-import { Learner, startTestServer } from '../harness.ts';
+import { Learner } from '../harness.ts';
+import { type TwoLearners, twoLearners } from '../two-learners.ts';
 
+let learners: TwoLearners | undefined;
 let server: RunningServer;
 let a: Learner;
 let b: Learner;
@@ -42,16 +44,8 @@ function rawGet(path: string, cookie: string): Promise<{ status: number; text: s
 }
 
 beforeAll(async () => {
-  ({ server } = await startTestServer());
-  a = new Learner(server.url);
-  b = new Learner(server.url);
-  const [ra, rb] = await Promise.all([
-    a.request('POST', '/api/sandboxes', {}),
-    b.request('POST', '/api/sandboxes', {}),
-  ]);
-  expect([ra!.status, rb!.status]).toEqual([201, 201]);
-  sandboxA = ra!.json;
-  sandboxB = rb!.json;
+  learners = await twoLearners();
+  ({ server, a, b, sandboxA, sandboxB } = learners);
   // A's Pods, and one in B's sandbox with the same name as A's, so a mix-up would show.
   await kubectl(['-n', sandboxA.namespace, 'apply', '-f', SEED_POD]);
   await kubectl(['-n', sandboxA.namespace, 'apply', '-f', '-'], hostilePod());
@@ -64,10 +58,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all(
-    [sandboxA, sandboxB].filter(Boolean).map((s) => kubectlRaw(['delete', 'namespace', s.namespace, '--wait=false'])),
-  );
-  await server?.close();
+  await learners?.stop();
 });
 
 describe("PREVIEW: a Pod of the learner's own sandbox", () => {
