@@ -26,6 +26,7 @@ export function makeCheckContext(reader: ClusterReader, scope: ContextScope): Ch
     listPods: (options) => reader.listPods(options),
     getJob: (name) => reader.getJob(name),
     listJobs: (options) => reader.listJobs(options),
+    getResourceQuota: (name) => reader.getResourceQuota(name),
     logs: (pod, container, options) => reader.logs(pod, container, options),
     exec: (pod, container, argv, options) =>
       // A probe never gets more time than the check has left, so a hung command cannot eat the deadline.

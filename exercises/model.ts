@@ -61,6 +61,8 @@ export const PodSpecSchema = z.object({
   volumes: z.array(VolumeSchema).default([]),
   restartPolicy: z.string().optional(),
   shareProcessNamespace: z.boolean().optional(),
+  /** How long the kubelet waits for a container to stop before killing it (default 30). */
+  terminationGracePeriodSeconds: z.number().optional(),
 });
 
 const ContainerStateSchema = z.object({
@@ -152,12 +154,22 @@ export const JobSchema = z.object({
     .default({ conditions: [] }),
 });
 
+/** A ResourceQuota's budget and what the API server counts against it (the quota admission's own accounting). */
+export const ResourceQuotaSchema = z.object({
+  metadata: ObjectMetaSchema,
+  spec: z
+    .object({ hard: stringMap.default({}), scopes: z.array(z.string()).default([]) })
+    .default({ hard: {}, scopes: [] }),
+  status: z.object({ hard: stringMap.default({}), used: stringMap.default({}) }).default({ hard: {}, used: {} }),
+});
+
 export type Probe = z.infer<typeof ProbeSchema>;
 export type Container = z.infer<typeof ContainerSchema>;
 export type ContainerStatus = z.infer<typeof ContainerStatusSchema>;
 export type PodSpec = z.infer<typeof PodSpecSchema>;
 export type Pod = z.infer<typeof PodSchema>;
 export type Job = z.infer<typeof JobSchema>;
+export type ResourceQuota = z.infer<typeof ResourceQuotaSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Results and reports.
@@ -241,6 +253,8 @@ export interface ClusterReader {
   /** `undefined` when the Job does not exist. */
   getJob(name: string): Promise<Job | undefined>;
   listJobs(options?: { labelSelector?: string }): Promise<Job[]>;
+  /** `undefined` when the ResourceQuota does not exist. */
+  getResourceQuota(name: string): Promise<ResourceQuota | undefined>;
   /** Logs of one container; `undefined` when there are none to read (Pod or container missing, not started yet). */
   logs(pod: string, container: string, options: LogOptions): Promise<string | undefined>;
   /** Runs `argv` (no shell unless you ask for one) in one container of one Pod. */

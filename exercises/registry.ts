@@ -15,22 +15,26 @@ import {
   type ExerciseSummary,
 } from './model.ts';
 import nativeSidecar from './native-sidecar/exercise.ts';
+import proxyOutage from './proxy-outage/exercise.ts';
 import proxySidecar from './proxy-sidecar/exercise.ts';
 import readinessProbes from './readiness-probes/exercise.ts';
+import sidecarBudget from './sidecar-budget/exercise.ts';
 import sidecarJob from './sidecar-job/exercise.ts';
 import sidecarResources from './sidecar-resources/exercise.ts';
 import sidecarRestart from './sidecar-restart/exercise.ts';
 
-/** In course order. */
+/** In course order: by the lesson that holds each, as lessons are ordered (registry.test.ts holds it to that). */
 const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
+  sidecarRestart,
   firstSidecar,
   loggingSidecar,
   metricsSidecar,
   proxySidecar,
-  readinessProbes,
   nativeSidecar,
+  sidecarBudget,
   sidecarJob,
-  sidecarRestart,
+  readinessProbes,
+  proxyOutage,
   sidecarResources,
   debugCommands,
 ];

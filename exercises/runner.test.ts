@@ -13,6 +13,7 @@ const reader: ClusterReader = {
   listPods: unused,
   getJob: unused,
   listJobs: unused,
+  getResourceQuota: unused,
   logs: unused,
   exec: unused,
 };

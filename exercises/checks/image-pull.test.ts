@@ -75,6 +75,7 @@ describe('containersRunning on a pull the node retries', () => {
       listPods: async () => [pod],
       getJob: none,
       listJobs: none,
+      getResourceQuota: none,
       logs: none,
       exec: none,
     };

@@ -1,4 +1,4 @@
-// Exercise 9: find the code a sidecar printed in the run that crashed, with describe, logs -c and logs --previous
+// Exercise: find the code a sidecar printed in the run that crashed, with describe, logs -c and logs --previous
 // (seed section 9), and submit it. Every container run prints a fresh code, so only the crashed run's code is right.
 import { fail, LOG_BOUNDS, pass } from '../checks/common.ts';
 import { containerEvidence, describeState, findContainer, stuckExplanation } from '../checks/pods.ts';

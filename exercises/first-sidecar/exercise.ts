@@ -1,11 +1,11 @@
-// Exercise 1: a Pod with nginx and a logging sidecar that shares its network (seed section 4).
+// Exercise: a Pod with nginx and a logging sidecar that shares its network (seed section 4).
 import { containersPresent, containersRunning, fail, LOG_BOUNDS, pass, podExists, withPod } from '../checks/common.ts';
 import { describeProbe, probeEvidence } from '../checks/http.ts';
 import { askForPlanted } from '../checks/planted.ts';
 import { lineRepeats, periodWindow, waitLeft } from '../checks/timing.ts';
 import { defineExercise } from '../model.ts';
 
-const POD = 'nginx-with-sidecar';
+const POD = 'first-sidecar';
 const LINE = 'Logging from sidecar container';
 const PERIOD_MS = 10_000;
 
@@ -24,8 +24,8 @@ The check puts a test page into nginx's web root and fetches it that way.`,
   hints: [
     'A Pod lists its containers under spec.containers; add a second entry next to nginx.',
     'busybox has no long-running program of its own: give it a command, e.g. ["/bin/sh", "-c"] with a loop in args.',
+    'Check what it prints with `kubectl logs first-sidecar -c sidecar-logger`.',
     'The loop: `while true; do echo "Logging from sidecar container"; sleep 10; done`.',
-    'Check with `kubectl logs nginx-with-sidecar -c sidecar-logger`.',
   ],
   // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
   equivalentMutants: [

@@ -1,9 +1,9 @@
-// Exercise 2: a log-collector sidecar that reads nginx's access log from a shared volume (seed section 5.1).
+// Exercise: a log-collector sidecar that reads nginx's access log from a shared volume (seed section 5.1).
 import { containersPresent, containersRunning, podExists } from '../checks/common.ts';
 import { collectorMountsLogVolume, mainAppLogsOnVolume, requestReachesCollector } from '../checks/logging.ts';
 import { defineExercise } from '../model.ts';
 
-const POD = 'logging-sidecar-example';
+const POD = 'logging-sidecar';
 
 export default defineExercise({
   id: 'logging-sidecar',
@@ -20,8 +20,8 @@ the log, not read it once. log-collector may be an ordinary container or a nativ
   hints: [
     'Declare one emptyDir volume under spec.volumes and mount it in both containers.',
     'nginx writes /var/log/nginx/access.log; mount the volume there in main-app.',
+    "Test it yourself: `kubectl exec logging-sidecar -c log-collector -- wget -qO- localhost`, then look at the collector's logs.",
     'The collector prints the file with `tail -F <file>` (capital F keeps trying until nginx has created the file).',
-    "Test it yourself: `kubectl exec logging-sidecar-example -c log-collector -- wget -qO- localhost`, then look at the collector's logs.",
   ],
   // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
   equivalentMutants: [

@@ -1,4 +1,4 @@
-// Exercise 5: the log collector as a native sidecar (an init container with restartPolicy: Always), started first.
+// Exercise: the log collector as a native sidecar (an init container with restartPolicy: Always), started first.
 import { containersPresent, containersRunning, fail, pass, podExists, withPod } from '../checks/common.ts';
 import { collectorMountsLogVolume, mainAppLogsOnVolume, requestReachesCollector } from '../checks/logging.ts';
 import { containerEvidence, findContainer } from '../checks/pods.ts';
@@ -18,8 +18,8 @@ Both must be running, and requests to nginx must show up in log-collector's log 
 two, one after the other). The collector's image is up to you.`,
   hints: [
     'Move the log-collector entry from spec.containers to spec.initContainers.',
-    'Add `restartPolicy: Always` to that entry: it is what turns an init container into a sidecar.',
-    'Without restartPolicy: Always, Kubernetes waits for the init container to finish, and `tail -F` never does.',
+    'An ordinary init container must finish before main-app starts, and `tail -F` never finishes: the Pod would stay at `Init:0/1`. One field on the entry changes that.',
+    'Add `restartPolicy: Always` to the log-collector entry: it is what turns an init container into a sidecar.',
   ],
   // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
   equivalentMutants: [

@@ -1,4 +1,4 @@
-// Exercise 3: a proxy sidecar on port 80 in front of an app on port 8080 (seed section 5.2, with images we have).
+// Exercise: a proxy sidecar on port 80 in front of an app on port 8080 (seed section 5.2, with images we have).
 //
 // "From another Pod": the checker has no rights to create Pods (it is read-only plus exec), so it sends the request
 // to the Pod's IP from a container other than the proxy, by exec. That request leaves through the Pod's own address,
@@ -16,7 +16,7 @@ import { inspectPort, isLoopback } from '../checks/sockets.ts';
 import { plantFiles, removePlanted } from '../checks/web-root.ts';
 import { defineExercise } from '../model.ts';
 
-const POD = 'proxy-sidecar-example';
+const POD = 'proxy-sidecar';
 const PAGE = 'Hello from main-app';
 
 export default defineExercise({
@@ -36,8 +36,8 @@ The Pod and container names are fixed; the ConfigMap, volume and image choices a
   hints: [
     'Containers in a Pod share localhost: the proxy reaches main-app at http://127.0.0.1:8080.',
     'Create main-app\'s page before starting httpd: `mkdir -p /www && echo "Hello from main-app" > /www/index.html && exec httpd -f -p 8080 -h /www`.',
+    'Test from inside: `kubectl exec proxy-sidecar -c main-app -- wget -qO- http://<pod-ip>:80/` (the IP is in `kubectl get pod -o wide`).',
     'Put an nginx server block in a ConfigMap (`listen 80;` and `location / { proxy_pass http://127.0.0.1:8080; }`) and mount it at /etc/nginx/conf.d in the proxy.',
-    'Test from inside: `kubectl exec proxy-sidecar-example -c main-app -- wget -qO- http://<pod-ip>:80/` (the IP is in `kubectl get pod -o wide`).',
   ],
   // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
   equivalentMutants: [

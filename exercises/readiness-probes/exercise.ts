@@ -1,4 +1,4 @@
-// Exercise 4: readiness probes on both containers of the logging Pod (seed section 8, best practices).
+// Exercise: readiness probes on both containers of the logging Pod (seed section 8, best practices).
 //
 // A probe that is present and passing can still prove nothing (`exec: ["true"]`, or a collector probe on nginx's
 // port). So the checker runs each probe's action itself where it must fail: main-app's exec probe while nginx's
@@ -29,7 +29,7 @@ import { inspectPort } from '../checks/sockets.ts';
 import { type CheckDefinitionInput, defineExercise, type Pod } from '../model.ts';
 import { probeHadItsChance } from '../settle.ts';
 
-const POD = 'logging-sidecar-example';
+const POD = 'readiness-probes';
 const CONTAINERS = ['main-app', 'log-collector'] as const;
 const NGINX_PORT = 80;
 
@@ -75,8 +75,8 @@ function readiness(pod: Pod, now: number) {
 export default defineExercise({
   id: 'readiness-probes',
   title: 'Readiness probes for both containers',
-  goal: `Start from the logging Pod \`${POD}\` (main-app runs nginx, log-collector tails its access log) and give
-**both** containers a \`readinessProbe\` that tests what it claims to:
+  goal: `Start from the logging Pod (main-app runs nginx, log-collector tails its access log), now named \`${POD}\`, and
+give **both** containers a \`readinessProbe\` that tests what it claims to:
 
 - main-app's probe tests nginx itself: an \`httpGet\` or \`tcpSocket\` probe on port 80, or an \`exec\` probe that
   makes a request to port 80. It must fail when nginx does not answer;
@@ -91,9 +91,9 @@ and container names are fixed and main-app runs nginx; volume names, mount paths
 you, and log-collector may be a native sidecar.`,
   hints: [
     'A readinessProbe sits inside a container, next to image and command.',
+    '`kubectl describe pod readiness-probes` shows failing probes under Events.',
     'For nginx, an httpGet probe on path / and port 80 is enough.',
     'For the collector, an exec probe works: `command: ["test", "-f", "/var/log/nginx/access.log"]` (the path where log-collector mounts the log volume).',
-    '`kubectl describe pod logging-sidecar-example` shows failing probes under Events.',
   ],
   // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
   equivalentMutants: [

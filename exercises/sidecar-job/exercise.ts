@@ -1,4 +1,4 @@
-// Exercise 6: a Job whose worker exits while a native sidecar ships its output; the Job must complete.
+// Exercise: a Job whose worker exits while a native sidecar ships its output; the Job must complete.
 //
 // What a pass proves: the worker made up a token when it ran (the token is in the worker's own log and nowhere in the
 // Job's spec), the sidecar's log shows that same token and the done line (so it shipped what the worker wrote), and

@@ -1,4 +1,4 @@
-// Exercise 8: a lightweight sidecar: requests and limits, limits at most 100m CPU and 64Mi memory (seed section 8).
+// Exercise: a lightweight sidecar: requests and limits, limits at most 100m CPU and 64Mi memory (seed section 8).
 import { containersPresent, containersRunning, fail, imageName, pass, podExists, withPod } from '../checks/common.ts';
 import { containerEvidence, findContainer, longRunningContainers } from '../checks/pods.ts';
 import { RESOURCES, type Resource, writtenResources } from '../checks/resources.ts';

@@ -1,4 +1,4 @@
-// Exercise 7: a crashing sidecar restarts on its own while the main container keeps running and serving.
+// Exercise: a crashing sidecar restarts on its own while the main container keeps running and serving.
 import { containerProblem, containersPresent, fail, imageName, pass, podExists, withPod } from '../checks/common.ts';
 import { describeProbe, probeEvidence } from '../checks/http.ts';
 import {
@@ -59,9 +59,10 @@ ${QUIET_MS / 1000} seconds (one that stays up longer has stopped failing), so it
 Watch \`kubectl get pod ${POD} -w\`: the sidecar's restart count goes up, while main-app never restarts and keeps
 serving. Containers restart independently: a failing sidecar does not take the application down.`,
   hints: [
-    'The sidecar\'s command can be as short as `sh -c "echo starting; sleep 5; exit 1"`.',
+    "A container is restarted when its process exits: make the sidecar's shell run for a few seconds, then exit with a non-zero code.",
     "Leave the Pod's restartPolicy at its default (Always), or the sidecar will not come back.",
     'Kubernetes waits longer between restarts each time (CrashLoopBackOff); that is expected here.',
+    'The sidecar\'s command can be as short as `sh -c "echo starting; sleep 5; exit 1"`.',
   ],
   // Mutants of the solution that are still correct by the goal's words (see `npm run exercises:mutate`).
   equivalentMutants: [

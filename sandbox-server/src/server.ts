@@ -11,6 +11,7 @@ import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import { LeaderElector } from './cluster/leader.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
+import { livePolicy } from './http/csp.ts';
 import { createMetrics } from './http/metrics.ts';
 import { setTrustedProxies, trustedProxies } from './http/peer.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
@@ -95,7 +96,8 @@ export async function startServer(
     workshops,
     probes,
   });
-  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR));
+  const contentSecurityPolicy = livePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins);
+  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR, { contentSecurityPolicy }));
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

@@ -1,11 +1,13 @@
-// A room that applies at once (T2-9): thirty sandboxes create the seed nginx-with-sidecar Pod within one second; no
-// image pull may fail (the kubelet's pull limit must not bite), and every learner's first Check of first-sidecar passes.
+// A room that applies at once (T2-9): thirty sandboxes create the first exercise's Pod (the seed's nginx-with-sidecar
+// under the exercise's own name) within one second; no image pull may fail (the kubelet's pull limit must not bite),
+// and every learner's first Check of first-sidecar passes.
+import { readFileSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kubectl, kubectlRaw } from '../../tests/support/kubectl.ts';
 import { toolboxesThatFit } from '../bench/concurrency.ts';
-import { pullEvents, SEED_POD, seedYaml, watchSeedPods } from '../bench/lib/seed-burst.ts';
+import { pullEvents, watchSeedPods } from '../bench/lib/seed-burst.ts';
 import { createKube } from '../src/cluster/kube.ts';
 import { loadKubeConfig } from '../src/cluster/kubeconfig.ts';
 import type { RunningServer } from '../src/server.ts';
@@ -15,6 +17,10 @@ import { Learner, startTestServer } from './harness.ts';
 const ROOM = 30;
 /** Below this many the burst says nothing about the kubelet's pull limit (its default burst is 10). */
 const AT_LEAST = 15;
+
+/** first-sidecar's reference solution: the seed's two containers (nginx:1.26, an untagged busybox) under its name. */
+const SOLUTION = parse(readFileSync('exercises/first-sidecar/solution/pod.yaml', 'utf8')) as V1Pod;
+const POD = SOLUTION.metadata?.name ?? '';
 
 const kube = createKube(loadKubeConfig());
 let server: RunningServer;
@@ -43,9 +49,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('a room applying the seed Pod at once', () => {
+describe("a room applying the first exercise's Pod at once", () => {
   it('starts every Pod without a failed pull, and every first Check of first-sidecar passes', async () => {
-    const body = parse(seedYaml()) as V1Pod;
+    const body = SOLUTION;
     const namespaces = seats.map((s) => s.namespace);
     const sinceWall = Date.now();
     const t0 = performance.now();
@@ -53,13 +59,13 @@ describe('a room applying the seed Pod at once', () => {
     // Logged, not asserted (no wall-clock bounds in tests): on a quiet node the creates take a few hundred ms.
     const createdWithin = performance.now() - t0;
 
-    const watch = await watchSeedPods(kube, namespaces, t0, 300_000);
-    expect(watch.pending, 'seed Pods not Ready within 5 minutes').toEqual([]);
+    const watch = await watchSeedPods(kube, namespaces, t0, 300_000, 250, POD);
+    expect(watch.pending, 'Pods not Ready within 5 minutes').toEqual([]);
     // As a learner would before pressing Check.
     for (const ns of namespaces) {
-      await kubectl(['-n', ns, 'wait', '--for=condition=Ready', `pod/${SEED_POD}`, '--timeout=60s']);
+      await kubectl(['-n', ns, 'wait', '--for=condition=Ready', `pod/${POD}`, '--timeout=60s']);
     }
-    const pulls = await pullEvents(kube, namespaces, sinceWall);
+    const pulls = await pullEvents(kube, namespaces, sinceWall, POD);
     console.log(
       `burst: ${namespaces.length} Pods created in ${createdWithin.toFixed(0)} ms, all Ready after ` +
         `${(Math.max(...watch.readyMs.values()) / 1000).toFixed(1)} s; longest busybox pull ` +

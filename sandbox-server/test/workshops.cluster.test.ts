@@ -148,7 +148,7 @@ describe('a workshop of capacity 3', () => {
         [0, 1].map(async (i) => {
           const ns = sandboxes[i]!.namespace;
           await kubectl(['-n', ns, 'apply', '-f', SOLUTION]);
-          await waitForPod(ns, 'nginx-with-sidecar');
+          await waitForPod(ns, 'first-sidecar');
         }),
       );
       for (const i of [0, 1, 2]) {
@@ -177,7 +177,7 @@ describe('a workshop of capacity 3', () => {
         passed: 2,
         stuck: {
           check: 'pod-exists',
-          title: 'Pod "nginx-with-sidecar" exists',
+          title: 'Pod "first-sidecar" exists',
           learners: [{ id: state.learners[2].id, name: 'Learner 3' }],
         },
       },
@@ -196,14 +196,14 @@ describe('a workshop of capacity 3', () => {
     const check = async (body: object) => {
       const r = await learner.request('POST', `/api/sandboxes/${id}/checks/logging-sidecar`, body);
       expect(r.status, JSON.stringify(r.json)).toBe(200);
-      expect(r.json.status).toBe('fail'); // this namespace has no logging-sidecar-example Pod
+      expect(r.json.status).toBe('fail'); // this namespace has no logging-sidecar Pod
     };
     try {
       await check({ trigger: 'manual' });
       for (let round = 1; round <= 10; round++) {
         // A real change to the namespace, then what the site does when the change stream reports it.
         const seen = changes.count();
-        await kubectl(['-n', namespace, 'label', 'pod', 'nginx-with-sidecar', `round=${round}`, '--overwrite']);
+        await kubectl(['-n', namespace, 'label', 'pod', 'first-sidecar', `round=${round}`, '--overwrite']);
         await waitFor(`change ${round} on the learner's stream`, async () => changes.count() > seen, 30_000);
         await check({ trigger: 'auto' });
         // Halfway, the learner presses Check; a page that does not say (an older one) counts as a press too.
@@ -217,7 +217,7 @@ describe('a workshop of capacity 3', () => {
     expect(cell(state, 0, 'logging-sidecar')).toEqual({ attempts: 2, passed: false, last: 'fail' });
     expect(state.exercises[1].stuck).toEqual({
       check: 'pod-exists',
-      title: 'Pod "logging-sidecar-example" exists',
+      title: 'Pod "logging-sidecar" exists',
       learners: [{ id: state.learners[0].id, name: 'Learner 1' }],
     });
     // Every run was stored, each marked with what started it.

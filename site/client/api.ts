@@ -1,5 +1,15 @@
-// fetch() for the course API: same origin, the session cookie included, errors turned into ApiRequestError.
+// The course API for the browser: Hono's typed client over the server's own route types (AppType), so a route or a
+// shape that changes on the server breaks the site's typecheck; failures become ApiRequestError with the server's code.
+import { type ClientResponse, hc } from 'hono/client';
+import type { SuccessStatusCode } from 'hono/utils/http-status';
+import type { AppType } from '../../sandbox-server/src/http/app.ts';
 import type { ErrorBody } from '../../sandbox-server/src/protocol/schemas.ts';
+
+/** Typed routes: `server.api.sandboxes[':id'].$get({ param: { id } })`. Same origin: the session cookie goes along. */
+export const server = hc<AppType>('/', { init: { credentials: 'same-origin' } });
+
+/** A path segment as the server's routes expect it (ids are plain already; this keeps an odd one from changing the path). */
+export const segment = (value: string) => encodeURIComponent(value);
 
 /** A failed API call, with the server's error code and its plain-language message. */
 export class ApiRequestError extends Error {
@@ -24,41 +34,46 @@ function fallbackMessage(status: number): string {
   return `The request failed (HTTP ${status}).`;
 }
 
+/** What a successful answer carries: the route's JSON for its 2xx statuses, nothing for a 204. */
+export type Success<R> =
+  R extends ClientResponse<infer T, infer S, infer F>
+    ? S extends SuccessStatusCode
+      ? F extends 'json'
+        ? T
+        : undefined
+      : never
+    : never;
+
 /** Statuses that say "not now" rather than "no": the server or the cluster behind it is briefly unavailable. */
 const TRANSIENT = new Set([0, 500, 502, 503, 504]);
 const RETRY_DELAYS_MS = [1000, 3000];
 
 /**
- * Like `request`, for calls that are safe to repeat (reads, writing the same file again, running checks): retries
- * twice on a transient failure, so a restarting API server costs the learner a pause instead of an error.
+ * Like `call`, for calls that are safe to repeat (reads, writing the same file again, running checks): retries twice
+ * on a transient failure, so a restarting API server costs the learner a pause instead of an error.
  */
-export async function requestIdempotent<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function callIdempotent<R extends ClientResponse<unknown>>(send: () => Promise<R>): Promise<Success<R>> {
   for (const delay of RETRY_DELAYS_MS) {
     try {
-      return await request<T>(method, path, body);
+      return await call(send);
     } catch (error) {
       if (!(error instanceof ApiRequestError && TRANSIENT.has(error.status))) throw error;
-      console.warn(`sidecar-lab: ${method} ${path} failed (${error.status}); retrying in ${delay} ms`);
+      console.warn(`sidecar-lab: an API call failed (${error.status}); retrying in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  return request<T>(method, path, body);
+  return call(send);
 }
 
-/** Calls the API and returns the JSON body (undefined for 204). Never throws anything but ApiRequestError. */
-export async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  let response: Response;
+/** Sends one typed request and returns its JSON (undefined for 204). Never throws anything but ApiRequestError. */
+export async function call<R extends ClientResponse<unknown>>(send: () => Promise<R>): Promise<Success<R>> {
+  let response: R;
   try {
-    response = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    response = await send();
   } catch (error) {
     throw new ApiRequestError(0, 'network', `${fallbackMessage(0)} (${String(error)})`);
   }
-  if (response.status === 204) return undefined as T;
+  if (response.status === 204) return undefined as Success<R>;
   const text = await response.text();
   let json: unknown;
   try {
@@ -74,7 +89,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string
       error?.message ?? fallbackMessage(response.status),
     );
   }
-  return json as T;
+  return json as Success<R>;
 }
 
 /** A message for the learner from anything thrown. */

@@ -1,14 +1,8 @@
 // The in-page editor of one home-folder file: a plain textarea (keyboard and screen readers work as in any form
 // field), Save, and the cluster's own verdict as the learner types — a strict dry run as the learner, listed by line.
 // A change made in the terminal is noticed when the page gets focus back, and offered for reload.
-import { describeError, request, requestIdempotent } from './api.ts';
+import { call, callIdempotent, describeError, segment, server } from './api.ts';
 import { ensureSandbox } from './sandbox.ts';
-
-interface Diagnostic {
-  line: number;
-  message: string;
-  source: 'yaml' | 'api';
-}
 
 const VALIDATE_AFTER_MS = 600;
 
@@ -36,9 +30,9 @@ export async function toggleEditor(block: HTMLElement, toggle: HTMLButtonElement
   const path = block.dataset.editorPath ?? '';
   status.textContent = 'Opening…';
   const sandbox = await ensureSandbox();
-  const base = `/api/sandboxes/${encodeURIComponent(sandbox.id)}`;
-  const read = async () =>
-    (await requestIdempotent<{ content: string }>('GET', `${base}/files?path=${encodeURIComponent(path)}`)).content;
+  const route = server.api.sandboxes[':id'];
+  const param = { id: segment(sandbox.id) };
+  const read = async () => (await callIdempotent(() => route.files.$get({ param, query: { path } }))).content;
   let saved = await read();
 
   const listId = `${body.id}-problems`;
@@ -70,9 +64,7 @@ export async function toggleEditor(block: HTMLElement, toggle: HTMLButtonElement
   let asked = 0;
   const validate = async () => {
     const mine = ++asked;
-    const { diagnostics } = await request<{ diagnostics: Diagnostic[] }>('POST', `${base}/validate`, {
-      content: text.value,
-    });
+    const { diagnostics } = await call(() => route.validate.$post({ param, json: { content: text.value } }));
     if (mine !== asked) return; // a newer check is on its way
     problems.replaceChildren(
       ...diagnostics.map((d) => {
@@ -97,7 +89,7 @@ export async function toggleEditor(block: HTMLElement, toggle: HTMLButtonElement
 
   save.addEventListener('click', async () => {
     try {
-      await request('POST', `${base}/files`, { path, content: text.value });
+      await call(() => route.files.$post({ param, json: { path, content: text.value } }));
       saved = text.value;
       reload.hidden = true;
       status.textContent = `Saved ~/${path}`;

@@ -1,9 +1,9 @@
 // Progress: lessons read and exercises passed, from the server (per session) merged with localStorage (fallback).
-import { request } from './api.ts';
+import { call, segment, server } from './api.ts';
 import { emit } from './bus.ts';
 import { readItem, writeItem } from './storage.ts';
 
-/** The shape of GET /api/progress. */
+/** Lessons read and exercises passed (the shape of GET /api/progress). */
 export interface Progress {
   lessonsRead: string[];
   exercisesPassed: string[];
@@ -48,7 +48,7 @@ export function progress(): Progress {
 export async function loadProgress(): Promise<Progress> {
   publish(current);
   try {
-    publish(mergeProgress(current, await request<Progress>('GET', '/api/progress')));
+    publish(mergeProgress(current, await call(() => server.api.progress.$get())));
   } catch (error) {
     // Offline or an older server: localStorage alone keeps the sidebar useful.
     console.warn('sidecar-lab: progress from the server is unavailable; using this browser’s copy', error);
@@ -60,7 +60,7 @@ export async function markLessonRead(lesson: string): Promise<void> {
   if (!current.lessonsRead.includes(lesson))
     publish(mergeProgress(current, { lessonsRead: [lesson], exercisesPassed: [] }));
   try {
-    await request('POST', `/api/progress/lessons/${encodeURIComponent(lesson)}`);
+    await call(() => server.api.progress.lessons[':lesson'].$post({ param: { lesson: segment(lesson) } }));
   } catch (error) {
     console.warn(`sidecar-lab: could not save "${lesson}" as read on the server`, error);
   }

@@ -1,5 +1,5 @@
 // The resume page: make or revoke this learner's resume code, or continue here as the learner of a code.
-import { describeError, request } from './api.ts';
+import { call, describeError, server } from './api.ts';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const status = $('[data-resume-status]');
@@ -17,7 +17,7 @@ function showState(active: boolean, createdAt?: string): void {
 
 async function refresh(): Promise<void> {
   try {
-    const state = await request<{ active: boolean; createdAt?: string }>('GET', '/api/resume-code');
+    const state = await call(() => server.api['resume-code'].$get());
     showState(state.active, state.createdAt);
   } catch (error) {
     status.textContent = describeError(error);
@@ -26,7 +26,7 @@ async function refresh(): Promise<void> {
 
 $('[data-resume-make]').addEventListener('click', async () => {
   try {
-    const made = await request<{ code: string; path: string; createdAt: string }>('POST', '/api/resume-code');
+    const made = await call(() => server.api['resume-code'].$post());
     $('[data-resume-code]').textContent = made.code;
     const link = $<HTMLAnchorElement>('[data-resume-link]');
     link.href = made.path;
@@ -40,7 +40,7 @@ $('[data-resume-make]').addEventListener('click', async () => {
 
 revoke.addEventListener('click', async () => {
   try {
-    await request('DELETE', '/api/resume-code');
+    await call(() => server.api['resume-code'].$delete());
     shown.hidden = true;
     showState(false);
   } catch (error) {
@@ -51,7 +51,7 @@ revoke.addEventListener('click', async () => {
 $<HTMLFormElement>('[data-resume-form]').addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
-    await request('POST', '/api/resume', { code: input.value });
+    await call(() => server.api.resume.$post({ json: { code: input.value } }));
     result.innerHTML = '';
     result.append('Done: this browser continues as that learner. ');
     const home = document.createElement('a');

@@ -2,7 +2,7 @@
 
 import type { ExerciseReport } from '../../exercises/model.ts';
 import type { SandboxView } from '../../sandbox-server/src/protocol/schemas.ts';
-import { ApiRequestError, describeError, request, requestIdempotent } from './api.ts';
+import { ApiRequestError, call, callIdempotent, describeError, segment, server } from './api.ts';
 import { emit } from './bus.ts';
 import { readItem, writeItem } from './storage.ts';
 
@@ -36,6 +36,9 @@ export function rememberedSandboxId(): string | undefined {
   return readItem(ID_KEY);
 }
 
+/** Routes under /api/sandboxes/:id. */
+const sandboxRoute = server.api.sandboxes[':id'];
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The remembered sandbox if it still exists and is usable; forgets it otherwise. */
@@ -43,7 +46,7 @@ async function reattach(): Promise<SandboxView | undefined> {
   const id = rememberedSandboxId();
   if (!id) return undefined;
   try {
-    const view = await requestIdempotent<SandboxView>('GET', `/api/sandboxes/${encodeURIComponent(id)}`);
+    const view = await callIdempotent(() => sandboxRoute.$get({ param: { id: segment(id) } }));
     if (view.status === 'ready' || view.status === 'provisioning') return view;
   } catch (error) {
     // 404: it expired or belongs to an older session; anything else is a real problem worth surfacing.
@@ -62,7 +65,8 @@ async function untilReady(initial: SandboxView): Promise<SandboxView> {
     if (Date.now() > deadline) throw new Error('The sandbox is taking too long to start. Try again in a minute.');
     await sleep(wait);
     wait = Math.min(2000, wait * 1.5);
-    view = await requestIdempotent<SandboxView>('GET', `/api/sandboxes/${encodeURIComponent(view.id)}`);
+    const id = segment(view.id);
+    view = await callIdempotent(() => sandboxRoute.$get({ param: { id } }));
   }
   if (view.status !== 'ready') throw new Error(`The sandbox could not start (it is ${view.status}). Start a new one.`);
   return view;
@@ -72,7 +76,7 @@ async function start(): Promise<SandboxView> {
   setState({ phase: 'starting', message: 'Starting your sandbox…' });
   try {
     const existing = await reattach();
-    const view = existing ?? (await request<SandboxView>('POST', '/api/sandboxes', {}));
+    const view = existing ?? (await call(() => server.api.sandboxes.$post({ json: {} })));
     writeItem(ID_KEY, view.id);
     const ready = await untilReady(view);
     setState({ phase: 'ready', sandbox: ready });
@@ -100,7 +104,7 @@ export async function confirmSandbox(): Promise<'ready' | 'gone' | 'unknown'> {
   const id = state.sandbox?.id;
   if (!id) return 'gone';
   try {
-    const view = await request<SandboxView>('GET', `/api/sandboxes/${encodeURIComponent(id)}`);
+    const view = await call(() => sandboxRoute.$get({ param: { id: segment(id) } }));
     if (view.status === 'ready') return 'ready';
     if (view.status === 'provisioning') return 'unknown';
     markEnded(`Your sandbox has ${view.status === 'expired' ? 'expired' : 'ended'}. Start a new one to continue.`);
@@ -124,7 +128,7 @@ function markEnded(message: string): void {
 /** Deletes the sandbox (the learner pressed "End sandbox"). */
 export async function endSandbox(): Promise<void> {
   const id = state.sandbox?.id ?? rememberedSandboxId();
-  if (id) await request('DELETE', `/api/sandboxes/${encodeURIComponent(id)}`);
+  if (id) await call(() => sandboxRoute.$delete({ param: { id: segment(id) } }));
   markEnded('Sandbox ended. Start a new one whenever you like.');
 }
 
@@ -136,24 +140,24 @@ function readySandbox(): SandboxView {
 /** Writes a file into the toolbox's home folder (/home/learner/<path>). */
 export async function writeFile(path: string, content: string): Promise<void> {
   const sandbox = await ensureSandbox();
-  await requestIdempotent('POST', `/api/sandboxes/${encodeURIComponent(sandbox.id)}/files`, { path, content });
+  const id = segment(sandbox.id);
+  await callIdempotent(() => sandboxRoute.files.$post({ param: { id }, json: { path, content } }));
 }
 
 /** Applies an exercise's setup manifests (objects the exercise expects to find) in the sandbox. */
 export async function setUpExercise(exercise: string): Promise<void> {
   const sandbox = await ensureSandbox();
-  await requestIdempotent('POST', `/api/sandboxes/${encodeURIComponent(sandbox.id)}/exercises/${exercise}/setup`, {});
+  const param = { id: segment(sandbox.id), exerciseId: segment(exercise) };
+  await callIdempotent(() => sandboxRoute.exercises[':exerciseId'].setup.$post({ param }));
 }
 
 /** Runs every check of an exercise against the learner's namespace. */
 /** `trigger` says whether the learner pressed Check (an attempt) or the page re-checks by itself (not one). */
 export function runChecks(exercise: string, trigger: 'manual' | 'auto', answer?: string): Promise<ExerciseReport> {
   const sandbox = readySandbox();
-  return requestIdempotent<ExerciseReport>(
-    'POST',
-    `/api/sandboxes/${encodeURIComponent(sandbox.id)}/checks/${exercise}`,
-    answer === undefined ? { trigger } : { answer, trigger },
-  );
+  const param = { id: segment(sandbox.id), exerciseId: segment(exercise) };
+  const json = answer === undefined ? { trigger } : { answer, trigger };
+  return callIdempotent(() => sandboxRoute.checks[':exerciseId'].$post({ param, json }));
 }
 
 // ---- Live changes: one EventSource for the whole page, shared by every <Check> that listens. ----
@@ -172,7 +176,7 @@ function syncChangeStream(): void {
     sourceFor = undefined;
   }
   if (!want || source || retryTimer) return;
-  const es = new EventSource(`/api/sandboxes/${encodeURIComponent(id)}/changes`, { withCredentials: true });
+  const es = new EventSource(sandboxRoute.changes.$path({ param: { id: segment(id) } }), { withCredentials: true });
   es.addEventListener('change', () => {
     for (const listener of changeListeners) listener();
   });

@@ -1,7 +1,8 @@
 // The learner's journey in a real browser against the real server and cluster: open the logging lesson, start the
-// sandbox, create and apply the seed's logging Pod from the page, check it green, break it, and watch the right check
-// turn red with its hint — then reload and find the terminal and the progress still there.
-import { mkdirSync } from 'node:fs';
+// sandbox, create and apply the seed's logging Pod from the page (which does not pass the exercise), apply a Pod of
+// their own and check it green, break it, and watch the right check turn red with its hint — then reload and find the
+// terminal and the progress still there.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -15,6 +16,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
+/** What the page's Content-Security-Policy refused: its violation events and the console's CSP lines. */
+const cspViolations: string[] = [];
 /** What each check request said started it, in order: a press of Check is `manual`, a re-run by itself `auto`. */
 const checkTriggers: unknown[] = [];
 
@@ -25,8 +28,19 @@ beforeAll(async () => {
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
   });
   context = await browser.newContext({ viewport: WIDE, colorScheme: 'light', baseURL: inject('e2eBaseUrl') });
+  // Every document reports the policy's refusals on the console, where they are collected (a CDP init script is not
+  // itself subject to the page's policy).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`csp-violation: ${event.violatedDirective} blocked ${event.blockedURI || '(inline)'}`);
+    });
+  });
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    const text = message.text();
+    if (text.startsWith('csp-violation:') || /Content Security Policy/i.test(text)) cspViolations.push(text);
+  });
   page.on('request', (request) => {
     if (request.method() === 'POST' && /\/checks\//.test(request.url()))
       checkTriggers.push(request.postDataJSON()?.trigger);
@@ -88,6 +102,30 @@ async function createFile(path: string): Promise<void> {
     .waitFor();
 }
 
+/** Writes a file into the toolbox's home folder as the page does (what a learner would type in an editor). */
+async function writeSandboxFile(path: string, content: string): Promise<void> {
+  const status = await page.evaluate(
+    async ({ path, content }) => {
+      const id = localStorage.getItem('sidecar-lab:sandbox-id');
+      const response = await fetch(`/api/sandboxes/${id}/files`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        credentials: 'same-origin',
+        body: JSON.stringify({ path, content }),
+      });
+      return response.status;
+    },
+    { path, content },
+  );
+  expect(status, `writing ${path}`).toBe(204);
+}
+
+/** Types a command into the terminal, as a learner does for one the page has no button for. */
+async function typeCommand(command: string): Promise<void> {
+  await page.locator('.xterm').click();
+  await page.keyboard.type(`${command}\n`);
+}
+
 async function shot(name: string, viewport = WIDE, scrollTo?: Locator): Promise<void> {
   await page.setViewportSize(viewport);
   if (scrollTo) await scrollTo.scrollIntoViewIfNeeded();
@@ -102,7 +140,12 @@ async function setTheme(dark: boolean): Promise<void> {
 
 describe('the logging lesson, end to end', () => {
   it('opens with its landmarks, the lesson and a terminal that is not loaded yet', async () => {
-    await page.goto('/lessons/logging-sidecar/');
+    const response = await page.goto('/lessons/logging-sidecar/');
+    // The course's policy: scripts from the site and the build's hashed inline scripts only, no framing.
+    const policy = (await response?.headerValue('content-security-policy')) ?? '';
+    expect(policy).toMatch(/(^|; )script-src 'self'( 'sha256-[A-Za-z0-9+/=]+')+(;|$)/);
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
     await page.getByRole('heading', { level: 1, name: 'A logging sidecar' }).waitFor();
     await page.getByRole('navigation', { name: 'Course' }).waitFor();
     await page.getByRole('main').waitFor();
@@ -121,12 +164,26 @@ describe('the logging lesson, end to end', () => {
     await waitForTerminal('toolbox');
   });
 
-  it('creates the seed logging Pod with <CreateFile> and <Run>, and every check passes', async () => {
+  it('creates the seed logging Pod with <CreateFile> and <Run>, which does not pass the exercise', async () => {
     await createFile('logging-pod.yaml');
     await runCommand('kubectl apply -f logging-pod.yaml');
     await waitForTerminal('pod/logging-sidecar-example created');
     await runCommand('kubectl wait --for=condition=Ready pod/logging-sidecar-example --timeout=90s');
     await waitForTerminal('pod/logging-sidecar-example condition met');
+
+    await exercise().scrollIntoViewIfNeeded();
+    await exercise().getByRole('button', { name: 'Check', exact: true }).click();
+    const exists = checkItem('Pod "logging-sidecar" exists');
+    await expect.poll(() => exists.getAttribute('data-status'), { timeout: 90_000, interval: 500 }).toBe('fail');
+    expect(checkTriggers[0]).toBe('manual');
+  });
+
+  it("applies the learner's own Pod, and every check passes", async () => {
+    await writeSandboxFile('my-logging.yaml', readFileSync('exercises/logging-sidecar/solution/pod.yaml', 'utf8'));
+    await typeCommand('kubectl apply -f my-logging.yaml');
+    await waitForTerminal('pod/logging-sidecar created');
+    await typeCommand('kubectl wait --for=condition=Ready pod/logging-sidecar --timeout=90s');
+    await waitForTerminal('pod/logging-sidecar condition met');
 
     await exercise().scrollIntoViewIfNeeded();
     await exercise().getByRole('button', { name: 'Check', exact: true }).click();
@@ -140,7 +197,7 @@ describe('the logging lesson, end to end', () => {
     expect(statuses.every((s) => s === 'pass')).toBe(true);
     // The solution is revealed only now that the learner has tried.
     await exercise().getByText('Show the solution').waitFor();
-    expect(checkTriggers[0]).toBe('manual');
+    expect(checkTriggers.filter((t) => t === 'manual')).toHaveLength(2);
 
     await shot('lesson-wide-light', WIDE, exercise());
     await setTheme(true);
@@ -152,17 +209,20 @@ describe('the logging lesson, end to end', () => {
   });
 
   it('re-runs the checks by itself when the Pod is broken, and names the failing check with its hint', async () => {
-    await createFile('logging-broken.yaml');
-    await runCommand('kubectl delete pod logging-sidecar-example --now && kubectl apply -f logging-broken.yaml');
+    const pressed = checkTriggers.length;
+    // The learner's Pod without the collector's volumeMounts (the exercise's own broken variant for that check).
+    const broken = readFileSync('exercises/logging-sidecar/broken/collector-mounts-log-volume.yaml', 'utf8');
+    await writeSandboxFile('my-logging-broken.yaml', broken);
+    await typeCommand('kubectl delete pod logging-sidecar --now && kubectl apply -f my-logging-broken.yaml');
     // No second press of Check: the namespace watch re-runs the checks while the exercise is on screen.
     await exercise().scrollIntoViewIfNeeded();
     const mount = checkItem('log-collector mounts the volume that nginx writes to');
     await expect.poll(() => mount.getAttribute('data-status'), { timeout: 120_000, interval: 500 }).toBe('fail');
     await mount.getByText(/Hint: Both containers need a volumeMount with the same volume name/).waitFor();
-    expect(await checkItem('Pod "logging-sidecar-example" exists').getAttribute('data-status')).toBe('pass');
+    expect(await checkItem('Pod "logging-sidecar" exists').getAttribute('data-status')).toBe('pass');
     // Those re-runs are not attempts: the page says so to the server.
-    expect(checkTriggers.slice(1).length).toBeGreaterThan(0);
-    expect(new Set(checkTriggers.slice(1))).toEqual(new Set(['auto']));
+    expect(checkTriggers.slice(pressed).length).toBeGreaterThan(0);
+    expect(new Set(checkTriggers.slice(pressed))).toEqual(new Set(['auto']));
     await shot('lesson-wide-light-check-failing', WIDE, mount);
   });
 
@@ -201,5 +261,18 @@ describe('the logging lesson, end to end', () => {
     const link = page.getByRole('navigation', { name: 'Course' }).getByRole('link', { name: /A logging sidecar/ });
     await expect.poll(() => link.textContent(), { timeout: 15_000 }).toContain('1 of 1 exercises passed');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('ran the whole journey under the Content-Security-Policy without one refusal, and refuses injected script', async () => {
+    // Theme script, terminal and its styles, checks, live changes, the dark theme, a reload: nothing was refused.
+    expect(cspViolations).toEqual([]);
+    const ran = await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injectedRan = true;';
+      document.head.append(script);
+      return (window as unknown as { injectedRan?: boolean }).injectedRan === true;
+    });
+    expect(ran).toBe(false);
+    await expect.poll(() => cspViolations.join('\n'), { timeout: 10_000 }).toContain('csp-violation: script-src');
   });
 });

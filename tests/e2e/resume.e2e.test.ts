@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { RunningServer } from '../../sandbox-server/src/server.ts';
 import { startTestServer } from '../../sandbox-server/test/harness.ts';
 
@@ -14,7 +14,8 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  ({ server } = await startTestServer());
+  // The resume page is the site's: the build the global setup made, never a stale dist/site.
+  ({ server } = await startTestServer({ SIDECAR_LAB_SITE_DIR: inject('e2eSiteDir') }));
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localAdminKubeconfigPath } from '../../sandbox-server/src/cluster/kubeconfig.ts';
 import { LABELS } from '../../sandbox-server/src/cluster/labels.ts';
 import type { RunningServer } from '../../sandbox-server/src/server.ts';
@@ -26,7 +26,11 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // kubectl (to apply a learner's solution) needs the cluster the server uses; the global setup may not have said.
   process.env.KUBECONFIG ??= localAdminKubeconfigPath();
-  ({ server } = await startTestServer({ SIDECAR_LAB_MAX_SANDBOXES: '500' }));
+  // The new-workshop page is part of the built site; the join and dashboard pages are the server's.
+  ({ server } = await startTestServer({
+    SIDECAR_LAB_MAX_SANDBOXES: '500',
+    SIDECAR_LAB_SITE_DIR: inject('e2eSiteDir'),
+  }));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
@@ -60,13 +64,18 @@ const row = (name: string) => grid().getByRole('row', { name: new RegExp(`^${nam
 
 describe('the workshop dashboard', () => {
   it('is where a new workshop created on the instructor page leads, with the token kept out of the URL', async () => {
-    await dashboard.goto('/workshops/new');
+    const page = await dashboard.goto('/workshops/new');
+    // A page of the course site now: its policy, its header with the theme toggle.
+    expect(await page?.headerValue('content-security-policy')).toContain("frame-ancestors 'none'");
+    await dashboard.getByRole('button', { name: 'Dark theme' }).waitFor();
     await dashboard.getByRole('textbox', { name: 'Name' }).fill('Sidecars in the browser');
     await dashboard.getByRole('spinbutton', { name: 'Capacity' }).fill('2');
     await dashboard.getByRole('textbox', { name: 'Duration' }).fill('1h30m');
     await dashboard.getByRole('button', { name: 'Create workshop' }).click();
     const created = dashboard.getByRole('region', { name: 'Workshop created' });
     await created.waitFor();
+    // The form goes away with the answer, so it cannot be sent twice by mistake.
+    expect(await dashboard.getByRole('button', { name: 'Create workshop' }).isVisible()).toBe(false);
     const code = (await created.locator('#created-code').textContent()) ?? '';
     const token = (await created.locator('#created-token').textContent()) ?? '';
     await dashboard.screenshot({ path: join(SHOTS, 'workshop-new.png'), fullPage: true });
@@ -127,7 +136,7 @@ describe('the workshop dashboard', () => {
 
   it('turns a cell green on a passing check, and counts a failed one', async () => {
     await kubectl(['-n', ada.namespace, 'apply', '-f', 'exercises/first-sidecar/solution/pod.yaml']);
-    await waitForPod(ada.namespace, 'nginx-with-sidecar');
+    await waitForPod(ada.namespace, 'first-sidecar');
     const report = await ada.page.evaluate(async (id) => {
       const response = await fetch(`/api/sandboxes/${id}/checks/first-sidecar`, {
         method: 'POST',
@@ -149,7 +158,7 @@ describe('the workshop dashboard', () => {
     expect(await grid().getByRole('columnheader').allTextContents()).toContain('Your first sidecar1 / 2 passed');
     // Grace has no Pod yet: that is where the room is stuck.
     const stuck = grid().getByRole('row', { name: /^Most stuck/ });
-    await stuck.getByText('Pod "nginx-with-sidecar" exists').waitFor({ timeout: 30_000 });
+    await stuck.getByText('Pod "first-sidecar" exists').waitFor({ timeout: 30_000 });
     expect(await stuck.textContent()).toContain('— 1 learner: Grace');
 
     await dashboard.getByRole('button', { name: 'Extend everyone' }).click();

@@ -12,6 +12,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Origin of the server under test, e.g. http://127.0.0.1:43121. */
     e2eBaseUrl: string;
+    /** The built site, for tests that start a server of their own (the instructor's pages are the site's). */
+    e2eSiteDir: string;
   }
 }
 
@@ -61,6 +63,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const external = process.env.SIDECAR_LAB_E2E_URL;
   if (external) {
     project.provide('e2eBaseUrl', external.replace(/\/$/, ''));
+    project.provide('e2eSiteDir', 'dist/site');
     return async () => {};
   }
 
@@ -95,6 +98,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.error(`[e2e] server on ${url} (log: ${logFile})`);
   await waitForHealth(url, server, logFile, 180_000);
   project.provide('e2eBaseUrl', url);
+  project.provide('e2eSiteDir', siteDir);
 
   return async () => {
     if (server.exitCode === null) {

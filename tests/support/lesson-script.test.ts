@@ -14,12 +14,14 @@ const lesson = `import pod from './manifests/pod.yaml?raw';
 <Run command="kubectl get pod nope" fails expect="NotFound" />
 
 <Run command="kubectl logs -f x" selfTest="skip: follows logs forever" />
+
+<Check exercise="first-sidecar" level={3} />
 `;
 
 describe('lessonSteps', () => {
   const steps = lessonSteps(lesson, 'lessons/x.mdx', (path) => `read ${path}`);
 
-  it('writes the imported file, then runs each command in page order with its promise', () => {
+  it('writes the imported file, then runs each command in page order with its promise, and finds the exercise', () => {
     expect(steps).toEqual([
       { kind: 'file', path: 'pod.yaml', content: 'read ./manifests/pod.yaml' },
       { kind: 'run', line: 5, command: 'kubectl apply -f pod.yaml', expect: 'pod/x created' },
@@ -32,6 +34,7 @@ describe('lessonSteps', () => {
       },
       { kind: 'run', line: 9, command: 'kubectl get pod nope', fails: true, expect: 'NotFound' },
       { kind: 'run', line: 11, command: 'kubectl logs -f x', selfTest: 'skip: follows logs forever' },
+      { kind: 'check', line: 13, exercise: 'first-sidecar' },
     ]);
   });
 

@@ -1,11 +1,12 @@
-// Reads a lesson (MDX) as the learner meets it: the files its <CreateFile>s write and the commands its <Run>s type,
-// in page order, each Run with the promise it declares (site/content/run-self-test.ts).
+// Reads a lesson (MDX) as the learner meets it: the files its <CreateFile>s write, the commands its <Run>s type and
+// the exercises its <Check>s show, in page order, each Run with the promise it declares (site/content/run-self-test.ts).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type RunSelfTest, runSelfTestSchema } from '../../site/content/run-self-test.ts';
 
 export type LessonStep =
   | { kind: 'file'; path: string; content: string }
+  | { kind: 'check'; line: number; exercise: string }
   | ({ kind: 'run'; line: number } & RunSelfTest);
 
 // JSX attribute strings keep HTML entities (the lessons write `&quot;` for a double quote inside a command).
@@ -36,10 +37,16 @@ export function lessonSteps(
   const imports = new Map<string, string>();
   for (const [, name, path] of source.matchAll(/^import (\w+) from '([^']+)\?raw';$/gm)) imports.set(name!, path!);
   const steps: LessonStep[] = [];
-  for (const tag of source.matchAll(/<(Run|CreateFile)\s((?:[^"{>]|"[^"]*"|\{[^}]*\})*?)\/>/g)) {
+  for (const tag of source.matchAll(/<(Run|CreateFile|Check)\s((?:[^"{>]|"[^"]*"|\{[^}]*\})*?)\/>/g)) {
     const [, component, body] = tag;
     const attributes = parseAttributes(body!);
     const line = source.slice(0, tag.index).split('\n').length;
+    if (component === 'Check') {
+      const { exercise } = attributes;
+      if (typeof exercise !== 'string') throw new Error(`${file}:${line}: <Check> needs exercise="…"`);
+      steps.push({ kind: 'check', line, exercise });
+      continue;
+    }
     if (component === 'CreateFile') {
       const { path, content } = attributes;
       const imported = typeof content === 'object' ? imports.get(content.identifier) : undefined;

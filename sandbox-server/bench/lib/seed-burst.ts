@@ -29,8 +29,8 @@ export interface BurstWatch {
 const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 /**
- * Polls (one list call for every namespace) until the seed Pod of each of `namespaces` is Ready or `timeoutMs` passes.
- * A Pod that is being deleted (an earlier round's) does not count.
+ * Polls (one list call for every namespace) until the seed Pod (or the Pod named `pod`) of each of `namespaces` is
+ * Ready or `timeoutMs` passes. A Pod that is being deleted (an earlier round's) does not count.
  */
 export async function watchSeedPods(
   kube: Kube,
@@ -38,12 +38,13 @@ export async function watchSeedPods(
   t0: number,
   timeoutMs: number,
   intervalMs = 250,
+  pod = SEED_POD,
 ): Promise<BurstWatch> {
   const wanted = new Set(namespaces);
   const watch: BurstWatch = { readyMs: new Map(), pullWaiting: new Set(), pending: [] };
   const deadline = t0 + timeoutMs;
   while (watch.readyMs.size < wanted.size && performance.now() < deadline) {
-    const list = await kube.core.listPodForAllNamespaces({ fieldSelector: `metadata.name=${SEED_POD}` });
+    const list = await kube.core.listPodForAllNamespaces({ fieldSelector: `metadata.name=${pod}` });
     const seen = performance.now() - t0;
     for (const pod of list.items) {
       const ns = pod.metadata?.namespace ?? '';
@@ -86,12 +87,17 @@ export interface PullEvents {
   waitedMs: number[];
 }
 
-/** The pulls the kubelet reported for the seed Pods of `namespaces` since `sinceWall` (epoch ms). */
-export async function pullEvents(kube: Kube, namespaces: readonly string[], sinceWall: number): Promise<PullEvents> {
+/** The pulls the kubelet reported for the seed Pods (or Pods named `pod`) of `namespaces` since `sinceWall` (epoch ms). */
+export async function pullEvents(
+  kube: Kube,
+  namespaces: readonly string[],
+  sinceWall: number,
+  pod = SEED_POD,
+): Promise<PullEvents> {
   const wanted = new Set(namespaces);
   const events = await kube.rest.json<EventList>({
     path: '/api/v1/events',
-    query: { fieldSelector: `involvedObject.name=${SEED_POD}` },
+    query: { fieldSelector: `involvedObject.name=${pod}` },
   });
   // Event times have second precision: a second of slack keeps this round's first events in.
   const recent = events.items.filter(

@@ -114,14 +114,14 @@ describe.concurrent('npm run grade', () => {
     const file = join(work, 'typo.yaml');
     writeFileSync(
       file,
-      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: nginx-with-sidecar\nspec:\n  containers:\n  - name: nginx\n    image: nginx:1.26\n    volumeMount: []\n',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: first-sidecar\nspec:\n  containers:\n  - name: nginx\n    image: nginx:1.26\n    volumeMount: []\n',
     );
     const result = await grade(['--exercise', 'first-sidecar', '--apply', file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /refused: Pod nginx-with-sidecar \(.*typo\.yaml:1\): .*unknown field "spec\.containers\[0\]\.volumeMount"/,
+      /refused: Pod first-sidecar \(.*typo\.yaml:1\): .*unknown field "spec\.containers\[0\]\.volumeMount"/,
     );
-    expect(result.stdout).toContain('FAIL  pod-exists: There is no Pod named "nginx-with-sidecar"');
+    expect(result.stdout).toContain('FAIL  pod-exists: There is no Pod named "first-sidecar"');
   });
 });
 
@@ -208,7 +208,7 @@ describe('npm run grade --namespace', () => {
     const other = await grade(['--exercise', 'first-sidecar', '--namespace', namespace]);
     expect(other.code).toBe(1);
     expect(other.stdout).toContain(
-      'There is no Pod named "nginx-with-sidecar". Pods in your namespace: lightweight-sidecar.',
+      'There is no Pod named "first-sidecar". Pods in your namespace: lightweight-sidecar.',
     );
   });
 });

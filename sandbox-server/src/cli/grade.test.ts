@@ -42,7 +42,7 @@ describe('parseGradeArgs', () => {
 
   it('refuses bad usage with a message naming the flag', () => {
     expect(usageError(['--exercise', 'nope', '--apply', 'x'])).toMatch(
-      /--exercise: unknown exercise "nope" \(known: first-sidecar, /,
+      /--exercise: unknown exercise "nope" \(known: sidecar-restart, first-sidecar, /,
     );
     expect(usageError(['--exercise', 'first-sidecar'])).toMatch(/give --namespace NS or --apply PATH/);
     expect(usageError(['--exercise', 'first-sidecar', '--apply', 'x', '--namespace', 'y'])).toMatch(/not both/);

@@ -142,6 +142,8 @@ export function coreV1(rest: RestClient) {
     ) => v.patch<V1ServiceAccount>(serviceAccounts.item(name, namespace), body, o),
     createNamespacedPod: ({ namespace, body }: InNamespace & { body: V1Pod }, o?: CallOptions) =>
       v.post<V1Pod>(pods.collection(namespace), body, o),
+    readNamespacedResourceQuota: ({ namespace, name }: InNamespace & Named, o?: CallOptions) =>
+      v.get<V1ResourceQuota>(resource('/api/v1', 'resourcequotas').item(name, namespace), undefined, o),
     readNamespacedPod: ({ namespace, name }: InNamespace & Named, o?: CallOptions) =>
       v.get<V1Pod>(pods.item(name, namespace), undefined, o),
     deleteNamespacedPod: (

@@ -44,6 +44,6 @@ describe('createCheckContext against a hung API server', () => {
     const report = await runExercise(exercise, createCheckContext(kc, 'ns', { requestTimeoutMs: 300 }));
     expect(report.status).toBe('error');
     expect(report.checks.map((c) => c.status)).toEqual(exercise.checks.map(() => 'error'));
-    expect(report.checks[0]?.message).toBe('cluster unavailable: get pod nginx-with-sidecar in ns: no answer in time');
+    expect(report.checks[0]?.message).toBe('cluster unavailable: get pod first-sidecar in ns: no answer in time');
   });
 });

@@ -11,6 +11,7 @@ import {
   JobSchema,
   type Pod,
   PodSchema,
+  ResourceQuotaSchema,
 } from '../../../exercises/model.ts';
 import type { CallOptions } from './apis.ts';
 import type { Exec } from './exec-socket.ts';
@@ -138,6 +139,14 @@ function clusterReader(kc: KubeConfig, namespace: string, requestTimeoutMs: numb
     async listJobs(options = {}) {
       const list = await call('list jobs', (o) => batch.listNamespacedJob({ namespace, ...options }, o));
       return (list?.items ?? []).map(toJob);
+    },
+    async getResourceQuota(name) {
+      const quota = await call(
+        `get resourcequota ${name}`,
+        (o) => core.readNamespacedResourceQuota({ name, namespace }, o),
+        [404],
+      );
+      return quota && ResourceQuotaSchema.parse(quota);
     },
     logs: (pod, container, { tailLines, limitBytes, previous, timestamps }) =>
       call(

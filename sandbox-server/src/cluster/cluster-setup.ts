@@ -15,7 +15,7 @@ export const checkerClusterRole: V1ClusterRole = {
   rules: [
     {
       apiGroups: [''],
-      resources: ['pods', 'pods/log', 'events', 'services', 'configmaps', 'endpoints'],
+      resources: ['pods', 'pods/log', 'events', 'services', 'configmaps', 'endpoints', 'resourcequotas'],
       verbs: ['get', 'list', 'watch'],
     },
     { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },

@@ -156,7 +156,11 @@ export async function createCheckerIdentity(kc: KubeConfig, namespace: string): 
           metadata,
           // Read-only on what checks look at, plus exec for behaviour probes (get and create: 1.35 authorises both).
           rules: [
-            { apiGroups: [''], resources: ['pods', 'pods/log', 'events'], verbs: ['get', 'list', 'watch'] },
+            {
+              apiGroups: [''],
+              resources: ['pods', 'pods/log', 'events', 'resourcequotas'],
+              verbs: ['get', 'list', 'watch'],
+            },
             { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
             { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
           ],
@@ -422,6 +426,22 @@ export interface GradeRun {
 }
 
 /**
+ * Waits (up to 10 s) until the API server has taken up the ResourceQuotas among `setup`: a quota without a status yet
+ * does not count a Pod admitted in that moment, and an exercise that checks a budget would see it uncounted.
+ */
+async function quotasCounting(kc: KubeConfig, namespace: string, setup: readonly ManifestDocument[]): Promise<void> {
+  const { core } = createKube(kc);
+  const names = setup.filter((d) => d.object.kind === 'ResourceQuota').map((d) => String(d.object.metadata?.name));
+  for (const name of names) {
+    for (let tries = 0; tries < 40; tries++) {
+      const quota = await core.readNamespacedResourceQuota({ namespace, name }).catch(() => undefined);
+      if (quota?.status?.hard && Object.keys(quota.status.hard).length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
  * Creates a fenced namespace, applies the exercise's setup manifests (trusted, as the admin) and then `manifests`
  * (untrusted, as the namespace's learner), waits for them to settle (bounded), runs the checks as the namespace's
  * checker identity, and deletes the namespace, also when anything fails.
@@ -440,8 +460,11 @@ export async function gradeInFreshNamespace(
   if (options.keepNamespace) live.delete(namespace); // kept on purpose, even when interrupted
   progress(`namespace ${namespace} created`);
   try {
+    const setup = setupDocuments(exercise);
+    const setUp = await applyManifests(kc, namespace, setup);
+    await quotasCounting(kc, namespace, setup);
     const applied = [
-      ...(await applyManifests(kc, namespace, setupDocuments(exercise))),
+      ...setUp,
       ...(await applyManifests(kc.impersonating(gradingLearnerUser(namespace)), namespace, manifests.objects)),
     ];
     for (const a of applied) {

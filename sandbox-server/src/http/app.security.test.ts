@@ -23,6 +23,11 @@ class FakeSandboxes {
   toView(s: Sandbox) {
     return { id: s.id, namespace: s.namespace, status: s.status, expiresAt: s.expiresAt.toISOString() };
   }
+  async extend(s: Sandbox, minutes: number) {
+    const extended = { ...s, expiresAt: new Date(s.expiresAt.getTime() + minutes * 60_000) };
+    this.byId.set(s.id, extended);
+    return extended;
+  }
 }
 
 const signer = new SessionSigner('s'.repeat(40));
@@ -258,7 +263,10 @@ describe('WEB-6: bodies that are not what they claim', () => {
     const own = sandboxOf(learner);
     for (const raw of ['{', '{"path": "a.yaml",', "{'single': 1}", '\u0000', '[1,]']) {
       const response = await learner.call('POST', `/api/sandboxes/${own.id}/files`, raw);
-      expect([response.status, response.json.error.message], raw).toEqual([400, 'the request body is not valid JSON']);
+      expect(response.status, raw).toBe(400);
+      expect(response.json.error).toMatchObject({ code: 'bad_request' });
+      // The parser's own complaint is named, e.g. "… not valid JSON: Unexpected end of JSON input".
+      expect(response.json.error.message, raw).toMatch(/^the request body is not valid JSON: \S/);
     }
     const polluting = await learner.call('POST', '/api/sandboxes', '{"__proto__": {"admin": true}}');
     expect(polluting.status).toBe(400);
@@ -270,6 +278,56 @@ describe('WEB-6: bodies that are not what they claim', () => {
       `${'['.repeat(40_000)}${']'.repeat(40_000)}`,
     );
     expect(deep.status).toBe(400);
+  });
+
+  it('an empty body means "no options", with or without the JSON content type; the schema still applies', async () => {
+    const learner = browser();
+    const own = sandboxOf(learner);
+    const before = own.expiresAt.getTime();
+    // A body-less POST as curl sends it with -H 'content-type: application/json': the default of 30 minutes.
+    const withType = await learner.call('POST', `/api/sandboxes/${own.id}/extend`);
+    expect(withType.status, withType.text).toBe(200);
+    expect(Date.parse(withType.json.expiresAt) - before).toBe(30 * 60_000);
+    const blank = await learner.call('POST', `/api/sandboxes/${own.id}/extend`, ' \n');
+    expect(Date.parse(blank.json.expiresAt) - before).toBe(60 * 60_000);
+    const withoutType = await app.request(`/api/sandboxes/${own.id}/extend`, {
+      method: 'POST',
+      // Without a content type Hono's CSRF guard takes it for a form post: a browser's same-origin POST has an Origin.
+      headers: { cookie: learner.cookie!, origin: 'http://lab.test' },
+    });
+    expect(withoutType.status).toBe(200);
+    // An empty body is not a way around required fields.
+    const file = await learner.call('POST', `/api/sandboxes/${own.id}/files`);
+    expect([file.status, file.json.error.message]).toEqual([400, expect.stringMatching(/^body: path: /)]);
+  });
+
+  it('a body that is not declared JSON is 415 in the error shape, never read as "no options"', async () => {
+    const learner = browser();
+    const own = sandboxOf(learner);
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonp']) {
+      const response = await learner.call('POST', `/api/sandboxes/${own.id}/extend`, '{"minutes": 5}', {
+        'content-type': type,
+        origin: 'http://lab.test',
+      });
+      expect(response.status, type).toBe(415);
+      expect(response.json.error).toMatchObject({
+        code: 'unsupported_media_type',
+        message: 'send the body as JSON, with Content-Type: application/json',
+      });
+    }
+    expect(fake.byId.get(own.id)?.expiresAt).toEqual(own.expiresAt);
+    // application/<something>+json is JSON too.
+    const merge = await learner.call('POST', `/api/sandboxes/${own.id}/extend`, '{"minutes": 5}', {
+      'content-type': 'application/merge-patch+json; charset=utf-8',
+    });
+    expect(merge.status).toBe(200);
+  });
+
+  it('query strings are validated too: a repeated ticket is 400 naming the field', async () => {
+    const learner = browser();
+    const response = await learner.call('GET', '/api/workshops/0123456789abcdef/events?ticket=a&ticket=b');
+    expect(response.status).toBe(400);
+    expect(response.json.error.message).toMatch(/^query: ticket: /);
   });
 
   it('a 10 MB body is refused with 413 and a plain message, and the next request is answered', async () => {

@@ -1,20 +1,17 @@
 // GET /preview/sandboxes/:id/pods/:pod/:port/<path>: what a Pod of the learner's own sandbox serves on a port.
-import type { Context, Handler } from 'hono';
+import type { Handler } from 'hono';
 import type { Kube } from '../cluster/kube.ts';
 import { fetchPodPage, POD_NAME, safeProxyPath } from '../cluster/pod-proxy.ts';
-import type { Sandbox } from '../sandboxes/sandboxes.ts';
+import { ownerHash, type Sandboxes } from '../sandboxes/sandboxes.ts';
+import type { AppEnv } from './env.ts';
 import { clientAddress } from './peer.ts';
 import { previewRefusal, previewResponse } from './preview.ts';
 import type { ProbeLimiter } from './probe-limit.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: the app's own Env; this route reads only `session`.
-type AnyContext = Context<any>;
-
 export interface PreviewDeps {
   kube: Kube;
   probes: ProbeLimiter;
-  /** The caller's own sandbox; anyone else's throws as missing. */
-  ownSandbox: (c: AnyContext) => Promise<Sandbox>;
+  sandboxes: Sandboxes;
 }
 
 /** The API server's words in a Status body, or the text's start. */
@@ -29,17 +26,17 @@ function apiMessage(body: Buffer): string {
   return text.slice(0, 300);
 }
 
-export function previewRoute(deps: PreviewDeps): Handler {
+export function previewRoute(deps: PreviewDeps): Handler<AppEnv> {
   return async (c) => {
-    const session = c.get('session') as string;
+    const session = c.get('session');
     const address = clientAddress(c);
     const wait = deps.probes.retryAfter(session, address);
     if (wait !== undefined)
       return previewRefusal(429, `Too many previews of sandboxes that do not exist; wait ${wait} s.`);
-    let sandbox: Sandbox;
-    try {
-      sandbox = await deps.ownSandbox(c);
-    } catch {
+    // The caller's own sandbox only; anyone else's is missing, exactly like one that never existed.
+    const id = c.req.param('id') ?? '';
+    const sandbox = id.length <= 64 ? await deps.sandboxes.get(id) : undefined;
+    if (!sandbox || sandbox.owner !== ownerHash(session)) {
       deps.probes.miss(session, address);
       return previewRefusal(404, 'No such sandbox.');
     }

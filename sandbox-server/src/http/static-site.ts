@@ -11,8 +11,14 @@ export function cacheControlFor(path: string): string {
   return HASHED.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache';
 }
 
-/** The site under `root`, with `.br`/`.gz` siblings sent as Content-Encoding when the request accepts them. */
-export function staticSite(root: string): MiddlewareHandler {
+/**
+ * The site under `root`, with `.br`/`.gz` siblings sent as Content-Encoding when the request accepts them; pages
+ * (HTML) carry `contentSecurityPolicy` when given.
+ */
+export function staticSite(
+  root: string,
+  options: { contentSecurityPolicy?: string | (() => string) } = {},
+): MiddlewareHandler {
   const serve = serveStatic({ root, precompressed: true });
   return async (c, next) => {
     let served = true;
@@ -20,7 +26,13 @@ export function staticSite(root: string): MiddlewareHandler {
       served = false; // not a file of the site: the next handler answers
       await next();
     });
-    if (served && response) response.headers.set('Cache-Control', cacheControlFor(new URL(c.req.url).pathname));
+    if (served && response) {
+      response.headers.set('Cache-Control', cacheControlFor(new URL(c.req.url).pathname));
+      const page = response.headers.get('content-type')?.startsWith('text/html');
+      const policy = options.contentSecurityPolicy;
+      if (page && policy)
+        response.headers.set('Content-Security-Policy', typeof policy === 'string' ? policy : policy());
+    }
     return response;
   };
 }

@@ -14,10 +14,18 @@ export class ExplainedError extends Error {
 export function parseOrExplain<S extends z.ZodType>(schema: S, input: unknown, where: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
+  throw explainIssues(result.error.issues, where);
+}
+
+/** The error for zod issues found in input from `where`: one sentence naming each field and what is wrong with it. */
+export function explainIssues(
+  zodIssues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  where: string,
+): ExplainedError {
+  const issues = zodIssues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(root)',
     message: issue.message,
   }));
   const detail = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-  throw new ExplainedError(`${where}: ${detail}`, issues);
+  return new ExplainedError(`${where}: ${detail}`, issues);
 }

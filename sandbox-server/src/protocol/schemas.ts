@@ -71,6 +71,8 @@ export const errorCode = z.enum([
   'not_found',
   'conflict',
   'payload_too_large',
+  /** A request body that is not JSON (by its Content-Type). */
+  'unsupported_media_type',
   'rate_limited',
   'capacity',
   'cluster_unavailable',

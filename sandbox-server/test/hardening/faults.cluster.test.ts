@@ -55,7 +55,7 @@ describe('the server is killed (SIGKILL) mid-session and restarted', () => {
     terminal.type('kubectl apply -f work/pod.yaml && echo applied-$((3*3))\r');
     await terminal.waitFor('applied-9', 20_000);
     await kubectl(
-      ['-n', sandbox.namespace, 'wait', '--for=condition=Ready', 'pod/nginx-with-sidecar', '--timeout=90s'],
+      ['-n', sandbox.namespace, 'wait', '--for=condition=Ready', 'pod/first-sidecar', '--timeout=90s'],
       undefined,
       100_000,
     );

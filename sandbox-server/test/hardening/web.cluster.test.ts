@@ -194,14 +194,17 @@ describe('WEB-6: hostile bodies over real HTTP', () => {
     }
   });
 
-  it('malformed JSON is 400 with a plain message', async () => {
+  it('malformed JSON is 400 with a plain message naming the problem', async () => {
     const response = await a.request(
       'POST',
       `/api/sandboxes/${sandboxA.id}/checks/first-sidecar`,
       undefined,
       '{"answer":',
     );
-    expect([response.status, response.json.error.message]).toEqual([400, 'the request body is not valid JSON']);
+    expect([response.status, response.json.error.message]).toEqual([
+      400,
+      'the request body is not valid JSON: Unexpected end of JSON input',
+    ]);
     await healthy();
   });
 });

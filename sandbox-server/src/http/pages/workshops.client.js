@@ -135,34 +135,6 @@
     });
   }
 
-  function newPage() {
-    const form = /** @type {HTMLFormElement} */ ($('new-form'));
-    const status = $('new-status');
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      const exercises = [...form.querySelectorAll('input[name="exercises"]:checked')].map(
-        (box) => /** @type {HTMLInputElement} */ (box).value,
-      );
-      say(status, 'Creating…');
-      const reply = await call('POST', '/api/workshops', {
-        name: input('ws-name').value,
-        capacity: Number(input('ws-capacity').value),
-        duration: input('ws-duration').value,
-        exercises,
-      });
-      if (!reply.ok) return say(status, `${sentence(problem(reply))}.`, true);
-      const { id, code, token } = reply.json;
-      form.hidden = true;
-      say(status, '');
-      $('created-code').textContent = code;
-      $('created-join').textContent = `${location.origin}/join/${code}`;
-      $('created-token').textContent = token;
-      $('created-dashboard').setAttribute('href', `/workshops/${id}/dashboard#token=${encodeURIComponent(token)}`);
-      $('created').hidden = false;
-      $('created-title').focus();
-    });
-  }
-
   /** "1 h 05 min", "12 min", "time is up". @param {number} ms */
   function timeLeft(ms) {
     if (ms <= 0) return 'time is up';
@@ -579,7 +551,7 @@
     else askForToken();
   }
 
-  const pages = { join: joinPage, 'join-code': joinCodePage, new: newPage, dashboard: dashboardPage };
+  const pages = { join: joinPage, 'join-code': joinCodePage, dashboard: dashboardPage };
   const kind = /** @type {keyof typeof pages | undefined} */ (document.body.dataset.page);
   if (kind && kind in pages) pages[kind]();
 })();

@@ -1,11 +1,10 @@
-// Server-rendered workshop pages (join, full, new, dashboard): plain HTML, every value escaped, one nonce'd script.
+// Server-rendered workshop pages (join, full, ended, dashboard): plain HTML, every value escaped, one nonce'd script.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { exerciseIds, getExercise } from '../../../../exercises/registry.ts';
 import type { WorkshopRecord } from '../../store/repository.ts';
 
 type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -15,7 +14,7 @@ const CSS = readFileSync(new URL('./workshops.css', import.meta.url), 'utf8');
 const SCRIPT = readFileSync(new URL('./workshops.client.js', import.meta.url), 'utf8');
 
 /** Which script behaviour a page gets (the client script switches on it). */
-export type PageKind = 'join' | 'join-code' | 'info' | 'new' | 'dashboard';
+export type PageKind = 'join' | 'join-code' | 'info' | 'dashboard';
 
 /**
  * Sends a page with a strict Content Security Policy: only this response's nonce'd script and style run, nothing is
@@ -104,55 +103,6 @@ export function fullBody(workshop: WorkshopRecord): Markup {
     'This workshop is full',
     `All ${workshop.capacity} places in "${workshop.name}" are taken. Ask your instructor for a place or another workshop's code.`,
   );
-}
-
-/** The instructor's form for a new workshop. */
-export function newWorkshopBody(): Markup {
-  const boxes = exerciseIds.map(
-    (id) =>
-      html`<label><input type="checkbox" name="exercises" value="${id}" checked /> ${getExercise(id)?.title ?? id}</label>`,
-  );
-  return html`<p class="eyebrow">For instructors</p>
-    <h1>New workshop</h1>
-    <form class="stack card" id="new-form">
-      <div class="field">
-        <label for="ws-name">Name</label>
-        <input id="ws-name" name="name" type="text" maxlength="80" required placeholder="Sidecars 101, Tuesday" />
-      </div>
-      <div class="field">
-        <label for="ws-capacity">Capacity</label>
-        <input id="ws-capacity" name="capacity" type="number" min="1" max="500" value="20" required />
-        <p class="hint">Learners at most; each gets a sandbox of their own.</p>
-      </div>
-      <div class="field">
-        <label for="ws-duration">Duration</label>
-        <input id="ws-duration" name="duration" type="text" value="2h" required />
-        <p class="hint">Such as 2h, 90m or 1h30m. Sandboxes are deleted when it is over.</p>
-      </div>
-      <fieldset>
-        <legend>Exercises on the grid</legend>
-        ${boxes}
-      </fieldset>
-      <div><button type="submit" class="primary">Create workshop</button></div>
-    </form>
-    <p class="status" id="new-status" role="status" aria-live="polite"></p>
-    <section id="created" class="card" hidden aria-labelledby="created-title">
-      <h2 id="created-title">Workshop created</h2>
-      <p class="warning">The instructor token is shown only this once. Keep it: it opens the dashboard.</p>
-      <div class="field">
-        <span class="hint">Join code</span>
-        <code class="big" id="created-code"></code>
-      </div>
-      <div class="field">
-        <span class="hint">Learners open</span>
-        <code class="big" id="created-join"></code>
-      </div>
-      <div class="field">
-        <span class="hint">Instructor token</span>
-        <code class="big" id="created-token"></code>
-      </div>
-      <p><a class="button primary" id="created-dashboard" href="#">Open the dashboard</a></p>
-    </section>`;
 }
 
 /** The dashboard shell; the script fills it from the API and keeps it live. */

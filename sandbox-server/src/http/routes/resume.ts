@@ -7,12 +7,13 @@ import { rateLimiter } from 'hono-rate-limiter';
 import { z } from 'zod';
 import type { Repository } from '../../store/repository.ts';
 import { formatJoinCode, hashToken, newJoinCode, normalizeJoinCode } from '../../workshops/secrets.ts';
-import { readBody } from '../body.ts';
+import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
 import { clientAddress } from '../peer.ts';
 import { SESSION_COOKIE, type SessionSigner, sessionCookieOptions } from '../session.ts';
+import { jsonBody } from '../validate.ts';
 
-type Env = { Variables: { session: string; requestId: string } };
+type Env = AppEnv;
 
 export interface ResumeRouteDeps {
   repo: Repository;
@@ -24,8 +25,8 @@ export interface ResumeRouteDeps {
 
 export const resumeBody = z.object({ code: z.string().max(40) }).strict();
 
+/** The resume routes; chained, so their types reach the site's typed client (AppType). */
 export function resumeRoutes(deps: ResumeRouteDeps) {
-  const app = new Hono<Env>();
   // Only failures count, so a learner who mistyped once is not locked out, and a guesser is after a few tries.
   const redeemLimiter = rateLimiter<Env>({
     windowMs: 10 * 60_000,
@@ -37,34 +38,31 @@ export function resumeRoutes(deps: ResumeRouteDeps) {
     handler: (c) => errorJson(c, 'rate_limited', 'too many wrong resume codes from your network; wait ten minutes'),
   });
 
-  app.get('/api/resume-code', (c) => {
-    const createdAt = deps.repo.resumeCodeCreatedAt(c.get('session'));
-    return c.json({ active: createdAt !== undefined, ...(createdAt ? { createdAt } : {}) });
-  });
-
-  app.post('/api/resume-code', (c) => {
-    const code = newJoinCode();
-    const createdAt = deps.repo.createResumeCode(c.get('session'), hashToken(code));
-    const shown = formatJoinCode(code);
-    return c.json({ code: shown, path: `/resume/#${shown}`, createdAt }, 201);
-  });
-
-  app.delete('/api/resume-code', (c) => {
-    deps.repo.revokeResumeCodes(c.get('session'));
-    return c.body(null, 204);
-  });
-
-  app.post('/api/resume', redeemLimiter, async (c) => {
-    const { code } = await readBody(c, resumeBody);
-    const normalized = normalizeJoinCode(code);
-    if (!normalized) throw new ApiError('bad_request', 'a resume code has 12 letters and digits, e.g. ABCD-EFGH-JKMN');
-    const session = deps.repo.resumeSession(hashToken(normalized));
-    if (!session) throw new ApiError('not_found', 'no such resume code (it may have been replaced or revoked)');
-    if (session !== c.get('session')) {
-      setCookie(c, SESSION_COOKIE, deps.signer.sign(session), sessionCookieOptions(deps.secureCookies));
-    }
-    return c.json({ resumed: true });
-  });
-
-  return app;
+  return new Hono<Env>()
+    .get('/api/resume-code', (c) => {
+      const createdAt = deps.repo.resumeCodeCreatedAt(c.get('session'));
+      return c.json({ active: createdAt !== undefined, ...(createdAt ? { createdAt } : {}) }, 200);
+    })
+    .post('/api/resume-code', (c) => {
+      const code = newJoinCode();
+      const createdAt = deps.repo.createResumeCode(c.get('session'), hashToken(code));
+      const shown = formatJoinCode(code);
+      return c.json({ code: shown, path: `/resume/#${shown}`, createdAt }, 201);
+    })
+    .delete('/api/resume-code', (c) => {
+      deps.repo.revokeResumeCodes(c.get('session'));
+      return c.body(null, 204);
+    })
+    .post('/api/resume', redeemLimiter, jsonBody(resumeBody), async (c) => {
+      const { code } = c.req.valid('json');
+      const normalized = normalizeJoinCode(code);
+      if (!normalized)
+        throw new ApiError('bad_request', 'a resume code has 12 letters and digits, e.g. ABCD-EFGH-JKMN');
+      const session = deps.repo.resumeSession(hashToken(normalized));
+      if (!session) throw new ApiError('not_found', 'no such resume code (it may have been replaced or revoked)');
+      if (session !== c.get('session')) {
+        setCookie(c, SESSION_COOKIE, deps.signer.sign(session), sessionCookieOptions(deps.secureCookies));
+      }
+      return c.json({ resumed: true }, 200);
+    });
 }

@@ -95,7 +95,7 @@ describe('creating a workshop', () => {
     expect(w.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const stored = repo.workshop(w.id)!;
     expect(JSON.stringify(stored)).not.toContain(w.token);
-    expect(stored.exercises).toHaveLength(exerciseIds.length); // every exercise, however many the course has
+    expect(stored.exercises).toEqual(exerciseIds); // a workshop without a list gets every exercise
   });
 
   it('refuses unknown exercises, silly durations and unknown fields with a message naming them', async () => {
@@ -230,17 +230,38 @@ describe('the instructor API', () => {
       ['GET', `/api/workshops/${w.id}/export.csv`],
       ['GET', `/api/workshops/${w.id}/export.json`],
     ];
+    const refusals = [
+      {}, // no header
+      bearer('nope'), // a wrong token
+      bearer(other.token), // another workshop's
+      { authorization: w.token }, // no scheme
+      { authorization: `Basic ${w.token}` }, // another scheme
+      bearer(`${w.token}!`), // not a token68 string (bearerAuth's own 400 case)
+      bearer(`${w.token} ${w.token}`),
+      { authorization: 'Bearer' },
+    ];
     for (const [method, path] of paths) {
-      for (const headers of [{}, bearer('nope'), bearer(other.token), { authorization: w.token }]) {
+      for (const headers of refusals) {
         const r = await b.call(method, path, method === 'POST' ? {} : undefined, headers);
-        expect(r.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
-        expect(r.json.error.code).toBe('unauthorized');
+        const what = `${method} ${path} ${JSON.stringify(headers)}`;
+        expect(r.status, what).toBe(401);
+        expect(r.json.error, what).toEqual({
+          code: 'unauthorized',
+          message: "this needs the workshop's instructor token (Authorization: Bearer …)",
+          requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        });
+        expect(r.headers.get('www-authenticate'), what).toMatch(/^Bearer /);
       }
     }
     const unknown = await b.call('GET', '/api/workshops/ffffffffffffffff', undefined, bearer(w.token));
     expect(unknown.status).toBe(401);
     expect(repo.workshop(w.id)?.endedAt).toBeUndefined();
     expect((await b.call('GET', `/api/workshops/${w.id}`, undefined, bearer(w.token))).status).toBe(200);
+    // The right token passes every route's guard (a POST without a body included): what follows is the route's answer.
+    const answers = [];
+    for (const [method, path] of paths) answers.push((await b.call(method, path, undefined, bearer(w.token))).status);
+    // (`end` comes before `reset`: resetting in an ended workshop is 410.)
+    expect(answers).toEqual([200, 201, 200, 200, 410, 200, 200]);
   });
 
   it('opens the event stream only with a fresh ticket for that workshop', async () => {

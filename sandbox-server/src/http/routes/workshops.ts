@@ -1,30 +1,26 @@
 // Workshop routes: the join flow for learners, the instructor's dashboard, its API and event stream, and exports.
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { rateLimiter } from 'hono-rate-limiter';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { parseOrExplain } from '../../protocol/explain.ts';
 import { createWorkshopBody, extendWorkshopBody, joinWorkshopBody } from '../../protocol/workshops.ts';
 import type { Sandboxes } from '../../sandboxes/sandboxes.ts';
 import type { WorkshopRecord } from '../../store/repository.ts';
 import { toCsv } from '../../workshops/results.ts';
 import { formatJoinCode, TicketSigner } from '../../workshops/secrets.ts';
 import { isOpenFor, type WorkshopService } from '../../workshops/workshops.ts';
-import { readBody } from '../body.ts';
+import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
-import {
-  dashboardBody,
-  fullBody,
-  infoBody,
-  joinBody,
-  joinCodeBody,
-  newWorkshopBody,
-  sendPage,
-} from '../pages/workshops.ts';
+import { dashboardBody, fullBody, infoBody, joinBody, joinCodeBody, sendPage } from '../pages/workshops.ts';
 import { clientAddress } from '../peer.ts';
+import { jsonBody, valid } from '../validate.ts';
 
-type Env = { Variables: { session: string; requestId: string } };
+type Env = AppEnv;
+/** Instructor routes also carry the workshop whose token came with the request. */
+type InstructorEnv = { Variables: AppEnv['Variables'] & { workshop: WorkshopRecord } };
 
 export interface WorkshopRouteDeps {
   workshops: WorkshopService;
@@ -33,7 +29,38 @@ export interface WorkshopRouteDeps {
 }
 
 const idParam = z.object({ id: z.string().max(64) });
-const learnerParam = z.object({ id: z.string().max(64), learner: z.string().max(64) });
+const learnerParam = idParam.extend({ learner: z.string().max(64) });
+const joinQuery = z.object({ code: z.string().optional() });
+const ticketQuery = z.object({ ticket: z.string().max(500).optional() });
+const UNAUTHORIZED = "this needs the workshop's instructor token (Authorization: Bearer …)";
+
+/**
+ * Hono's bearerAuth against the workshop in the path (its token's hash, compared in constant time), answering in our
+ * error shape: no header, another scheme, a malformed or a wrong token are all the same 401 with `WWW-Authenticate`,
+ * so a caller learns nothing about which workshops exist. The workshop is left in `c.var.workshop`.
+ */
+export function instructorAuth(workshops: Pick<WorkshopService, 'authorize'>): MiddlewareHandler<InstructorEnv> {
+  const refusal = { message: (c: Context) => errorJson(c, 'unauthorized', UNAUTHORIZED) };
+  const auth = bearerAuth({
+    verifyToken: (token, c: Context<InstructorEnv>) => {
+      const workshop = workshops.authorize(c.req.param('id') ?? '', token);
+      if (workshop) c.set('workshop', workshop);
+      return Boolean(workshop);
+    },
+    noAuthenticationHeader: refusal,
+    invalidAuthenticationHeader: refusal,
+    invalidToken: refusal,
+  });
+  return async (c, next) => {
+    try {
+      return await auth(c, next);
+    } catch (error) {
+      // bearerAuth throws its refusal (built above, in our shape, with WWW-Authenticate): send it as it is.
+      if (error instanceof HTTPException && error.status === 401) return error.getResponse();
+      throw error;
+    }
+  };
+}
 /** Between two pushes of the grid at most this long passes, so time-outs and out-of-band changes show up too. */
 const REFRESH_MS = 10_000;
 /** Coalesces a burst of changes (a whole room pressing Check at once) into one push. */
@@ -47,10 +74,10 @@ const slug = (name: string) =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 40) || 'workshop';
 
+/** The workshop routes (pages and API); chained, so the instructor pages' typed client gets them (WorkshopAppType). */
 export function workshopRoutes(deps: WorkshopRouteDeps) {
   const { workshops, log } = deps;
   const tickets = new TicketSigner();
-  const app = new Hono<Env>();
 
   /** Rate limits answer like the route they guard: a page for pages, the error shape for the API. */
   const limit = (options: {
@@ -109,202 +136,190 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
     message: 'too many workshops created from your network; wait a while',
   });
 
-  /** The workshop whose instructor token came as `Authorization: Bearer …`; anything else is 401. */
-  function instructor(c: Context<Env>): WorkshopRecord {
-    const { id } = parseOrExplain(idParam, c.req.param(), 'path');
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    const workshop = workshops.authorize(id, token);
-    if (!workshop) {
-      throw new ApiError('unauthorized', "this needs the workshop's instructor token (Authorization: Bearer …)");
-    }
-    return workshop;
-  }
+  const instructor = instructorAuth(workshops);
 
-  // ---- Learners ------------------------------------------------------------------------------------------------
-
-  app.get('/join', (c) => {
-    const code = c.req.query('code');
-    if (code) return c.redirect(`/join/${encodeURIComponent(code.trim())}`, 303);
-    return sendPage(c, 200, { title: 'Join a workshop', kind: 'join-code', body: joinCodeBody() });
-  });
-
-  app.use('/join/:code', ...joinLimits);
-  app.use('/api/workshops/join', ...joinLimits);
-
-  app.get('/join/:code', (c) => {
-    const workshop = workshops.byCode(c.req.param('code'));
-    if (!workshop) {
-      const body = infoBody('No workshop has this code', 'Check the code with your instructor and try again.');
-      return sendPage(c, 404, { title: 'Unknown code', kind: 'info', body });
-    }
-    const member = workshops.memberOf(workshop, c.get('session'));
-    if (!isOpenFor(workshop, member)) {
-      const body = infoBody('This workshop has ended', 'Ask your instructor what comes next.');
-      return sendPage(c, 410, { title: 'This workshop has ended', kind: 'info', body });
-    }
-    if (!member && workshops.isFull(workshop)) {
-      return sendPage(c, 409, { title: 'This workshop is full', kind: 'info', body: fullBody(workshop) });
-    }
-    return sendPage(c, 200, {
-      title: `Join ${workshop.name}`,
-      kind: 'join',
-      body: joinBody(workshop, member),
-      data: { code: formatJoinCode(workshop.code) },
-    });
-  });
-
-  app.post('/api/workshops/join', async (c) => {
-    const body = await readBody(c, joinWorkshopBody);
-    const { workshop, learner, sandbox, joined } = await workshops.join(body.code, c.get('session'), body.name);
-    return c.json(
-      {
-        workshop: { name: workshop.name, endsAt: workshop.endsAt },
-        learner: { name: learner.name },
-        sandbox: deps.sandboxes.toView(sandbox),
-      },
-      joined ? 201 : 200,
-    );
-  });
-
-  /** The learner's own workshop, for the course pages; never anyone else's name or progress. */
-  app.get('/api/workshops/me', async (c) => {
-    const view = await workshops.learnerView(c.get('session'));
-    if (!view) throw new ApiError('not_found', 'this browser has not joined a workshop');
-    return c.json(view);
-  });
-
-  // ---- Instructors ---------------------------------------------------------------------------------------------
-
-  app.get('/workshops/new', (c) => sendPage(c, 200, { title: 'New workshop', kind: 'new', body: newWorkshopBody() }));
-
-  app.post('/api/workshops', createLimit, async (c) => {
-    const body = await readBody(c, createWorkshopBody);
-    const { workshop, token } = workshops.create({
-      name: body.name,
-      capacity: body.capacity,
-      durationMinutes: body.duration,
-      exercises: body.exercises,
-    });
-    const code = formatJoinCode(workshop.code);
-    return c.json(
-      {
-        id: workshop.id,
-        name: workshop.name,
-        code,
-        token,
-        endsAt: workshop.endsAt,
-        joinPath: `/join/${code}`,
-        dashboardPath: `/workshops/${workshop.id}/dashboard`,
-      },
-      201,
-    );
-  });
-
-  app.get('/workshops/:id/dashboard', (c) => {
-    const workshop = workshops.get(c.req.param('id'));
-    if (!workshop) {
-      return sendPage(c, 404, {
-        title: 'No such workshop',
-        kind: 'info',
-        body: infoBody('No such workshop', 'Check the dashboard link.'),
-      });
-    }
-    // The shell holds no data: everything comes from the API with the token, which stays in the browser.
-    return sendPage(c, 200, {
-      title: 'Workshop dashboard',
-      kind: 'dashboard',
-      wide: true,
-      body: dashboardBody(),
-      data: { workshop: workshop.id },
-    });
-  });
-
-  app.get('/api/workshops/:id', async (c) => c.json(await workshops.state(instructor(c).id)));
-
-  app.post('/api/workshops/:id/tickets', (c) => c.json(tickets.mint(instructor(c).id), 201));
-
-  app.get('/api/workshops/:id/events', async (c) => {
-    const { id } = parseOrExplain(idParam, c.req.param(), 'path');
-    const workshop = workshops.get(id);
-    if (!workshop || !tickets.verify(c.req.query('ticket'), workshop.id)) {
-      throw new ApiError('unauthorized', 'this stream needs a fresh ticket from POST /api/workshops/:id/tickets');
-    }
-    return streamSSE(c, async (stream) => {
-      let seq = 0;
-      let timer: NodeJS.Timeout | undefined;
-      const push = async () => {
-        try {
-          const state = await workshops.state(workshop.id);
-          await stream.writeSSE({ event: 'state', data: JSON.stringify(state), id: String(++seq) });
-        } catch (error) {
-          log.warn({ err: error, workshop: workshop.id }, 'could not push the workshop grid; will retry');
+  return (
+    new Hono<Env>()
+      // ---- Learners ------------------------------------------------------------------------------------------------
+      .get('/join', valid('query', joinQuery), (c) => {
+        const { code } = c.req.valid('query');
+        if (code) return c.redirect(`/join/${encodeURIComponent(code.trim())}`, 303);
+        return sendPage(c, 200, { title: 'Join a workshop', kind: 'join-code', body: joinCodeBody() });
+      })
+      .use('/join/:code', ...joinLimits)
+      .use('/api/workshops/join', ...joinLimits)
+      // Pages answer with pages, so their path is read as it is (an unknown or overlong code is the "unknown code" page).
+      .get('/join/:code', (c) => {
+        const workshop = workshops.byCode(c.req.param('code'));
+        if (!workshop) {
+          const body = infoBody('No workshop has this code', 'Check the code with your instructor and try again.');
+          return sendPage(c, 404, { title: 'Unknown code', kind: 'info', body });
         }
-      };
-      const schedule = () => {
-        timer ??= setTimeout(() => {
-          timer = undefined;
-          void push();
-        }, DEBOUNCE_MS);
-      };
-      const unsubscribe = workshops.subscribe(workshop.id, schedule);
-      stream.onAbort(() => {
-        unsubscribe();
-        clearTimeout(timer);
-      });
-      await push();
-      // The periodic push doubles as the heartbeat that keeps proxies from closing an idle stream.
-      while (!stream.aborted && !stream.closed) {
-        await stream.sleep(REFRESH_MS);
-        schedule();
-      }
-      unsubscribe();
-      clearTimeout(timer);
-    });
-  });
-
-  app.post('/api/workshops/:id/extend', async (c) => {
-    const workshop = instructor(c);
-    const body = await readBody(c, extendWorkshopBody);
-    await workshops.extend(workshop, body.minutes, body.learner);
-    return c.json({ state: await workshops.state(workshop.id) });
-  });
-
-  app.post('/api/workshops/:id/learners/:learner/reset', async (c) => {
-    const workshop = instructor(c);
-    const { learner } = parseOrExplain(learnerParam, c.req.param(), 'path');
-    const sandbox = await workshops.reset(workshop, learner);
-    return c.json({ sandbox: deps.sandboxes.toView(sandbox), state: await workshops.state(workshop.id) });
-  });
-
-  app.post('/api/workshops/:id/end', async (c) => {
-    const workshop = instructor(c);
-    const deleted = await workshops.end(workshop);
-    return c.json({ deleted, state: await workshops.state(workshop.id) });
-  });
-
-  app.get('/api/workshops/:id/export.csv', (c) => {
-    const workshop = instructor(c);
-    c.header('Content-Disposition', `attachment; filename="${slug(workshop.name)}-results.csv"`);
-    c.header('Cache-Control', 'no-store');
-    return c.body(toCsv(workshops.results(workshop)), 200, { 'Content-Type': 'text/csv; charset=utf-8' });
-  });
-
-  app.get('/api/workshops/:id/export.json', (c) => {
-    const workshop = instructor(c);
-    c.header('Content-Disposition', `attachment; filename="${slug(workshop.name)}-results.json"`);
-    c.header('Cache-Control', 'no-store');
-    return c.json({
-      workshop: {
-        id: workshop.id,
-        name: workshop.name,
-        createdAt: workshop.createdAt,
-        endsAt: workshop.endsAt,
-        endedAt: workshop.endedAt ?? null,
-        exercises: workshop.exercises,
-      },
-      results: workshops.results(workshop),
-    });
-  });
-
-  return app;
+        const member = workshops.memberOf(workshop, c.get('session'));
+        if (!isOpenFor(workshop, member)) {
+          const body = infoBody('This workshop has ended', 'Ask your instructor what comes next.');
+          return sendPage(c, 410, { title: 'This workshop has ended', kind: 'info', body });
+        }
+        if (!member && workshops.isFull(workshop)) {
+          return sendPage(c, 409, { title: 'This workshop is full', kind: 'info', body: fullBody(workshop) });
+        }
+        return sendPage(c, 200, {
+          title: `Join ${workshop.name}`,
+          kind: 'join',
+          body: joinBody(workshop, member),
+          data: { code: formatJoinCode(workshop.code) },
+        });
+      })
+      .post('/api/workshops/join', jsonBody(joinWorkshopBody), async (c) => {
+        const body = c.req.valid('json');
+        const { workshop, learner, sandbox, joined } = await workshops.join(body.code, c.get('session'), body.name);
+        return c.json(
+          {
+            workshop: { name: workshop.name, endsAt: workshop.endsAt },
+            learner: { name: learner.name },
+            sandbox: deps.sandboxes.toView(sandbox),
+          },
+          joined ? 201 : 200,
+        );
+      })
+      /** The learner's own workshop, for the course pages; never anyone else's name or progress. */
+      .get('/api/workshops/me', async (c) => {
+        const view = await workshops.learnerView(c.get('session'));
+        if (!view) throw new ApiError('not_found', 'this browser has not joined a workshop');
+        return c.json(view);
+      })
+      // ---- Instructors ---------------------------------------------------------------------------------------------
+      // The new-workshop page is the site's (site/pages/workshops/new.astro), served with the rest of the course.
+      .post('/api/workshops', createLimit, jsonBody(createWorkshopBody), async (c) => {
+        const body = c.req.valid('json');
+        const { workshop, token } = workshops.create({
+          name: body.name,
+          capacity: body.capacity,
+          durationMinutes: body.duration,
+          exercises: body.exercises,
+        });
+        const code = formatJoinCode(workshop.code);
+        return c.json(
+          {
+            id: workshop.id,
+            name: workshop.name,
+            code,
+            token,
+            endsAt: workshop.endsAt,
+            joinPath: `/join/${code}`,
+            dashboardPath: `/workshops/${workshop.id}/dashboard`,
+          },
+          201,
+        );
+      })
+      .get('/workshops/:id/dashboard', (c) => {
+        const workshop = workshops.get(c.req.param('id'));
+        if (!workshop) {
+          return sendPage(c, 404, {
+            title: 'No such workshop',
+            kind: 'info',
+            body: infoBody('No such workshop', 'Check the dashboard link.'),
+          });
+        }
+        // The shell holds no data: everything comes from the API with the token, which stays in the browser.
+        return sendPage(c, 200, {
+          title: 'Workshop dashboard',
+          kind: 'dashboard',
+          wide: true,
+          body: dashboardBody(),
+          data: { workshop: workshop.id },
+        });
+      })
+      .get('/api/workshops/:id', valid('param', idParam), instructor, async (c) =>
+        c.json(await workshops.state(c.var.workshop.id)),
+      )
+      .post('/api/workshops/:id/tickets', valid('param', idParam), instructor, (c) =>
+        c.json(tickets.mint(c.var.workshop.id), 201),
+      )
+      .get('/api/workshops/:id/events', valid('param', idParam), valid('query', ticketQuery), async (c) => {
+        const workshop = workshops.get(c.req.valid('param').id);
+        if (!workshop || !tickets.verify(c.req.valid('query').ticket, workshop.id)) {
+          throw new ApiError('unauthorized', 'this stream needs a fresh ticket from POST /api/workshops/:id/tickets');
+        }
+        return streamSSE(c, async (stream) => {
+          let seq = 0;
+          let timer: NodeJS.Timeout | undefined;
+          const push = async () => {
+            try {
+              const state = await workshops.state(workshop.id);
+              await stream.writeSSE({ event: 'state', data: JSON.stringify(state), id: String(++seq) });
+            } catch (error) {
+              log.warn({ err: error, workshop: workshop.id }, 'could not push the workshop grid; will retry');
+            }
+          };
+          const schedule = () => {
+            timer ??= setTimeout(() => {
+              timer = undefined;
+              void push();
+            }, DEBOUNCE_MS);
+          };
+          const unsubscribe = workshops.subscribe(workshop.id, schedule);
+          stream.onAbort(() => {
+            unsubscribe();
+            clearTimeout(timer);
+          });
+          await push();
+          // The periodic push doubles as the heartbeat that keeps proxies from closing an idle stream.
+          while (!stream.aborted && !stream.closed) {
+            await stream.sleep(REFRESH_MS);
+            schedule();
+          }
+          unsubscribe();
+          clearTimeout(timer);
+        });
+      })
+      .post(
+        '/api/workshops/:id/extend',
+        valid('param', idParam),
+        instructor,
+        jsonBody(extendWorkshopBody),
+        async (c) => {
+          const workshop = c.var.workshop;
+          const body = c.req.valid('json');
+          await workshops.extend(workshop, body.minutes, body.learner);
+          return c.json({ state: await workshops.state(workshop.id) });
+        },
+      )
+      .post('/api/workshops/:id/learners/:learner/reset', valid('param', learnerParam), instructor, async (c) => {
+        const workshop = c.var.workshop;
+        const { learner } = c.req.valid('param');
+        const sandbox = await workshops.reset(workshop, learner);
+        return c.json({ sandbox: deps.sandboxes.toView(sandbox), state: await workshops.state(workshop.id) });
+      })
+      .post('/api/workshops/:id/end', valid('param', idParam), instructor, async (c) => {
+        const workshop = c.var.workshop;
+        const deleted = await workshops.end(workshop);
+        return c.json({ deleted, state: await workshops.state(workshop.id) });
+      })
+      .get('/api/workshops/:id/export.csv', valid('param', idParam), instructor, (c) => {
+        const workshop = c.var.workshop;
+        c.header('Content-Disposition', `attachment; filename="${slug(workshop.name)}-results.csv"`);
+        c.header('Cache-Control', 'no-store');
+        return c.body(toCsv(workshops.results(workshop)), 200, { 'Content-Type': 'text/csv; charset=utf-8' });
+      })
+      .get('/api/workshops/:id/export.json', valid('param', idParam), instructor, (c) => {
+        const workshop = c.var.workshop;
+        c.header('Content-Disposition', `attachment; filename="${slug(workshop.name)}-results.json"`);
+        c.header('Cache-Control', 'no-store');
+        return c.json({
+          workshop: {
+            id: workshop.id,
+            name: workshop.name,
+            createdAt: workshop.createdAt,
+            endsAt: workshop.endsAt,
+            endedAt: workshop.endedAt ?? null,
+            exercises: workshop.exercises,
+          },
+          results: workshops.results(workshop),
+        });
+      })
+  );
 }
+
+/** The workshop routes with their request and response types, for `hc<WorkshopAppType>` in the instructor pages. */
+export type WorkshopAppType = ReturnType<typeof workshopRoutes>;

@@ -1,0 +1,240 @@
+// The learner's sandbox API under /api/sandboxes: create or reuse, status, delete, extend, files, live changes, exercise
+// setup and checks. Routes are chained so their types reach the site's typed client (AppType).
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { rateLimiter } from 'hono-rate-limiter';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { getExercise } from '../../../../exercises/registry.ts';
+import { validateManifests } from '../../cluster/dry-run.ts';
+import { execCollect } from '../../cluster/exec.ts';
+import type { Kube } from '../../cluster/kube.ts';
+import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../../cluster/labels.ts';
+import { watchNamespace } from '../../cluster/namespace-watch.ts';
+import {
+  checkBody,
+  createSandboxBody,
+  extendSandboxBody,
+  readFileQuery,
+  validateBody,
+  writeFileBody,
+} from '../../protocol/schemas.ts';
+import { type CheckService, UnknownExerciseError } from '../../sandboxes/checks.ts';
+import type { WarmPool } from '../../sandboxes/pool.ts';
+import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../../sandboxes/sandboxes.ts';
+import type { WorkshopService } from '../../workshops/workshops.ts';
+import type { AppEnv } from '../env.ts';
+import { ApiError, errorJson } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import { clientAddress } from '../peer.ts';
+import type { ProbeLimiter } from '../probe-limit.ts';
+import { jsonBody, valid } from '../validate.ts';
+
+export interface SandboxRouteDeps {
+  kube: Kube;
+  sandboxes: Sandboxes;
+  pool: WarmPool;
+  checks: CheckService;
+  metrics: Metrics;
+  log: Logger;
+  maxSandboxes: number;
+  createRatePerMinute: number;
+  probes: ProbeLimiter;
+  workshops?: WorkshopService;
+}
+
+const idParam = z.object({ id: z.string().max(64) });
+export const exerciseId = z.string().regex(/^[a-z0-9-]{1,63}$/, 'an exercise id such as "logging-sidecar"');
+const exerciseParam = idParam.extend({ exerciseId });
+
+/** The sandbox routes, to be mounted at /api/sandboxes. */
+export function sandboxRoutes(deps: SandboxRouteDeps) {
+  const { sandboxes, log, probes } = deps;
+
+  // Guessing ids: every 404 under a sandbox id is a miss; past the budget, lookups stop before the API server.
+  const probeGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const session = c.get('session');
+    const address = clientAddress(c);
+    const wait = probes.retryAfter(session, address);
+    if (wait !== undefined) {
+      c.header('Retry-After', String(wait));
+      return errorJson(c, 'rate_limited', `too many requests for sandboxes that do not exist; wait ${wait} s`);
+    }
+    await next();
+    if (c.res.status === 404) probes.miss(session, address);
+  };
+
+  /** The caller's own sandbox by id; anyone else's is reported as missing so ids cannot be probed. */
+  async function ownSandbox(c: Context<AppEnv>, id: string): Promise<Sandbox> {
+    const sandbox = await sandboxes.get(id);
+    if (!sandbox || sandbox.owner !== ownerHash(c.get('session'))) throw new ApiError('not_found', 'no such sandbox');
+    return sandbox;
+  }
+
+  const createLimiter = rateLimiter<AppEnv>({
+    windowMs: 60_000,
+    limit: deps.createRatePerMinute,
+    standardHeaders: 'draft-7',
+    keyGenerator: (c) => c.get('session'),
+    handler: (c) => errorJson(c, 'rate_limited', 'too many sandboxes requested; wait a minute and try again'),
+  });
+
+  /** One sandbox per learner even when two requests race: the second waits for the first and gets the same. */
+  const creating = new Map<string, Promise<unknown>>();
+
+  async function createOrReuse(c: Context<AppEnv>, owner: string, exercise: string | undefined) {
+    const existing = await sandboxes.findByOwner(owner);
+    if (existing && existing.status !== 'expired') return { view: sandboxes.toView(existing), created: false };
+    const started = performance.now();
+    const live = (await sandboxes.list()).filter((s) => s.owner && s.status !== 'deleting' && s.status !== 'expired');
+    if (live.length >= deps.maxSandboxes) {
+      throw new SandboxError('capacity', 'all sandboxes are in use right now; try again in a few minutes');
+    }
+    // A workshop learner who starts over stays in the workshop: its label and end time go on the new sandbox.
+    const claim = deps.workshops?.claimOptions(c.get('session'));
+    let sandbox = await sandboxes.claimWarm(owner, claim);
+    let source = 'warm';
+    if (!sandbox) {
+      sandbox = await sandboxes.provision(owner, claim);
+      source = 'cold';
+    }
+    deps.metrics.provisionSeconds.observe({ source }, (performance.now() - started) / 1000);
+    deps.pool.refillSoon();
+    if (exercise) await deps.checks.setUp(sandbox.namespace, exercise);
+    log.info({ sandbox: sandbox.id, source, ms: Math.round(performance.now() - started) }, 'sandbox claimed');
+    return { view: sandboxes.toView(sandbox), created: true };
+  }
+
+  /** Runs `work`, answering 404 for an exercise id that is well formed but unknown. */
+  async function forKnownExercise<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof UnknownExerciseError) throw new ApiError('not_found', error.message);
+      throw error;
+    }
+  }
+
+  return (
+    new Hono<AppEnv>()
+      .use('/:id/*', probeGuard)
+      .post('/', createLimiter, jsonBody(createSandboxBody), async (c) => {
+        const body = c.req.valid('json');
+        if (body.exercise && !getExercise(body.exercise))
+          throw new ApiError('bad_request', `no exercise "${body.exercise}"`);
+        const owner = ownerHash(c.get('session'));
+        const pending = creating.get(owner);
+        if (pending) await pending.catch(() => undefined);
+        let release: () => void = () => undefined;
+        creating.set(owner, new Promise<void>((resolve) => (release = resolve)));
+        try {
+          const { view, created } = await createOrReuse(c, owner, body.exercise);
+          return created ? c.json(view, 201) : c.json(view, 200);
+        } finally {
+          creating.delete(owner);
+          release();
+        }
+      })
+      .get('/:id', valid('param', idParam), async (c) =>
+        c.json(sandboxes.toView(await ownSandbox(c, c.req.valid('param').id)), 200),
+      )
+      .delete('/:id', valid('param', idParam), async (c) => {
+        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        await sandboxes.delete(sandbox.id);
+        return c.body(null, 204);
+      })
+      .post('/:id/extend', valid('param', idParam), jsonBody(extendSandboxBody), async (c) => {
+        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        if (sandbox.status === 'expired' || sandbox.status === 'deleting') {
+          throw new ApiError('conflict', `the sandbox is ${sandbox.status}; start a new one`);
+        }
+        return c.json(sandboxes.toView(await sandboxes.extend(sandbox, c.req.valid('json').minutes)), 200);
+      })
+      .post('/:id/files', valid('param', idParam), jsonBody(writeFileBody), async (c) => {
+        const body = c.req.valid('json');
+        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        // The path is validated above and passed as an argument, never spliced into the script. A symlink the learner
+        // made cannot carry the write out of the home folder: the target is resolved (links included) and must stay in it.
+        const script =
+          'target=$(realpath -m -- "$1") && case "$target" in /home/learner/?*) ;; *) echo "it leads outside /home/learner" >&2; exit 3;; esac' +
+          ' && mkdir -p -- "$(dirname -- "$target")" && cat > "$target"';
+        const result = await execCollect(
+          deps.kube,
+          sandbox.namespace,
+          TOOLBOX_POD,
+          TOOLBOX_CONTAINER,
+          ['sh', '-c', script, 'sh', `/home/learner/${body.path}`],
+          10_000,
+          body.content,
+        );
+        if (result.exitCode !== 0)
+          throw new ApiError('conflict', `could not write ${body.path}: ${result.stderr.trim()}`);
+        return c.body(null, 204);
+      })
+      // The editor reads what the terminal wrote, under the same confinement as the write above, at most 64 KiB.
+      .get('/:id/files', valid('param', idParam), valid('query', readFileQuery), async (c) => {
+        const { path } = c.req.valid('query');
+        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        const script =
+          'target=$(realpath -m -- "$1") && case "$target" in /home/learner/?*) ;; *) echo "it leads outside /home/learner" >&2; exit 3;; esac' +
+          ' && if [ ! -f "$target" ]; then echo "no such file" >&2; exit 4; fi && head -c 65537 -- "$target"';
+        const result = await execCollect(deps.kube, sandbox.namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, [
+          'sh',
+          '-c',
+          script,
+          'sh',
+          `/home/learner/${path}`,
+        ]);
+        if (result.exitCode === 4) throw new ApiError('not_found', `no file ~/${path}`);
+        if (result.exitCode !== 0) throw new ApiError('conflict', `could not read ${path}: ${result.stderr.trim()}`);
+        if (Buffer.byteLength(result.stdout) > 64 * 1024) {
+          throw new ApiError('payload_too_large', `~/${path} is over 64 KiB`);
+        }
+        return c.json({ path, content: result.stdout }, 200);
+      })
+      // The editor's diagnostics: the API server's own words for each document, as a dry-run apply by the learner.
+      .post('/:id/validate', valid('param', idParam), jsonBody(validateBody), async (c) => {
+        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        return c.json(
+          { diagnostics: await validateManifests(deps.kube, sandbox.namespace, c.req.valid('json').content) },
+          200,
+        );
+      })
+      .get('/:id/changes', valid('param', idParam), async (c) => {
+        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        return streamSSE(c, async (stream) => {
+          let seq = 0;
+          const stop = watchNamespace(deps.kube, sandbox.namespace, () => {
+            void stream.writeSSE({ event: 'change', data: JSON.stringify({ seq: ++seq }), id: String(seq) });
+          });
+          stream.onAbort(stop);
+          await stream.writeSSE({ event: 'hello', data: JSON.stringify({ sandbox: sandbox.id }) });
+          // Keep the stream open (with a comment line as heartbeat) until the browser goes away.
+          while (!stream.aborted && !stream.closed) {
+            await stream.sleep(15_000);
+            await stream.write(': keep-alive\n\n');
+          }
+          stop();
+        });
+      })
+      .post('/:id/exercises/:exerciseId/setup', valid('param', exerciseParam), async (c) => {
+        const { id, exerciseId } = c.req.valid('param');
+        const sandbox = await ownSandbox(c, id);
+        await forKnownExercise(() => deps.checks.setUp(sandbox.namespace, exerciseId));
+        return c.body(null, 204);
+      })
+      .post('/:id/checks/:exerciseId', valid('param', exerciseParam), jsonBody(checkBody), async (c) => {
+        const { id, exerciseId } = c.req.valid('param');
+        const body = c.req.valid('json');
+        const sandbox = await ownSandbox(c, id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        const report = await forKnownExercise(() =>
+          deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer, body.trigger),
+        );
+        return c.json(report, 200);
+      })
+  );
+}
