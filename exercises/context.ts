@@ -28,6 +28,8 @@ export function makeCheckContext(reader: ClusterReader, scope: ContextScope): Ch
     listJobs: (options) => reader.listJobs(options),
     getResourceQuota: (name) => reader.getResourceQuota(name),
     logs: (pod, container, options) => reader.logs(pod, container, options),
+    getConfigMap: (name) => reader.getConfigMap(name),
+    patchConfigMapData: (name, data) => reader.patchConfigMapData(name, data),
     exec: (pod, container, argv, options) =>
       // A probe never gets more time than the check has left, so a hung command cannot eat the deadline.
       reader.exec(pod, container, argv, { timeoutMs: Math.max(500, Math.min(options.timeoutMs, remaining())) }),

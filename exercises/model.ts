@@ -163,6 +163,12 @@ export const ResourceQuotaSchema = z.object({
   status: z.object({ hard: stringMap.default({}), used: stringMap.default({}) }).default({ hard: {}, used: {} }),
 });
 
+/** A ConfigMap as checks see it: its text data by key. */
+export const ConfigMapSchema = z.object({
+  metadata: ObjectMetaSchema,
+  data: stringMap.nullish().transform((d) => d ?? {}),
+});
+
 export type Probe = z.infer<typeof ProbeSchema>;
 export type Container = z.infer<typeof ContainerSchema>;
 export type ContainerStatus = z.infer<typeof ContainerStatusSchema>;
@@ -170,6 +176,7 @@ export type PodSpec = z.infer<typeof PodSpecSchema>;
 export type Pod = z.infer<typeof PodSchema>;
 export type Job = z.infer<typeof JobSchema>;
 export type ResourceQuota = z.infer<typeof ResourceQuotaSchema>;
+export type ConfigMap = z.infer<typeof ConfigMapSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Results and reports.
@@ -245,7 +252,10 @@ export interface LogOptions {
   timestamps?: boolean;
 }
 
-/** Read access to one namespace plus exec, as the checker identity has it. Every call has its own timeout. */
+/**
+ * Read access to one namespace plus exec, as the checker identity has it, and one write: a check that must prove a
+ * reaction to a change (a reloaded configuration) changes a ConfigMap's data itself. Every call has its own timeout.
+ */
 export interface ClusterReader {
   /** `undefined` when the Pod does not exist. */
   getPod(name: string): Promise<Pod | undefined>;
@@ -257,6 +267,13 @@ export interface ClusterReader {
   getResourceQuota(name: string): Promise<ResourceQuota | undefined>;
   /** Logs of one container; `undefined` when there are none to read (Pod or container missing, not started yet). */
   logs(pod: string, container: string, options: LogOptions): Promise<string | undefined>;
+  /** `undefined` when the ConfigMap does not exist. */
+  getConfigMap(name: string): Promise<ConfigMap | undefined>;
+  /**
+   * Sets these keys of a ConfigMap's data (a merge: other keys stay; `null` removes a key). The only write a check
+   * makes; a check that changes a learner's ConfigMap puts the old values back before it returns.
+   */
+  patchConfigMapData(name: string, data: Record<string, string | null>): Promise<void>;
   /** Runs `argv` (no shell unless you ask for one) in one container of one Pod. */
   exec(pod: string, container: string, argv: string[], options: { timeoutMs: number }): Promise<ExecResult>;
 }

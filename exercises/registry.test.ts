@@ -11,6 +11,8 @@ const IDS = [
   'logging-sidecar',
   'metrics-sidecar',
   'proxy-sidecar',
+  'config-reload',
+  'data-sync',
   'native-sidecar',
   'sidecar-budget',
   'sidecar-job',

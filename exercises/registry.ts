@@ -1,6 +1,8 @@
 // Every exercise by id: its definition and checks, plus the files of its folder (starter, solution, setup, broken).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import configReload from './config-reload/exercise.ts';
+import dataSync from './data-sync/exercise.ts';
 import debugCommands from './debug-commands/exercise.ts';
 import firstSidecar from './first-sidecar/exercise.ts';
 import loggingSidecar from './logging-sidecar/exercise.ts';
@@ -30,6 +32,8 @@ const DEFINITIONS: readonly ExerciseDefinitionInput[] = [
   loggingSidecar,
   metricsSidecar,
   proxySidecar,
+  configReload,
+  dataSync,
   nativeSidecar,
   sidecarBudget,
   sidecarJob,

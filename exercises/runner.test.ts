@@ -4,7 +4,7 @@ import { fail, pass } from './checks/common.ts';
 import { makeCheckContext } from './context.ts';
 import { ClusterUnavailableError } from './errors.ts';
 import { type CheckContext, type CheckDefinitionInput, type ClusterReader, ExerciseDefinitionSchema } from './model.ts';
-import { boundEvidence, MAX_EVIDENCE_BYTES, runExercise } from './runner.ts';
+import { boundEvidence, MAX_EVIDENCE_BYTES, overallBound, runExercise } from './runner.ts';
 
 // These checks never touch the cluster; a reader that refuses every call proves it.
 const unused = () => Promise.reject(new Error('no cluster in this test'));
@@ -15,6 +15,8 @@ const reader: ClusterReader = {
   listJobs: unused,
   getResourceQuota: unused,
   logs: unused,
+  getConfigMap: unused,
+  patchConfigMapData: unused,
   exec: unused,
 };
 const ctx = (answer?: string): CheckContext =>
@@ -116,10 +118,20 @@ describe('runExercise', () => {
     expect(report.checks[1]?.status).toBe('pass');
   });
 
+  it('bounds a whole run by its floor, or by its slowest check plus 20 s when that is longer', () => {
+    const checks = (...timeouts: number[]) => ({
+      checks: exercise(timeouts.map((t, i) => check(`c${i}`, async () => pass('ok'), { timeoutMs: t }))).checks,
+    });
+    expect(overallBound(checks(10_000, 30_000), 30_000)).toBe(50_000);
+    expect(overallBound(checks(5_000), 30_000)).toBe(30_000);
+    expect(overallBound(checks(120_000, 10_000), 90_000)).toBe(140_000);
+  });
+
   it('marks checks left after the overall deadline as errors', async () => {
     const report = await runExercise(
       exercise([
-        check('a', () => new Promise((r) => setTimeout(() => r(pass('late')), 200))),
+        // Far past the deadline, so a loaded machine's late timers cannot reorder the two.
+        check('a', () => new Promise((r) => setTimeout(() => r(pass('late')), 5_000).unref())),
         check('b', async () => pass('ok')),
       ]),
       ctx(),

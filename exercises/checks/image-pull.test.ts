@@ -77,6 +77,8 @@ describe('containersRunning on a pull the node retries', () => {
       listJobs: none,
       getResourceQuota: none,
       logs: none,
+      getConfigMap: none,
+      patchConfigMapData: none,
       exec: none,
     };
     const exercise = ExerciseDefinitionSchema.parse({

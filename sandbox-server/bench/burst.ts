@@ -20,7 +20,7 @@ interface Seat {
 }
 
 /** Opens the learner's terminal and writes the seed manifest to ~/seed.yaml there (untimed). */
-async function seat(learner: BenchLearner, sandbox: SandboxView): Promise<Seat> {
+export async function seat(learner: BenchLearner, sandbox: SandboxView): Promise<Seat> {
   const terminal = await learner.terminal(sandbox.id);
   await waitForQuiet(terminal, 200, 5000);
   await shellAnswers(terminal, 30_000, 2000);

@@ -70,7 +70,7 @@ async function provisionSeats(
  * Opens terminals for `seats`, ten at a time (like a room arriving), each settled after tmux's attach redraw. Clients
  * left attached by earlier (closed) connections are detached first, so each session has one client, as on a first visit.
  */
-async function openAll(lab: Lab, seats: readonly Seat[]): Promise<Terminal[]> {
+export async function openAll(lab: Lab, seats: readonly Seat[]): Promise<Terminal[]> {
   const terminals: Terminal[] = [];
   for (let i = 0; i < seats.length; i += 10) {
     const opened = await Promise.all(
@@ -87,7 +87,7 @@ async function openAll(lab: Lab, seats: readonly Seat[]): Promise<Terminal[]> {
 }
 
 /** Every terminal types at KEY_INTERVAL_MS for `durationMs`; returns echo round trips and keys that never echoed. */
-async function typeTogether(terminals: readonly Terminal[], durationMs: number) {
+export async function typeTogether(terminals: readonly Terminal[], durationMs: number) {
   const samples: number[] = [];
   let lost = 0;
   const end = performance.now() + durationMs;
@@ -114,27 +114,13 @@ async function typeTogether(terminals: readonly Terminal[], durationMs: number) 
   return { samples, lost };
 }
 
-export async function concurrency(lab: Lab): Promise<BenchResult[]> {
-  const levels = lab.quick ? [2] : [10, 25, 50];
-  const durationMs = lab.quick ? 3000 : 20_000;
-  const server = await lab.startServer(0);
-  // Idle: listening, start-up work (cluster objects, the reaper's first sweep) done, no sandbox, no terminal.
-  await new Promise((r) => setTimeout(r, 2000));
-  const idleRss = rssMiB(server.pid);
-  const fit = await toolboxesThatFit(lab);
-  const wanted = Math.min(Math.max(...levels), fit);
-  lab.log(`concurrency: ${fit} more toolboxes fit by CPU requests; provisioning ${wanted}`);
-  const provisioned = await provisionSeats(lab, server, wanted);
-  const errors = provisioned.errors;
-  if (provisioned.seats.length === 0) throw new Error(`no sandbox could be provisioned: ${errors.join('; ')}`);
-
-  // Every session runs `cat` from now on, so the levels differ only in how many type at once. A session that does not
-  // answer is left out (and counted) rather than failing the whole benchmark.
+/** Seats every provisioned learner's session in `cat`; a session that does not answer is left out and counted. */
+async function seatInCat(lab: Lab, provisioned: readonly Seat[]): Promise<{ seats: Seat[]; setupErrors: string[] }> {
   const seats: Seat[] = [];
   const setupErrors: string[] = [];
-  for (let i = 0; i < provisioned.seats.length; i += 10) {
+  for (let i = 0; i < provisioned.length; i += 10) {
     const started = await Promise.allSettled(
-      provisioned.seats.slice(i, i + 10).map(async (s) => {
+      provisioned.slice(i, i + 10).map(async (s) => {
         const t = await s.learner.terminal(s.sandbox.id);
         try {
           // A terminal that shows nothing for this long is dead to a learner too; quick mode gives up sooner.
@@ -150,95 +136,94 @@ export async function concurrency(lab: Lab): Promise<BenchResult[]> {
       else setupErrors.push(String(r.reason).slice(0, 300));
     }
   }
+  return { seats, setupErrors };
+}
+
+/** One learner typing alone: the baseline, taken before every level and after the last. */
+async function typeAlone(lab: Lab, seat: Seat, durationMs: number) {
+  const [terminal] = await openAll(lab, [seat]);
+  const typed = await typeTogether([terminal!], durationMs);
+  await terminal!.close();
+  return typed;
+}
+
+/** The same server restarted (same data, secret and port): a fresh process whose RSS is the baseline of a level. */
+async function freshServer(lab: Lab, server: ServerProcess): Promise<{ server: ServerProcess; rss: number }> {
+  await server.stop();
+  const fresh = await lab.startServer(0, server);
+  // Idle: start-up work (cluster objects, the reaper's first sweep) done, no terminal open.
+  await new Promise((r) => setTimeout(r, 2000));
+  return { server: fresh, rss: rssMiB(fresh.pid) };
+}
+
+export async function concurrency(lab: Lab): Promise<BenchResult[]> {
+  const levels = lab.options.levels ?? (lab.quick ? [2] : [10, 25, 50]);
+  const durationMs = (lab.options.seconds ?? (lab.quick ? 3 : 20)) * 1000;
+  let server = await lab.startServer(0);
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleRss = rssMiB(server.pid);
+  const fit = await toolboxesThatFit(lab);
+  const wanted = Math.min(Math.max(...levels), fit);
+  lab.log(`concurrency: ${fit} more toolboxes fit by CPU requests; provisioning ${wanted}`);
+  const provisioned = await provisionSeats(lab, server, wanted);
+  const errors = provisioned.errors;
+  if (provisioned.seats.length === 0) throw new Error(`no sandbox could be provisioned: ${errors.join('; ')}`);
+  // Every session runs `cat` from now on, so the levels differ only in how many type at once.
+  const { seats, setupErrors } = await seatInCat(lab, provisioned.seats);
   if (seats.length === 0) throw new Error(`no terminal answered: ${setupErrors.join('; ')}`);
 
   const rows: BenchResult[] = [];
   const apiServer = pidsByName('kube-apiserver')[0];
-  // The single-learner baseline: the same typing with nobody else on the server.
-  const [soloTerminal] = await openAll(lab, seats.slice(0, 1));
-  const solo = await typeTogether([soloTerminal!], durationMs);
-  await soloTerminal!.close();
-
-  for (const level of levels) {
-    const n = Math.min(level, seats.length);
-    const before = rssMiB(server.pid);
-    const terminals = await openAll(lab, seats.slice(0, n));
-    const open = rssMiB(server.pid);
-    resetPeakRss(server.pid);
-    const sampler = sampleProcess(server.pid);
-    const api0 = apiServer ? cpuSeconds(apiServer) : Number.NaN;
-    const t0 = performance.now();
-    const typed = await typeTogether(terminals, durationMs);
-    const apiCores = apiServer ? (cpuSeconds(apiServer) - api0) / ((performance.now() - t0) / 1000) : Number.NaN;
-    const usage = sampler.stop();
-    const peak = peakRssMiB(server.pid);
-    await Promise.all(terminals.map((t) => t.close()));
-    lab.log(
-      `concurrency ${n}: echo p95 ${summarize(typed.samples).p95.toFixed(1)} ms, server ${(usage.averageCores * 100).toFixed(0)}% of a core`,
-    );
-
-    const short =
-      n < level
-        ? `only ${n} of ${level} learners: ${fit} toolboxes fit by CPU requests, ${errors.length} failed to provision, ` +
-          `${setupErrors.length} terminals did not answer`
-        : '';
-    const label = n < level ? `${n} (of ${level})` : String(n);
-    const lost = typed.lost ? `${typed.lost} keystrokes got no echo within 5 s` : '';
-    rows.push(
-      withTarget(
-        resultOf(
-          {
-            name: 'concurrency',
-            metric: `${label} learners typing: echo`,
-            unit: 'ms',
-            details: {
-              learners: n,
-              lost: typed.lost,
-              apiServerCores: apiCores,
-              provisionErrors: errors.slice(0, 3),
-              setupErrors: setupErrors.slice(0, 3),
-            },
-            ...(short || lost ? { note: [short, lost].filter(Boolean).join('; ') } : {}),
+  // The baseline interleaves with the levels: alone, level, alone, level, …, alone; each level is compared with the
+  // two solo blocks either side of it, so both sides of its ratio see the same stretch of background load.
+  const solos = [await typeAlone(lab, seats[0]!, durationMs)];
+  try {
+    for (const level of levels) {
+      const n = Math.min(level, seats.length);
+      const fresh = await freshServer(lab, server);
+      server = fresh.server;
+      const terminals = await openAll(lab, seats.slice(0, n));
+      const open = rssMiB(server.pid);
+      resetPeakRss(server.pid);
+      const sampler = sampleProcess(server.pid);
+      const api0 = apiServer ? cpuSeconds(apiServer) : Number.NaN;
+      const t0 = performance.now();
+      const typed = await typeTogether(terminals, durationMs);
+      const apiCores = apiServer ? (cpuSeconds(apiServer) - api0) / ((performance.now() - t0) / 1000) : Number.NaN;
+      const usage = sampler.stop();
+      const peak = peakRssMiB(server.pid);
+      await Promise.all(terminals.map((t) => t.close()));
+      solos.push(await typeAlone(lab, seats[0]!, durationMs));
+      const around = solos.slice(-2);
+      lab.log(
+        `concurrency ${n}: echo p95 ${summarize(typed.samples, typed.lost).p95.toFixed(1)} ms, ${typed.lost} lost, ` +
+          `server ${(usage.averageCores * 100).toFixed(0)}% of a core`,
+      );
+      rows.push(
+        ...levelRows({
+          level,
+          n,
+          typed,
+          solo: {
+            samples: around.flatMap((s) => s.samples),
+            lost: around.reduce((sum, s) => sum + s.lost, 0),
           },
-          typed.samples,
-          { name: 'one learner typing alone on the same server', samples: solo.samples },
-          'p95',
-        ),
-        'p95 ≤ 100 ms',
-        'p95',
-        '<=',
-        100,
-      ),
-      resultOf(
-        {
-          name: 'concurrency',
-          metric: `${label} learners typing: server CPU`,
-          unit: '% core',
-          details: { averagePercent: usage.averageCores * 100, apiServerPercent: apiCores * 100 },
-        },
-        usage.cpu.map((c) => c * 100),
-      ),
-      resultOf(
-        {
-          name: 'concurrency',
-          metric: `${label} learners typing: server RSS`,
-          unit: 'MiB',
-          details: { idleMiB: idleRss, beforeOpenMiB: before, afterOpenMiB: open, peakMiB: peak },
-        },
-        usage.rss,
-      ),
-      withTarget(
-        resultOf({ name: 'concurrency', metric: `${label} learners: server RSS per open terminal`, unit: 'MiB' }, [
-          (Math.max(open, peak) - before) / n,
-        ]),
-        '≤ 1 MiB (DESIGN.md)',
-        'p50',
-        '<=',
-        1,
-      ),
-    );
+          usage,
+          apiCores,
+          memory: { freshMiB: fresh.rss, afterOpenMiB: open, peakMiB: peak },
+          short:
+            n < level
+              ? `only ${n} of ${level} learners: ${fit} toolboxes fit by CPU requests, ${errors.length} failed to ` +
+                `provision, ${setupErrors.length} terminals did not answer`
+              : '',
+          errors: { provisionErrors: errors.slice(0, 3), setupErrors: setupErrors.slice(0, 3) },
+        }),
+      );
+    }
+  } finally {
+    await server.stop();
   }
-  await server.stop();
+  const solo = { samples: solos.flatMap((s) => s.samples), lost: solos.reduce((sum, s) => sum + s.lost, 0) };
   return [
     withTarget(
       resultOf({ name: 'concurrency', metric: 'server idle RSS (no terminal open)', unit: 'MiB' }, [idleRss]),
@@ -247,7 +232,85 @@ export async function concurrency(lab: Lab): Promise<BenchResult[]> {
       '<=',
       150e6 / 2 ** 20,
     ),
-    resultOf({ name: 'concurrency', metric: 'baseline: one learner typing alone: echo', unit: 'ms' }, solo.samples),
+    resultOf(
+      {
+        name: 'concurrency',
+        metric: `baseline: one learner typing alone (${solos.length} blocks, between the levels): echo`,
+        unit: 'ms',
+        failures: solo.lost,
+      },
+      solo.samples,
+    ),
     ...rows,
+  ];
+}
+
+interface LevelRun {
+  level: number;
+  n: number;
+  typed: { samples: number[]; lost: number };
+  solo: { samples: number[]; lost: number };
+  usage: ReturnType<ReturnType<typeof sampleProcess>['stop']>;
+  apiCores: number;
+  memory: { freshMiB: number; afterOpenMiB: number; peakMiB: number };
+  short: string;
+  errors: Record<string, string[]>;
+}
+
+/** The rows of one level: echo (a key with no echo is a failure in the row), server CPU, RSS, RSS per terminal. */
+function levelRows(run: LevelRun): BenchResult[] {
+  const { level, n, typed, solo, usage, memory } = run;
+  const label = n < level ? `${n} (of ${level})` : String(n);
+  const lost = typed.lost ? `${typed.lost} keystrokes got no echo within 5 s (failures, counted in p50/p95)` : '';
+  return [
+    withTarget(
+      resultOf(
+        {
+          name: 'concurrency',
+          metric: `${label} learners typing: echo`,
+          unit: 'ms',
+          failures: typed.lost,
+          details: { learners: n, lost: typed.lost, soloLost: solo.lost, apiServerCores: run.apiCores, ...run.errors },
+          ...(run.short || lost ? { note: [run.short, lost].filter(Boolean).join('; ') } : {}),
+        },
+        typed.samples,
+        {
+          name: 'one learner typing alone on the same server, just before and just after this level',
+          value: summarize(solo.samples, solo.lost),
+        },
+        'p95',
+      ),
+      'p95 ≤ 100 ms',
+      'p95',
+      '<=',
+      100,
+    ),
+    resultOf(
+      {
+        name: 'concurrency',
+        metric: `${label} learners typing: server CPU`,
+        unit: '% core',
+        details: { averagePercent: usage.averageCores * 100, apiServerPercent: run.apiCores * 100 },
+      },
+      usage.cpu.map((c) => c * 100),
+    ),
+    resultOf(
+      { name: 'concurrency', metric: `${label} learners typing: server RSS`, unit: 'MiB', details: memory },
+      usage.rss,
+    ),
+    withTarget(
+      resultOf(
+        {
+          name: 'concurrency',
+          metric: `${label} learners: server RSS per open terminal (from a freshly started server)`,
+          unit: 'MiB',
+        },
+        [(Math.max(memory.afterOpenMiB, memory.peakMiB) - memory.freshMiB) / n],
+      ),
+      '≤ 1 MiB (DESIGN.md)',
+      'p50',
+      '<=',
+      1,
+    ),
   ];
 }

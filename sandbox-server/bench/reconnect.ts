@@ -1,13 +1,14 @@
 // Reconnect: a learner's terminal is open when the server is SIGKILLed and restarted at once; timed from the kill to
 // the shell answering in a reattached terminal. The client reconnects as the site's does (backoff, then confirm the
 // sandbox, then the WebSocket), and also retrying at once, which shows what the backoff adds to the server's restart.
+// The baseline, alternating in the same loop: the terminal dropped and reattached while the server keeps running.
 import { backoffDelay } from '../../site/client/backoff.ts';
+import { alternate, failureNote, type SideSamples } from './lib/alternate.ts';
 import type { Lab } from './lib/lab.ts';
 import type { BenchLearner } from './lib/learner.ts';
 import { type BenchResult, resultOf, summarize, withTarget } from './lib/results.ts';
 import type { ServerProcess } from './lib/server.ts';
 import { attachedClients, shellAnswers, type Terminal } from './lib/terminal.ts';
-import { warmClaims } from './ready.ts';
 
 const GIVE_UP_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,36 +44,41 @@ async function reattach(learner: BenchLearner, sandboxId: string, mode: 'site' |
 }
 
 export async function reconnect(lab: Lab): Promise<BenchResult[]> {
-  const n = lab.quick ? 1 : 10;
-  // Compared with warm sandbox-ready from this run; measured here when the ready benchmark did not run.
-  const warm = lab.warmReady ?? {
-    samples: (await warmClaims(lab, n)).samples.map((s) => s.totalMs / 1000),
-    value: { p50: Number.NaN, p95: Number.NaN },
-  };
-  if (!lab.warmReady) warm.value = summarize(warm.samples);
-
+  const n = lab.samples(10);
   let server: ServerProcess = await lab.startServer(0);
-  const samples = { site: [] as number[], immediate: [] as number[] };
   const startups: number[] = [];
   let clients = Number.NaN;
+  let done: Record<'reattach' | 'site' | 'immediate', SideSamples>;
   try {
     const { learner, sandbox } = await lab.newSandbox(server);
     let terminal = await learner.terminal(sandbox.id);
     await shellAnswers(terminal);
-    for (let i = 0; i < 2 * n; i++) {
-      const mode = i % 2 === 0 ? 'site' : 'immediate';
+    /** One crash: SIGKILL, restart at once on the same port, data folder and secret (the cookie stays valid). */
+    const crash = (mode: 'site' | 'immediate') => async () => {
       const t0 = performance.now();
       await server.kill();
-      // Restarted at once, on the same port, data folder and secret: the learner's cookie stays valid.
       const restarting = lab.startServer(0, server);
-      await terminal.closed;
-      terminal = await reattach(learner, sandbox.id, mode);
-      const { at: answered } = await shellAnswers(terminal);
-      samples[mode].push((answered - t0) / 1000);
-      server = await restarting;
-      startups.push(server.startupMs / 1000);
-      lab.log(`reconnect ${i + 1}/${2 * n} (${mode}): ${(answered - t0).toFixed(0)} ms`);
-    }
+      try {
+        await terminal.closed;
+        terminal = await reattach(learner, sandbox.id, mode);
+        const { at } = await shellAnswers(terminal);
+        return (at - t0) / 1000;
+      } finally {
+        server = await restarting;
+        startups.push(server.startupMs / 1000);
+      }
+    };
+    // The baseline, in the same loop: the learner's page drops its connection and reattaches to a living server.
+    const reattachAlive = async () => {
+      const t0 = performance.now();
+      await terminal.close();
+      terminal = await learner.terminal(sandbox.id);
+      const { at } = await shellAnswers(terminal);
+      return (at - t0) / 1000;
+    };
+    done = await alternate({ reattach: reattachAlive, site: crash('site'), immediate: crash('immediate') }, n, {
+      onSample: (side, value) => lab.log(`reconnect ${side}: ${(value * 1000).toFixed(0)} ms`),
+    });
     // Each dropped connection's tmux client is still attached (a closed exec does not end its process): count them.
     clients = await attachedClients(lab.kube, sandbox.namespace);
     await terminal.close();
@@ -80,30 +86,43 @@ export async function reconnect(lab: Lab): Promise<BenchResult[]> {
     await server.stop();
   }
 
-  const baseline = { name: 'warm claim → shell answers (ready benchmark, this run)', value: warm.value };
+  const baseline = {
+    name: 'close the terminal and reattach to the running server → shell answers, alternating',
+    samples: done.reattach.samples,
+  };
   const startup = summarize(startups);
-  return [
+  const row = (mode: 'site' | 'immediate', metric: string, extra: string[] = []) =>
     resultOf(
       {
         name: 'reconnect',
-        metric: 'SIGKILL → shell answers, site client backoff',
+        metric,
         unit: 's',
-        details: { serverStartupSeconds: startups },
-        note: `server start-up (spawn → listening) p50 ${startup.p50.toFixed(2)} s`,
+        note: [...extra, failureNote(done[mode], n)].filter(Boolean).join('; '),
+        details: { failures: done[mode].failures.slice(0, 5) },
       },
-      samples.site,
+      done[mode].samples,
       baseline,
-    ),
+    );
+  return [
+    row('site', 'SIGKILL → shell answers, site client backoff', [
+      `server start-up (spawn → listening) p50 ${startup.p50.toFixed(2)} s`,
+    ]),
+    row('immediate', 'SIGKILL → shell answers, retrying every 50 ms'),
     resultOf(
-      { name: 'reconnect', metric: 'SIGKILL → shell answers, retrying every 50 ms', unit: 's' },
-      samples.immediate,
-      baseline,
+      {
+        name: 'reconnect',
+        metric: 'baseline: reattach to the running server → shell answers',
+        unit: 's',
+        note: failureNote(done.reattach, n),
+        details: { serverStartupSeconds: startups },
+      },
+      done.reattach.samples,
     ),
     withTarget(
       resultOf(
         {
           name: 'reconnect',
-          metric: `tmux clients attached after ${2 * n} reconnects`,
+          metric: `tmux clients attached after ${done.site.samples.length + done.immediate.samples.length + done.reattach.samples.length} reconnects`,
           unit: 'clients',
           note: 'one is the live terminal; each other is the client of a dropped connection, which tmux keeps redrawing and buffering for',
         },

@@ -1,60 +1,40 @@
 // `npm run bench`: runs the benchmarks against the real cluster, prints a table, writes bench-results/<time>.json.
-//   --quick            each benchmark once, small sizes (the smoke test in `npm test` runs this)
-//   --only a,b         only these benchmarks (ready, echo, bulk, check, concurrency, burst, site, reconnect)
-//   --out DIR          where the JSON goes (default bench-results/)
+// `npm run bench -- --help` lists the options (lib/options.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { VersionInfo } from '@kubernetes/client-node';
+import { exerciseIds } from '../../exercises/registry.ts';
 import { bulk } from './bulk.ts';
 import { burst } from './burst.ts';
+import { capacity } from './capacity.ts';
 import { check } from './check.ts';
 import { concurrency } from './concurrency.ts';
 import { echo } from './echo.ts';
 import { createLab, type Lab, REPO } from './lib/lab.ts';
-import { type BenchResult, formatTable } from './lib/results.ts';
+import { BENCHMARK_NAMES, type BenchmarkName, type Options, parseOptions, USAGE, UsageError } from './lib/options.ts';
+import { type BenchResult, formatTable, toJson } from './lib/results.ts';
 import { ready } from './ready.ts';
 import { reconnect } from './reconnect.ts';
 import { site } from './site.ts';
+import { verdict } from './verdict.ts';
 
-/** In the order they run: reconnect last, as it compares with ready's warm samples and kills servers. */
-const BENCHMARKS: ReadonlyArray<{ name: string; run: (lab: Lab) => Promise<BenchResult[]> }> = [
-  { name: 'ready', run: ready },
-  { name: 'echo', run: echo },
-  { name: 'bulk', run: bulk },
-  { name: 'check', run: check },
-  { name: 'concurrency', run: concurrency },
-  { name: 'burst', run: burst },
-  { name: 'site', run: site },
-  { name: 'reconnect', run: reconnect },
-];
+/** Each benchmark by name; the order they run in is BENCHMARK_NAMES'. */
+const BENCHMARKS: Record<BenchmarkName, (lab: Lab) => Promise<BenchResult[]>> = {
+  ready,
+  echo,
+  bulk,
+  check,
+  verdict,
+  concurrency,
+  burst,
+  capacity,
+  site,
+  reconnect,
+};
 
-interface Options {
-  quick: boolean;
-  only: string[];
-  out: string;
-}
-
-function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { quick: false, only: [], out: join(REPO, 'bench-results') };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (!v) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--quick') options.quick = true;
-    else if (flag === '--only') options.only = value().split(',').filter(Boolean);
-    else if (flag === '--out') options.out = resolve(value());
-    else throw new Error(`unknown argument "${argv[i]}" (use --quick, --only NAME[,NAME], --out DIR)`);
-  }
-  const known = BENCHMARKS.map((b) => b.name);
-  const unknown = options.only.filter((name) => !known.includes(name));
-  if (unknown.length) throw new Error(`no benchmark named ${unknown.join(', ')} (there are: ${known.join(', ')})`);
-  return options;
-}
+const SIZE_FLAGS = ['samples', 'exercises', 'levels', 'seconds', 'rampStep', 'rampMax'] as const;
 
 /** The local cluster unless a kubeconfig is given: `cluster.sh up` is idempotent and quick when it already runs. */
 function ensureCluster(): void {
@@ -93,11 +73,13 @@ async function cleanUp(lab: Lab, wait: boolean): Promise<void> {
   await lab.tracker.deleteAll({ wait, timeoutMs: 180_000 });
 }
 
-async function main(): Promise<number> {
-  const options = parseArgs(process.argv.slice(2));
+async function main(options: Options): Promise<number> {
   ensureCluster();
-  const lab = createLab(options.quick);
-  const selected = BENCHMARKS.filter((b) => options.only.length === 0 || options.only.includes(b.name));
+  const lab = createLab(options);
+  const out = resolve(options.out ?? join(REPO, 'bench-results'));
+  const selected = BENCHMARK_NAMES.filter((name) => options.only.length === 0 || options.only.includes(name)).map(
+    (name) => ({ name, run: BENCHMARKS[name] }),
+  );
 
   // Ctrl-C still deletes every namespace the bench made and stops its servers.
   let interrupted = false;
@@ -114,7 +96,9 @@ async function main(): Promise<number> {
     startedAt: new Date().toISOString(),
     finishedAt: '',
     durationMs: 0,
-    mode: options.quick ? 'quick' : 'full',
+    // "custom" when any size was set on the command line: not the full run the README's numbers come from.
+    mode: options.quick ? 'quick' : SIZE_FLAGS.some((k) => options[k] !== undefined) ? 'custom' : 'full',
+    options,
     machine: machine(),
     kubernetes: await kubernetes(lab),
     benchmarks: [] as Array<{ name: string; status: 'ok' | 'failed'; durationMs: number; error?: string }>,
@@ -149,22 +133,45 @@ async function main(): Promise<number> {
   report.durationMs = Math.round(performance.now() - started);
   Object.assign(report.machine, { loadAverageAtEnd: os.loadavg() });
 
-  mkdirSync(options.out, { recursive: true });
-  const file = join(options.out, `${report.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`);
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  mkdirSync(out, { recursive: true });
+  const file = join(out, `${report.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  writeFileSync(file, toJson(report));
   const m = report.machine;
   console.log(
     `\nSidecar Lab bench (${report.mode}) — ${m.cores} cores, ${m.memoryGiB} GiB, Kubernetes ${report.kubernetes.version}, ` +
       `load ${m.loadAverageAtStart.map((l) => l.toFixed(1)).join('/')} at start, ${(report.durationMs / 1000).toFixed(0)} s\n`,
   );
   console.log(formatTable(report.results));
+  // The capacity benchmark's sizing table, ready for the README.
+  for (const row of report.results) {
+    const table = row.details?.sizingTable;
+    if (typeof table === 'string') console.log(`\nsizing (${row.name}, ${report.mode} run):\n${table}`);
+  }
   const failed = report.benchmarks.filter((b) => b.status === 'failed');
   if (failed.length) console.log(`\nfailed: ${failed.map((b) => b.name).join(', ')} (see the JSON for the errors)`);
   console.log(`\nresults: ${file}`);
   return failed.length ? 1 : 0;
 }
 
-main().then(
+let options: Options;
+try {
+  options = parseOptions(process.argv.slice(2));
+  const unknown = (options.exercises ?? []).filter((id) => !exerciseIds.includes(id));
+  if (unknown.length) {
+    throw new UsageError(
+      `no exercise named ${unknown.map((id) => `"${id}"`).join(', ')} (there are: ${exerciseIds.join(', ')})`,
+    );
+  }
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+main(options).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);

@@ -30,7 +30,7 @@ function newest(path: string): number {
  * site is built into a temporary folder. In quick mode an older `dist/site` is accepted (the numbers are only a smoke
  * test there), and the row says so.
  */
-async function builtSite(
+export async function builtSite(
   lab: Lab,
 ): Promise<{ dir: string; note?: string; buildSeconds?: number; cleanup?: () => void }> {
   const dist = join(REPO, 'dist', 'site');

@@ -7,6 +7,7 @@ import { trustedProxies } from './http/peer.ts';
 import { parseOrExplain } from './protocol/explain.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const minutesFrom = (min: number, max: number) => z.coerce.number().min(min).max(max);
 const list = z.string().transform((s) =>
   s
     .split(',')
@@ -37,10 +38,21 @@ export const configSchema = z.object({
   SIDECAR_LAB_LEASE_NAMESPACE: z.string().min(1).default('sidecar-lab-system'),
   /** A leader that has not renewed its Lease for this long is replaced by another replica. */
   SIDECAR_LAB_LEASE_SECONDS: intFrom(2, 300).default(15),
-  /** Lifetime of a claimed sandbox, in minutes. */
-  SIDECAR_LAB_SANDBOX_TTL_MINUTES: intFrom(5, 24 * 60).default(60),
-  /** Longest a sandbox may live, extensions included, in minutes. */
-  SIDECAR_LAB_MAX_TTL_MINUTES: intFrom(5, 7 * 24 * 60).default(240),
+  /**
+   * The idle period: a learner's sandbox ends this many minutes after their last activity (terminal input, an API
+   * call, a Check). Decimals allowed (0.5 = 30 s), for tests.
+   */
+  SIDECAR_LAB_SANDBOX_TTL_MINUTES: minutesFrom(0.1, 24 * 60).default(60),
+  /** Longest a sandbox may live from its claim, activity and extensions included, in minutes (decimals allowed). */
+  SIDECAR_LAB_MAX_TTL_MINUTES: minutesFrom(0.1, 7 * 24 * 60).default(240),
+  /** The page warns this many minutes before a sandbox expires, with an "Extend" button (decimals allowed). */
+  SIDECAR_LAB_EXPIRY_WARNING_MINUTES: minutesFrom(0, 24 * 60).default(5),
+  /** Largest saved work per learner (home folder compressed, plus manifests), in KiB; larger saves are refused. */
+  SIDECAR_LAB_SAVE_MAX_KIB: intFrom(1, 180).default(128),
+  /** Days a learner's saved work is kept. */
+  SIDECAR_LAB_SAVE_RETENTION_DAYS: intFrom(1, 3650).default(30),
+  /** How often the reaper looks for sandboxes whose time is up, in seconds. */
+  SIDECAR_LAB_REAPER_INTERVAL_SECONDS: intFrom(1, 3600).default(30),
   /** A sandbox namespace still Terminating this long after deletion is reported (log and metric) as stuck. */
   SIDECAR_LAB_STUCK_TERMINATING_MINUTES: intFrom(0, 24 * 60).default(10),
   /** Live sandboxes at most (claimed and warm together); new learners get 503 beyond it. */

@@ -17,10 +17,12 @@ import { setTrustedProxies, trustedProxies } from './http/peer.ts';
 import { ProbeLimiter } from './http/probe-limit.ts';
 import { SessionSigner } from './http/session.ts';
 import { staticSite } from './http/static-site.ts';
+import { ActivityRecorder, activityInterval } from './sandboxes/activity.ts';
 import { CheckService } from './sandboxes/checks.ts';
 import { WarmPool } from './sandboxes/pool.ts';
 import { Reaper } from './sandboxes/reaper.ts';
 import { Sandboxes } from './sandboxes/sandboxes.ts';
+import { Saves } from './saves/saves.ts';
 import { Repository } from './store/repository.ts';
 import { terminalUpgradeHandler } from './terminal/upgrade.ts';
 import { WorkshopService } from './workshops/workshops.ts';
@@ -33,6 +35,8 @@ export interface RunningServer {
   reaper: Reaper;
   sandboxes: Sandboxes;
   repo: Repository;
+  activity: ActivityRecorder;
+  saves: Saves;
 }
 
 export async function startServer(
@@ -61,15 +65,37 @@ export async function startServer(
     },
     ttlMinutes: config.SIDECAR_LAB_SANDBOX_TTL_MINUTES,
     maxTtlMinutes: config.SIDECAR_LAB_MAX_TTL_MINUTES,
+    warningMinutes: config.SIDECAR_LAB_EXPIRY_WARNING_MINUTES,
     instance: config.SIDECAR_LAB_INSTANCE,
   });
+  // Terminal input, the learner's API calls and their Checks keep a sandbox alive; see sandboxes/lifetime.ts.
+  const activity = new ActivityRecorder(
+    (id, at) => sandboxes.recordActivity(id, at),
+    activityInterval(sandboxes.lifetime.idleMs),
+    log,
+    (moved) => metrics.activityWrites.inc({ result: moved ? 'moved' : 'unchanged' }),
+  );
   const checks = new CheckService(kc, repo, (exercise, seconds, status) =>
     metrics.checkSeconds.observe({ exercise, status }, seconds),
+  );
+  const saves = new Saves(
+    kc,
+    kube,
+    repo,
+    {
+      maxBytes: config.SIDECAR_LAB_SAVE_MAX_KIB * 1024,
+      retentionDays: config.SIDECAR_LAB_SAVE_RETENTION_DAYS,
+      secret: config.sessionSecret,
+    },
+    log,
   );
   const pool = new WarmPool(sandboxes, config.SIDECAR_LAB_POOL_SIZE, log, (n) => metrics.poolSize.set(n));
   const reaper = new Reaper(sandboxes, log, (n) => metrics.reaped.inc(n), {
     stuckAfterMs: config.SIDECAR_LAB_STUCK_TERMINATING_MINUTES * 60_000,
     onStuck: (stuck) => metrics.stuckTerminating.set(stuck.length),
+    onDecision: (reason) => metrics.reaperDecisions.inc({ reason }),
+    // A learner's work outlives their sandbox: saved before the reaper deletes it, restored when they come back.
+    beforeDelete: (sandbox, reason) => saves.save(sandbox, reason),
   });
   const workshops = new WorkshopService(
     repo,
@@ -78,6 +104,11 @@ export async function startServer(
     log,
   );
   checks.onRecorded((run) => workshops.noticeCheck(run.session));
+  // A Check the learner pressed is activity; the page's automatic re-checks (after any change in the namespace, even
+  // a crash-looping Pod's) are not, or a sandbox left alone would never expire.
+  checks.onRecorded((run) => {
+    if (run.trigger === 'manual') activity.touch(run.sandbox);
+  });
 
   const probes = new ProbeLimiter();
   const app = createApp({
@@ -95,6 +126,8 @@ export async function startServer(
     allowedOrigins: config.allowedOrigins,
     workshops,
     probes,
+    activity,
+    saves,
   });
   const contentSecurityPolicy = livePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins);
   app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR, { contentSecurityPolicy }));
@@ -111,6 +144,7 @@ export async function startServer(
     probes,
     maxPerSession: config.SIDECAR_LAB_MAX_TERMINALS_PER_SESSION,
     onConnectionsChange: (d) => metrics.terminalConnections.inc(d),
+    onInput: (id) => activity.touch(id),
   });
   server.on('upgrade', terminals.handler);
   // Replicas share the cluster: only the one holding the Lease refills the pool and reaps; the others serve.
@@ -122,7 +156,7 @@ export async function startServer(
     log,
     onStartedLeading: () => {
       metrics.leader.set(1);
-      reaper.start();
+      reaper.start(config.SIDECAR_LAB_REAPER_INTERVAL_SECONDS * 1000);
       pool.start();
     },
     onStoppedLeading: () => {
@@ -133,6 +167,10 @@ export async function startServer(
   });
   metrics.leader.set(0);
   leader.start();
+  // Saves past their retention are never restored (the query skips them); this frees their space.
+  const purge = setInterval(() => repo.purgeSaves(), 3_600_000);
+  purge.unref();
+  repo.purgeSaves();
   const port = (server.address() as AddressInfo).port;
   log.info(
     { port, cluster: config.SIDECAR_LAB_CLUSTER, pool: config.SIDECAR_LAB_POOL_SIZE },
@@ -145,10 +183,14 @@ export async function startServer(
     reaper,
     sandboxes,
     repo,
+    activity,
+    saves,
     close: async () => {
       await leader.stop();
       pool.stop();
       reaper.stop();
+      activity.stop();
+      clearInterval(purge);
       terminals.closeAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive and SSE connections would hold close() open forever.

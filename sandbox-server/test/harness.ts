@@ -90,8 +90,10 @@ export class Learner {
     return { count: () => changes, stop: () => controller.abort() };
   }
 
-  terminal(id: string, origin = ORIGIN): Promise<TerminalClient> {
-    const ws = new WebSocket(`${this.base.replace('http', 'ws')}/api/sandboxes/${id}/terminal?cols=100&rows=30`, {
+  /** Opens a terminal; `tab` picks the tab (its own tmux session), the first when not given. */
+  terminal(id: string, origin = ORIGIN, tab?: number): Promise<TerminalClient> {
+    const query = `cols=100&rows=30${tab === undefined ? '' : `&tab=${tab}`}`;
+    const ws = new WebSocket(`${this.base.replace('http', 'ws')}/api/sandboxes/${id}/terminal?${query}`, {
       headers: { cookie: this.cookie, origin },
     });
     return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlRaw } from '../../tests/support/kubectl.ts';
 import { ANNOTATIONS, LABELS } from '../src/cluster/labels.ts';
+import { CHECKER_USER } from '../src/sandboxes/checks.ts';
 import type { RunningServer } from '../src/server.ts';
 import { Learner, startTestServer } from './harness.ts';
 
@@ -63,6 +64,16 @@ describe('provisioning', () => {
     expect((await kubectlRaw(['-n', n, 'get', 'role', 'learner'])).code).not.toBe(0);
     const sa = JSON.parse(await kubectl(['-n', n, 'get', 'sa', 'default', '-o', 'json']));
     expect(sa.automountServiceAccountToken).toBe(false);
+  });
+
+  it("lets the checker patch the one ConfigMap a check changes (config-reload's web-config), and nothing else", async () => {
+    const can = async (what: string) =>
+      (
+        await kubectlRaw(['auth', 'can-i', 'patch', what, '-n', sandbox.namespace, `--as=${CHECKER_USER}`])
+      ).stdout.trim();
+    expect(await can('configmap/web-config')).toBe('yes');
+    expect(await can('configmap/other-config')).toBe('no');
+    expect(await can('pod/toolbox')).toBe('no');
   });
 
   it('returns the same sandbox on a second request from the same learner', async () => {

@@ -11,6 +11,8 @@ import { onNamespaceChange, runChecks, sandboxState, setUpExercise } from './san
 
 /** Changes come in bursts (a Pod is created, scheduled, started…): wait for the burst to end. */
 const AUTO_RERUN_DELAY_MS = 1500;
+/** A press of Check still running after this long is told what it may be waiting for. */
+const EXPLAIN_WAIT_AFTER_MS = 2000;
 
 type ItemStatus = CheckResult['status'] | 'pending' | 'running';
 
@@ -112,11 +114,13 @@ class ExerciseCheck {
     this.button.setAttribute('aria-busy', 'true');
     this.root.dataset.running = 'true';
     if (!auto) this.setSummary('Checking…', 'busy');
+    const explain = auto ? undefined : setTimeout(() => this.explainWait(), EXPLAIN_WAIT_AFTER_MS);
     try {
       this.render(await runChecks(this.id, auto ? 'auto' : 'manual', this.answer()), auto);
     } catch (error) {
       this.setSummary(`The checks could not run: ${describeError(error)}`, 'error');
     } finally {
+      clearTimeout(explain);
       this.running = false;
       this.button.removeAttribute('aria-busy');
       delete this.root.dataset.running;
@@ -131,6 +135,21 @@ class ExerciseCheck {
         this.scheduleAuto();
       }
     }
+  }
+
+  /**
+   * Says, once (the summary is a live region), which checks may be waiting for the learner's objects to behave: a
+   * Check right after `kubectl apply` waits for containers to start, log lines to come, a Job to finish.
+   */
+  private explainWait(): void {
+    const titles = [...this.root.querySelectorAll<HTMLElement>('.check-item[data-waits] .check-title')].map(
+      (title) => `“${title.textContent}”`,
+    );
+    if (titles.length === 0) return;
+    this.setSummary(
+      `Checking… Some checks wait for your objects to do what the goal says, so this can take a while: ${titles.join('; ')}.`,
+      'busy',
+    );
   }
 
   private render(report: ExerciseReport, auto: boolean): void {

@@ -4,6 +4,7 @@
 import { announce } from './announce.ts';
 import { describeError } from './api.ts';
 import { on } from './bus.ts';
+import { initExpiry } from './expiry.ts';
 import { confirmSandbox, endSandbox, ensureSandbox, rememberedSandboxId, type SandboxState } from './sandbox.ts';
 import { readItem, writeItem } from './storage.ts';
 import type { ConnectionState, TerminalHandle } from './terminal.ts';
@@ -37,6 +38,9 @@ function initPanel(panel: HTMLElement): void {
   const endButton = $<HTMLButtonElement>('[data-terminal-end]');
   const readerButton = $<HTMLButtonElement>('[data-terminal-reader]');
   const reconnectButton = $<HTMLButtonElement>('[data-terminal-reconnect]');
+  const tablist = $('[data-terminal-tablist]');
+  const newTab = $<HTMLButtonElement>('[data-terminal-new-tab]');
+  const closeTab = $<HTMLButtonElement>('[data-terminal-close-tab]');
 
   let terminal: TerminalHandle | undefined;
   let loading: Promise<TerminalHandle> | undefined;
@@ -63,15 +67,18 @@ function initPanel(panel: HTMLElement): void {
 
   async function load(sandboxId: string): Promise<TerminalHandle> {
     setStatus('connecting', 'Loading the terminal…');
-    const { mountTerminal } = await import('./terminal.ts');
+    const { mountTerminalTabs } = await import('./terminal-tabs.ts');
     panel.dataset.phase = 'terminal';
-    return mountTerminal(screen, {
-      sandboxId,
-      screenReaderMode: readerButton.getAttribute('aria-pressed') === 'true',
-      checkSandbox: confirmSandbox,
-      onState: onConnection,
-      onLeave: () => document.getElementById('main')?.focus(),
-    });
+    return mountTerminalTabs(
+      { screen, tablist, newTab, closeTab },
+      {
+        sandboxId,
+        screenReaderMode: readerButton.getAttribute('aria-pressed') === 'true',
+        checkSandbox: confirmSandbox,
+        onState: onConnection,
+        onLeave: () => document.getElementById('main')?.focus(),
+      },
+    );
   }
 
   async function open(focus: boolean): Promise<void> {
@@ -160,6 +167,7 @@ function initPanel(panel: HTMLElement): void {
   });
 
   setExpanded(expanded());
+  initExpiry(panel);
   initSplitter(panel.querySelector<HTMLElement>('[data-splitter]')!, () => setExpanded(!expanded()));
 
   // Reattach straight away when this tab had the terminal open (a reload, or the next lesson).

@@ -2,7 +2,7 @@
 
 import type { ExerciseReport } from '../../exercises/model.ts';
 import type { SandboxView } from '../../sandbox-server/src/protocol/schemas.ts';
-import { ApiRequestError, call, callIdempotent, describeError, segment, server } from './api.ts';
+import { ApiRequestError, call, callIdempotent, callUntyped, describeError, segment, server } from './api.ts';
 import { emit } from './bus.ts';
 import { readItem, writeItem } from './storage.ts';
 
@@ -204,3 +204,40 @@ export function onNamespaceChange(listener: () => void): () => void {
 }
 
 window.addEventListener('sidecar-lab:sandbox', () => syncChangeStream());
+
+// ---- Time left: the expiry moves with the learner's activity, so the page re-reads it and can ask for more. ----
+
+/** Re-reads the ready sandbox (its expiry moved if the learner was active); marks it ended when it is gone. */
+export async function refreshSandbox(): Promise<SandboxView | undefined> {
+  const id = state.phase === 'ready' ? state.sandbox?.id : undefined;
+  if (!id) return undefined;
+  let view: SandboxView;
+  try {
+    view = await call(() => sandboxRoute.$get({ param: { id: segment(id) } }));
+  } catch (error) {
+    if (!(error instanceof ApiRequestError && error.status === 404)) throw error;
+    markEnded('Your sandbox has ended. Start a new one to continue.');
+    return undefined;
+  }
+  if (view.status === 'expired' || view.status === 'deleting') {
+    markEnded('Your sandbox has expired. Start a new one to continue.');
+    return undefined;
+  }
+  if (state.phase === 'ready' && state.sandbox?.id === id) setState({ phase: 'ready', sandbox: view });
+  return view;
+}
+
+/** Asks for `minutes` more (the learner pressed "Extend"); the server stops at the maximum lifetime or refuses. */
+export async function extendSandbox(minutes: number): Promise<SandboxView> {
+  const sandbox = readySandbox();
+  const view = await call(() => sandboxRoute.extend.$post({ param: { id: segment(sandbox.id) }, json: { minutes } }));
+  if (state.phase === 'ready' && state.sandbox?.id === sandbox.id) setState({ phase: 'ready', sandbox: view });
+  return view;
+}
+
+/** Saves the learner's files and objects, then ends the sandbox ("Save and stop"); the next sandbox restores them. */
+export async function saveAndStop(): Promise<void> {
+  const sandbox = readySandbox();
+  await callUntyped('POST', `/api/sandboxes/${encodeURIComponent(sandbox.id)}/save`, { stop: true });
+  markEnded('Your work is saved and the sandbox stopped. Start a sandbox to get it back.');
+}

@@ -6,6 +6,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { type ITheme, Terminal } from '@xterm/xterm';
 import type { TerminalControl, TerminalServerFrame } from '../../sandbox-server/src/protocol/schemas.ts';
 import { backoffDelay } from './backoff.ts';
+import { clipboardKey } from './terminal-clipboard.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -14,12 +15,16 @@ export type SandboxCheck = 'ready' | 'gone' | 'unknown';
 
 export interface TerminalOptions {
   sandboxId: string;
+  /** Which terminal tab (its own tmux session in the toolbox); the first when not given. */
+  tab?: number;
   screenReaderMode: boolean;
   onState(state: ConnectionState, detail?: string): void;
   /** Asked before every reconnect, so a terminal whose sandbox has ended stops trying. */
   checkSandbox(): Promise<SandboxCheck>;
   /** The learner pressed F6 to leave the terminal (Tab belongs to the shell, so it cannot move focus out). */
   onLeave(): void;
+  /** The shell exited (the learner typed `exit`); without it the terminal just says so and offers a reconnect. */
+  onExit?(): void;
 }
 
 /** The few things the page does with a terminal. */
@@ -81,7 +86,7 @@ export function mountTerminal(host: HTMLElement, options: TerminalOptions): Term
 
   function url(): string {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const query = `cols=${term.cols}&rows=${term.rows}`;
+    const query = `cols=${term.cols}&rows=${term.rows}${options.tab && options.tab > 1 ? `&tab=${options.tab}` : ''}`;
     return `${scheme}//${location.host}/api/sandboxes/${encodeURIComponent(sandboxId)}/terminal?${query}`;
   }
 
@@ -137,6 +142,7 @@ export function mountTerminal(host: HTMLElement, options: TerminalOptions): Term
       // Typing `exit` ends the shell: reconnecting by itself would look like the exit did not work.
       if (closedByServerReason === 'the shell exited') {
         options.onState('closed', 'The shell exited. Reconnect to get a new one.');
+        options.onExit?.();
         return;
       }
       scheduleReconnect();
@@ -161,12 +167,14 @@ export function mountTerminal(host: HTMLElement, options: TerminalOptions): Term
   }
 
   term.attachCustomKeyEventHandler((event) => {
-    if (event.key !== 'F6') return true;
-    if (event.type === 'keydown') {
-      event.preventDefault();
-      options.onLeave();
+    if (event.key === 'F6') {
+      if (event.type === 'keydown') {
+        event.preventDefault();
+        options.onLeave();
+      }
+      return false;
     }
-    return false;
+    return clipboardKey(term, event);
   });
 
   term.onData((data) => {

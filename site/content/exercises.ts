@@ -2,7 +2,10 @@
 // starter, solution and setup files from its folder. Runs only during the build; nothing here reaches the browser.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { ExerciseDefinitionInput } from '../../exercises/model.ts';
+import { CheckDefinitionSchema, type ExerciseDefinitionInput } from '../../exercises/model.ts';
+
+/** A check's deadline when it names none; checks that wait for something to happen ask for more (model.ts). */
+const DEFAULT_CHECK_TIMEOUT_MS = CheckDefinitionSchema.shape.timeoutMs.parse(undefined);
 
 /** A file of an exercise folder, by its name inside the folder. */
 export interface ExerciseFileText {
@@ -17,7 +20,8 @@ export interface ExerciseForPage {
   goal: string;
   hints: string[];
   answer?: { prompt: string; placeholder?: string };
-  checks: Array<{ id: string; title: string }>;
+  /** `waits`: the check may wait for the objects to behave (its deadline is above the default), e.g. a log line. */
+  checks: Array<{ id: string; title: string; waits: boolean }>;
   starter: ExerciseFileText[];
   solution: ExerciseFileText[];
   hasSetup: boolean;
@@ -58,7 +62,11 @@ export function exerciseForPage(id: string, usedIn: string): ExerciseForPage {
     goal: definition.goal,
     hints: [...definition.hints],
     ...(definition.answer ? { answer: definition.answer } : {}),
-    checks: definition.checks.map((c) => ({ id: c.id, title: c.title })),
+    checks: definition.checks.map((c) => ({
+      id: c.id,
+      title: c.title,
+      waits: (c.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS) > DEFAULT_CHECK_TIMEOUT_MS,
+    })),
     starter: folder(id, 'starter'),
     solution: folder(id, 'solution'),
     hasSetup: folder(id, 'setup').length > 0,

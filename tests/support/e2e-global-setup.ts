@@ -21,7 +21,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 const LOG_DIR = 'test-results';
 
 /** Installs Debian's Chromium when it is missing, the way cluster.sh installs its packages. */
-function ensureChromium(): void {
+export function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
   console.error('[e2e] installing Debian package: chromium');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -30,7 +30,7 @@ function ensureChromium(): void {
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} is still missing`);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -11,8 +11,8 @@ import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import type { KubeConfig } from '../../src/cluster/kubeconfig-file.ts';
 import { LABELS } from '../../src/cluster/labels.ts';
 import { BenchLearner, type SandboxView } from './learner.ts';
-import type { Percentiles } from './results.ts';
-import { ServerProcess } from './server.ts';
+import type { Options } from './options.ts';
+import { type ServerOptions, ServerProcess } from './server.ts';
 
 const run = promisify(execFile);
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -111,6 +111,10 @@ export interface TerminalFixture {
 
 export interface Lab {
   quick: boolean;
+  /** The command line's sizes (samples, levels, ramp), for benchmarks that take them. */
+  options: Options;
+  /** Samples per side of a ratio: --samples when given, else `full`, or `quick` in a quick run. */
+  samples(full: number, quick?: number): number;
   kc: KubeConfig;
   kube: Kube;
   /** The kubeconfig file, for kubectl. */
@@ -120,10 +124,12 @@ export interface Lab {
   servers: Set<ServerProcess>;
   /** Namespaces kept across benchmarks (the terminal fixture's sandbox); the rest is deleted after each one. */
   keep: string[];
-  /** Warm sandbox-ready samples of this run (the ready benchmark), which the reconnect benchmark compares with. */
-  warmReady?: { samples: number[]; value: Percentiles };
   /** Starts a server child; with `reuse`, on that one's port, data folder and secret (a restart). */
-  startServer(poolSize: number, reuse?: ServerProcess): Promise<ServerProcess>;
+  startServer(
+    poolSize: number,
+    reuse?: ServerProcess,
+    extra?: Pick<ServerOptions, 'siteDir' | 'origin' | 'port'>,
+  ): Promise<ServerProcess>;
   /** A learner on `server` with a fresh sandbox (tracked for cleanup). */
   newSandbox(server: ServerProcess): Promise<{ learner: BenchLearner; sandbox: SandboxView }>;
   /**
@@ -136,7 +142,8 @@ export interface Lab {
   log(line: string): void;
 }
 
-export function createLab(quick: boolean): Lab {
+export function createLab(options: Options): Lab {
+  const quick = options.quick;
   const kc = loadKubeConfig();
   const kube = createKube(kc);
   const tracker = new Tracker(kube);
@@ -148,15 +155,18 @@ export function createLab(quick: boolean): Lab {
 
   const lab: Lab = {
     quick,
+    options,
+    samples: (full, quickSize = 1) => options.samples ?? (quick ? quickSize : full),
     kc,
     kube,
     kubeconfig,
     tracker,
     servers,
     keep: [],
-    async startServer(poolSize, reuse) {
+    async startServer(poolSize, reuse, extra) {
       const server = await ServerProcess.start({
         poolSize,
+        ...extra,
         onSandbox: (ns) => tracker.track(ns),
         ...(reuse ? { dataDir: reuse.dataDir, secret: reuse.secret, port: reuse.port, instance: reuse.instance } : {}),
       });

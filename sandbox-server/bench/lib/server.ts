@@ -36,6 +36,10 @@ export interface ServerOptions {
   port?: number;
   /** Warm-pool instance name; a restart reuses the old one so it finds its own pool. */
   instance?: string;
+  /** The built site to serve (SIDECAR_LAB_SITE_DIR); none by default, as only the API is driven. */
+  siteDir?: string;
+  /** Another Origin to allow besides the bench's own, e.g. the browser's page origin. */
+  origin?: string;
   /** Called for every sandbox namespace the server reports creating, so the bench can delete it afterwards. */
   onSandbox?: (namespace: string) => void;
 }
@@ -67,14 +71,14 @@ export class ServerProcess {
         HOST: '127.0.0.1',
         SIDECAR_LAB_DATA_DIR: this.dataDir,
         SIDECAR_LAB_SESSION_SECRET: this.secret,
-        SIDECAR_LAB_ALLOWED_ORIGINS: BENCH_ORIGIN,
+        SIDECAR_LAB_ALLOWED_ORIGINS: options.origin ? `${BENCH_ORIGIN},${options.origin}` : BENCH_ORIGIN,
         SIDECAR_LAB_POOL_SIZE: String(options.poolSize),
         SIDECAR_LAB_INSTANCE: this.instance,
         // The bench's learners are many sessions at once; neither limit is what is being measured.
         SIDECAR_LAB_MAX_SANDBOXES: '1000',
         SIDECAR_LAB_CREATE_RATE_PER_MINUTE: '1000',
         // Nothing is served from the site folder in a benchmark; a missing folder only makes static routes 404.
-        SIDECAR_LAB_SITE_DIR: join(this.dataDir, 'no-site'),
+        SIDECAR_LAB_SITE_DIR: options.siteDir ?? join(this.dataDir, 'no-site'),
         LOG_LEVEL: 'info',
         // For profiling a miss, e.g. BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" (written on stop).
         ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),

@@ -2,6 +2,7 @@
 import type {
   CoreV1EventList,
   V1ClusterRole,
+  V1ConfigMap,
   V1EndpointSliceList,
   V1Job,
   V1JobList,
@@ -117,6 +118,7 @@ export function coreV1(rest: RestClient) {
   const namespaces = resource('/api/v1', 'namespaces');
   const pods = resource('/api/v1', 'pods');
   const serviceAccounts = resource('/api/v1', 'serviceaccounts');
+  const configMaps = resource('/api/v1', 'configmaps');
   return {
     readNamespace: ({ name }: Named, o?: CallOptions) => v.get<V1Namespace>(namespaces.item(name), undefined, o),
     listNamespace: (p: ListParams = {}, o?: CallOptions) => v.list<V1NamespaceList>(namespaces.collection(), p, o),
@@ -169,6 +171,10 @@ export function coreV1(rest: RestClient) {
       const path = `${pods.item(name, namespace)}/log`;
       return rest.text({ path, query, ...(o?.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) });
     },
+    readNamespacedConfigMap: ({ namespace, name }: InNamespace & Named, o?: CallOptions) =>
+      v.get<V1ConfigMap>(configMaps.item(name, namespace), undefined, o),
+    patchNamespacedConfigMap: ({ namespace, name, body }: InNamespace & Named & { body: object }, o: PatchOptions) =>
+      v.patch<V1ConfigMap>(configMaps.item(name, namespace), body, o),
     listNode: (p: ListParams = {}, o?: CallOptions) => v.list<V1NodeList>('/api/v1/nodes', p, o),
     listNamespacedEvent: ({ namespace, ...p }: InNamespace & ListParams, o?: CallOptions) =>
       v.list<CoreV1EventList>(resource('/api/v1', 'events').collection(namespace), p, o),

@@ -289,6 +289,17 @@ export function checkerRoleBinding(input: BlueprintInput): V1RoleBinding {
 
 export const CHECKER_CLUSTER_ROLE = 'sidecar-lab:checker';
 
+/**
+ * The checker's one write: the ConfigMaps that exercises proving a reaction to a change (config-reload) change at
+ * check time, by name, and nothing else.
+ */
+export const checkerConfigMapWrite = {
+  apiGroups: [''],
+  resources: ['configmaps'],
+  resourceNames: ['web-config'],
+  verbs: ['patch'],
+};
+
 export function toolboxPod(input: BlueprintInput): V1Pod {
   return {
     apiVersion: 'v1',

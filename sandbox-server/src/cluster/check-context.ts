@@ -6,6 +6,8 @@ import { ClusterUnavailableError } from '../../../exercises/errors.ts';
 import {
   type CheckContext,
   type ClusterReader,
+  type ConfigMap,
+  ConfigMapSchema,
   type ExecResult,
   type Job,
   JobSchema,
@@ -13,7 +15,7 @@ import {
   PodSchema,
   ResourceQuotaSchema,
 } from '../../../exercises/model.ts';
-import type { CallOptions } from './apis.ts';
+import { type CallOptions, mergePatch } from './apis.ts';
 import type { Exec } from './exec-socket.ts';
 import { createKube } from './kube.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
@@ -96,7 +98,11 @@ function exitFromStatus(status: V1Status | undefined): { exitCode: number | null
   }
   const message = status.message ?? '';
   if (/executable file not found|no such file or directory/i.test(message)) return { exitCode: 127, note: message };
-  if (/container not found|not running|stopped container|deleted container/i.test(message)) {
+  if (
+    /container not found|not running|stopped container|deleted container|in a stopped state|no running task/i.test(
+      message,
+    )
+  ) {
     return { exitCode: null, note: `the container is not running (${message})` };
   }
   throw new ClusterUnavailableError(`exec failed: ${message || JSON.stringify(status)}`);
@@ -167,6 +173,19 @@ function clusterReader(kc: KubeConfig, namespace: string, requestTimeoutMs: numb
         // 400: the container has not started (or has no previous instance); 404: no such Pod. Nothing to read.
         [400, 404],
       ),
+    async getConfigMap(name) {
+      const map = await call(
+        `get configmap ${name}`,
+        (o) => core.readNamespacedConfigMap({ name, namespace }, o),
+        [404],
+      );
+      return map && (ConfigMapSchema.parse(map) as ConfigMap);
+    },
+    async patchConfigMapData(name, data) {
+      await call(`change configmap ${name}`, (o) =>
+        core.patchNamespacedConfigMap({ name, namespace, body: { data } }, { ...mergePatch, ...o }),
+      );
+    },
     exec: (pod, container, argv, { timeoutMs }) =>
       execIn(execApi, { namespace, pod, container, argv, timeoutMs, connectTimeoutMs: requestTimeoutMs }),
   };

@@ -1,13 +1,19 @@
 // Cluster-wide objects the server needs once: its system namespace, the checker and learner roles, the admission
 // policy.
 import type { V1ClusterRole, V1PolicyRule } from '@kubernetes/client-node';
-import { admissionPolicy, admissionPolicyBinding, CHECKER_CLUSTER_ROLE, learnerClusterRole } from './blueprint.ts';
+import {
+  admissionPolicy,
+  admissionPolicyBinding,
+  CHECKER_CLUSTER_ROLE,
+  checkerConfigMapWrite,
+  learnerClusterRole,
+} from './blueprint.ts';
 import { createIdempotent, isNotFound, type Kube } from './kube.ts';
 import { CHECKER_SA, LABELS, SYSTEM_NAMESPACE } from './labels.ts';
 
 const managed = { [LABELS.managed]: 'true' };
 
-/** Read-only on a namespace, plus exec for behaviour probes: what a check may do, and no more. */
+/** Read-only on a namespace, plus exec for behaviour probes and `checkerConfigMapWrite`: what a check may do. */
 export const checkerClusterRole: V1ClusterRole = {
   apiVersion: 'rbac.authorization.k8s.io/v1',
   kind: 'ClusterRole',
@@ -19,6 +25,7 @@ export const checkerClusterRole: V1ClusterRole = {
       verbs: ['get', 'list', 'watch'],
     },
     { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+    checkerConfigMapWrite,
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch'] },
   ],

@@ -7,6 +7,7 @@ import type { CheckContext, Exercise, ExerciseReport } from '../../../exercises/
 import { runExercise } from '../../../exercises/runner.ts';
 import { type SettleResult, waitForSettled } from '../../../exercises/settle.ts';
 import { mergePatch } from './apis.ts';
+import { checkerConfigMapWrite } from './blueprint.ts';
 import { createCheckContext } from './check-context.ts';
 import {
   type ControllerRefusal,
@@ -158,10 +159,11 @@ export async function createCheckerIdentity(kc: KubeConfig, namespace: string): 
           rules: [
             {
               apiGroups: [''],
-              resources: ['pods', 'pods/log', 'events', 'resourcequotas'],
+              resources: ['pods', 'pods/log', 'events', 'resourcequotas', 'configmaps'],
               verbs: ['get', 'list', 'watch'],
             },
             { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+            checkerConfigMapWrite,
             { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
           ],
         },

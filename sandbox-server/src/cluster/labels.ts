@@ -29,6 +29,11 @@ export const ANNOTATIONS = {
   expiresAt: `${DOMAIN}/expires-at`,
   /** ISO time the sandbox was claimed by its learner. */
   claimedAt: `${DOMAIN}/claimed-at`,
+  /**
+   * ISO time past which a learner's own sandbox never lives, whatever its activity or extensions (claim time plus
+   * SIDECAR_LAB_MAX_TTL_MINUTES). Absent on workshop sandboxes, which end with their workshop.
+   */
+  endsBy: `${DOMAIN}/ends-by`,
   /** Exercise the learner started the sandbox for. */
   exercise: `${DOMAIN}/exercise`,
 } as const;

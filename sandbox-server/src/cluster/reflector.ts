@@ -30,6 +30,13 @@ export interface ReflectorOptions {
   retryMs?: number;
   /** Bound on each list request. */
   listTimeoutMs?: number;
+  /**
+   * Called with every object after each complete list (the first and any after 410 Gone), before the differences are
+   * reported: for callers that keep the objects themselves (the Pod picture), not just hear that something changed.
+   */
+  onList?: (items: unknown[]) => void;
+  /** Called with each watched object that was really added, modified or deleted (its last state for DELETED). */
+  onObject?: (type: ObservedChange['type'], object: unknown) => void;
 }
 
 /** A change the reflector saw: what kind of event, and which object. */
@@ -55,7 +62,9 @@ export class Reflector {
   readonly #rest: RestClient;
   readonly #path: string;
   readonly #onChange: (change: ObservedChange) => void;
-  readonly #options: Required<ReflectorOptions>;
+  readonly #options: Required<Omit<ReflectorOptions, 'onList' | 'onObject'>>;
+  readonly #onList: ReflectorOptions['onList'];
+  readonly #onObject: ReflectorOptions['onObject'];
   /** uid → resourceVersion of every object we know of. */
   readonly #known = new Map<string, { name: string; version: string }>();
   #resourceVersion: string | undefined;
@@ -77,6 +86,8 @@ export class Reflector {
     this.#rest = rest;
     this.#path = path;
     this.#onChange = onChange;
+    this.#onList = options.onList;
+    this.#onObject = options.onObject;
     this.#options = {
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300,
       stallMs: options.stallMs ?? 150_000,
@@ -124,6 +135,7 @@ export class Reflector {
     if (this.#stopped) return;
     try {
       const seen = new Map<string, { name: string; version: string }>();
+      const items: unknown[] = [];
       let next: string | undefined;
       let version: string | undefined;
       do {
@@ -133,6 +145,7 @@ export class Reflector {
           timeoutMs: this.#options.listTimeoutMs,
         });
         for (const item of page.items ?? []) {
+          items.push(item);
           seen.set(keyOf(item.metadata), {
             name: item.metadata?.name ?? '',
             version: item.metadata?.resourceVersion ?? '',
@@ -142,6 +155,8 @@ export class Reflector {
         version = page.metadata?.resourceVersion;
       } while (next && !this.#stopped);
       this.stats.lists++;
+      if (this.#stopped) return;
+      this.#onList?.(items);
       if (this.#synced) this.#reportDifferences(seen);
       this.#known.clear();
       for (const [key, value] of seen) this.#known.set(key, value);
@@ -179,7 +194,7 @@ export class Reflector {
       const meta = (event.object as { metadata?: ObjectMeta } | undefined)?.metadata;
       if (meta?.resourceVersion) this.#resourceVersion = meta.resourceVersion;
       if (event.type === 'BOOKMARK') return;
-      this.#apply(event.type, meta);
+      this.#apply(event.type, meta, event.object);
     };
     const onDone = (error?: unknown) => {
       if (this.#current === controller) this.#current = undefined;
@@ -209,7 +224,7 @@ export class Reflector {
     });
   }
 
-  #apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', meta: ObjectMeta | undefined): void {
+  #apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', meta: ObjectMeta | undefined, object: unknown): void {
     const key = keyOf(meta);
     const name = meta?.name ?? '';
     const version = meta?.resourceVersion ?? '';
@@ -221,6 +236,7 @@ export class Reflector {
       if (before?.version === version) return; // a replay of what we already have
       this.#known.set(key, { name, version });
     }
+    this.#onObject?.(type, object);
     this.#onChange({ type, name });
   }
 

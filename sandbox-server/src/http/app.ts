@@ -7,9 +7,11 @@ import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import type { Kube } from '../cluster/kube.ts';
+import type { ActivityRecorder } from '../sandboxes/activity.ts';
 import type { CheckService } from '../sandboxes/checks.ts';
 import type { WarmPool } from '../sandboxes/pool.ts';
 import type { Sandboxes } from '../sandboxes/sandboxes.ts';
+import type { Saves } from '../saves/saves.ts';
 import type { Repository } from '../store/repository.ts';
 import type { WorkshopService } from '../workshops/workshops.ts';
 import type { AppEnv } from './env.ts';
@@ -20,8 +22,10 @@ import { previewRoute } from './preview-route.ts';
 import { ProbeLimiter } from './probe-limit.ts';
 import { courseRoutes } from './routes/course.ts';
 import { resumeRoutes } from './routes/resume.ts';
-import { sandboxRoutes } from './routes/sandboxes.ts';
+import { ownSandbox, sandboxRoutes } from './routes/sandboxes.ts';
+import { saveRoutes } from './routes/saves.ts';
 import { workshopRoutes } from './routes/workshops.ts';
+import { workspaceRoutes } from './routes/workspace.ts';
 import { SESSION_COOKIE, type SessionSigner, sessionCookieOptions } from './session.ts';
 
 export interface AppDeps {
@@ -41,6 +45,10 @@ export interface AppDeps {
   workshops?: WorkshopService;
   /** Budget for sandbox lookups that miss, shared with the terminal upgrade; a fresh one when not given. */
   probes?: ProbeLimiter;
+  /** Records the learner's activity (files written, exercises set up) so their sandbox stays alive; none when not given. */
+  activity?: ActivityRecorder;
+  /** The learner's saved work: restored into their next sandbox, "Save and stop", download, delete. */
+  saves?: Saves;
 }
 
 const MAX_BODY_BYTES = 96 * 1024;
@@ -96,6 +104,15 @@ export function createApp(deps: AppDeps) {
     .route('/api/sandboxes', sandboxRoutes({ ...deps, probes }))
     .route('/api', courseRoutes(deps.repo))
     .route('/', resumeRoutes({ repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies }));
+  // The workspace (the live Pod picture, terminal tabs) streams and lists; the site calls it with plain fetch.
+  app.route(
+    '/',
+    workspaceRoutes({
+      kube: deps.kube,
+      log,
+      ownSandbox: (c) => ownSandbox(deps.sandboxes, c.get('session'), c.req.param('id') ?? ''),
+    }),
+  );
 
   // A Pod's web page, outside /api/ so that a Pod's own 404 never counts as a guessed sandbox id.
   app.get(`${PREVIEW_PREFIX}/:id/pods/:pod/:port/*`, previewRoute({ kube: deps.kube, probes, sandboxes }));
@@ -108,6 +125,7 @@ export function createApp(deps: AppDeps) {
   });
 
   if (deps.workshops) app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log }));
+  if (deps.saves) app.route('/', saveRoutes({ saves: deps.saves, sandboxes, log }));
   return api;
 }
 

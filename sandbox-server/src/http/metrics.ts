@@ -1,5 +1,6 @@
 // Prometheus metrics of the server, in one registry served at /metrics.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { REAP_REASONS } from '../sandboxes/lifetime.ts';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -50,7 +51,26 @@ export function createMetrics() {
       help: 'Expired sandboxes deleted',
       registers: [registry],
     }),
+    reaperDecisions: reaperDecisions(registry),
+    activityWrites: new Counter({
+      name: 'sidecar_lab_activity_writes_total',
+      help: 'Learner activity written to the cluster (throttled per sandbox); result "moved" when the expiry moved',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
   };
+}
+
+/** Sandboxes the reaper deleted, by reason; every reason is listed from the start, at 0. */
+function reaperDecisions(registry: Registry) {
+  const counter = new Counter({
+    name: 'sidecar_lab_reaper_decisions_total',
+    help: 'Sandboxes the reaper deleted, by reason: idle, max_lifetime, workshop_ended, pool_expired, abandoned_build',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  for (const reason of REAP_REASONS) counter.inc({ reason }, 0);
+  return counter;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

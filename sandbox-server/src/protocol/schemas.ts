@@ -1,5 +1,6 @@
 // The wire contract between the site and the server: API bodies and terminal control frames (zod only).
 import { z } from 'zod';
+import { MAX_TERMINAL_TABS } from './limits.ts';
 
 /** Lifecycle of a sandbox as the learner sees it. */
 export const sandboxStatus = z.enum(['provisioning', 'ready', 'expired', 'deleting', 'failed']);
@@ -9,8 +10,17 @@ export const sandboxView = z.object({
   id: z.string(),
   namespace: z.string(),
   status: sandboxStatus,
+  /** When the sandbox ends unless the learner is active (or extends it) before then. */
   expiresAt: z.string(),
   workshop: z.string().optional(),
+  /** The latest it may live, activity and extensions included; absent for a workshop's sandbox (it ends with it). */
+  endsBy: z.string().optional(),
+  /** Present when the expiry follows activity: each terminal keystroke, file, setup or Check moves it this far out. */
+  idleSeconds: z.number().optional(),
+  /** How long before the expiry the page warns and offers "Extend". */
+  warnSeconds: z.number().optional(),
+  /** On a new sandbox of a learner who had saved work: whether it was restored, and what (or why not). */
+  restore: z.object({ restored: z.boolean(), message: z.string() }).optional(),
 });
 export type SandboxView = z.infer<typeof sandboxView>;
 
@@ -110,3 +120,9 @@ export type TerminalServerFrame = z.infer<typeof terminalServerFrame>;
 
 /** Largest frame the terminal accepts from a browser: keystrokes and pastes, not uploads. */
 export const MAX_TERMINAL_FRAME_BYTES = 64 * 1024;
+
+export { MAX_TERMINAL_TABS };
+
+/** `GET /api/sandboxes/:id/terminals`: the tabs whose tmux session exists, 1-based, in order. */
+export const terminalTabs = z.object({ tabs: z.array(z.number().int().min(1).max(MAX_TERMINAL_TABS)) });
+export type TerminalTabs = z.infer<typeof terminalTabs>;

@@ -3,7 +3,7 @@
 import { parseManifests } from '../../../exercises/manifests.ts';
 import type { ExerciseReport } from '../../../exercises/model.ts';
 import { getExercise } from '../../../exercises/registry.ts';
-import { runExercise } from '../../../exercises/runner.ts';
+import { overallBound, runExercise } from '../../../exercises/runner.ts';
 import { createCheckContext } from '../cluster/check-context.ts';
 import { applyManifests } from '../cluster/grading-namespace.ts';
 import type { KubeConfig } from '../cluster/kubeconfig-file.ts';
@@ -36,7 +36,7 @@ export class CheckService {
     const exercise = getExercise(exerciseId);
     if (!exercise) throw new UnknownExerciseError(`no exercise "${exerciseId}"`);
     const ctx = createCheckContext(this.kc, namespace, { impersonate: CHECKER_USER, ...(answer ? { answer } : {}) });
-    const report = await runExercise(exercise, ctx, { overallTimeoutMs: 30_000 });
+    const report = await runExercise(exercise, ctx, { overallTimeoutMs: overallBound(exercise, 30_000) });
     this.observe(exerciseId, report.durationMs / 1000, report.status);
     const run = this.repo.recordCheck({
       session,

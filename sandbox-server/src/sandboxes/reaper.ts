@@ -2,19 +2,10 @@
 import type { V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { managedSelector, NAMESPACE_PREFIX } from '../cluster/labels.ts';
+import { type ReapReason, reapReason } from './lifetime.ts';
 import type { Sandbox, Sandboxes } from './sandboxes.ts';
 
-/** A pool sandbox still "provisioning" after this long was abandoned (its server died while building it). */
-export const ABANDONED_PROVISIONING_MS = 10 * 60_000;
-
-/** Whether the reaper should delete this sandbox now: it expired, or its build was abandoned. */
-export function isReapable(s: Sandbox, now: Date): boolean {
-  if (!s.namespace.startsWith(NAMESPACE_PREFIX) || s.status === 'deleting') return false;
-  if (s.expiresAt.getTime() <= now.getTime()) return true;
-  return (
-    s.pool === 'provisioning' && !!s.createdAt && now.getTime() - s.createdAt.getTime() > ABANDONED_PROVISIONING_MS
-  );
-}
+export { ABANDONED_PROVISIONING_MS } from './lifetime.ts';
 
 /** A sandbox namespace whose deletion has not finished long after it began. */
 export interface StuckNamespace {
@@ -29,7 +20,14 @@ export interface ReaperOptions {
   stuckAfterMs?: number;
   /** Called after every sweep with the namespaces stuck now (for the metric). */
   onStuck?: (stuck: StuckNamespace[]) => void;
+  /** Called once per sandbox the reaper deletes, with why (for the metric). */
+  onDecision?: (reason: ReapReason) => void;
+  /** Runs before a learner's sandbox is deleted (saving their work); a failure is logged and the deletion goes on. */
+  beforeDelete?: (sandbox: Sandbox, reason: ReapReason) => Promise<unknown>;
 }
+
+/** How long the reaper waits for beforeDelete on one sandbox. */
+const BEFORE_DELETE_MS = 90_000;
 
 export const STUCK_AFTER_MS = 10 * 60_000;
 
@@ -55,6 +53,10 @@ export class Reaper {
   readonly onReaped: (count: number) => void;
   readonly stuckAfterMs: number;
   readonly onStuck: (stuck: StuckNamespace[]) => void;
+  readonly onDecision: (reason: ReapReason) => void;
+  readonly beforeDelete: ReaperOptions['beforeDelete'];
+  /** Sandboxes being saved and deleted now: a slow save is not started twice by the next sweep. */
+  readonly #inFlight = new Set<string>();
 
   constructor(
     sandboxes: Sandboxes,
@@ -67,6 +69,32 @@ export class Reaper {
     this.onReaped = onReaped;
     this.stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
     this.onStuck = options.onStuck ?? (() => undefined);
+    this.onDecision = options.onDecision ?? (() => undefined);
+    this.beforeDelete = options.beforeDelete;
+  }
+
+  /** Saves a learner's work (when asked to) and deletes the sandbox. */
+  async #reap(sandbox: Sandbox, reason: ReapReason): Promise<void> {
+    // Only this server's own learners: another server on the cluster keeps its learners' saves in its own database.
+    const ours = sandbox.instance === this.sandboxes.settings.instance;
+    if (sandbox.owner && ours && this.beforeDelete && sandbox.status !== 'deleting') {
+      // While it saves, the namespace says it lives a little longer, so another server's reaper on the same cluster
+      // does not delete it under the save; never past its maximum, which holds whatever happens.
+      const hold = new Date(Date.now() + BEFORE_DELETE_MS);
+      if (!sandbox.endsBy || hold.getTime() <= sandbox.endsBy.getTime()) {
+        await this.sandboxes
+          .assign(sandbox, { expiresAt: hold })
+          .catch((error: unknown) => this.log.warn({ err: error, sandbox: sandbox.id }, 'could not hold the sandbox'));
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), BEFORE_DELETE_MS);
+      });
+      await Promise.race([this.beforeDelete(sandbox, reason), limit])
+        .catch((error: unknown) => this.log.warn({ err: error, sandbox: sandbox.id }, 'could not save before reaping'))
+        .finally(() => clearTimeout(timer));
+    }
+    await this.sandboxes.delete(sandbox.id);
   }
 
   start(intervalMs = 30_000): void {
@@ -81,21 +109,40 @@ export class Reaper {
   }
 
   /**
-   * Deletes every expired (or abandoned half-built) sandbox and returns their ids. Only namespaces that carry our managed label and our name
-   * prefix are considered (list() selects by label), and one that is already Terminating is skipped, never waited
-   * on, so a namespace stuck in deletion cannot block the rest.
+   * Deletes every sandbox whose time is up (idle too long, past its maximum lifetime, its workshop over, an unclaimed
+   * pool sandbox past its day, an abandoned half-built one) and returns their ids; each deletion is logged and counted
+   * with its reason. Only namespaces that carry our managed label and our name prefix are considered (list() selects
+   * by label), and one that is already Terminating is skipped, never waited on, so a namespace stuck in deletion
+   * cannot block the rest.
    */
   async sweep(now = new Date()): Promise<string[]> {
     let reaped: string[] = [];
     try {
       const all = await this.sandboxes.list();
-      const expired = all.filter((s) => isReapable(s, now));
-      await Promise.all(expired.map((s) => this.sandboxes.delete(s.id)));
-      if (expired.length) {
-        this.log.info({ sandboxes: expired.map((s) => s.id) }, 'reaped expired sandboxes');
-        this.onReaped(expired.length);
+      const expired = all.flatMap((s) => {
+        const reason = reapReason(s, now);
+        return reason && !this.#inFlight.has(s.id) ? [{ sandbox: s, reason }] : [];
+      });
+      for (const { sandbox } of expired) this.#inFlight.add(sandbox.id);
+      await Promise.all(
+        expired.map(({ sandbox, reason }) =>
+          this.#reap(sandbox, reason).finally(() => this.#inFlight.delete(sandbox.id)),
+        ),
+      );
+      for (const { sandbox, reason } of expired) {
+        this.log.info(
+          {
+            sandbox: sandbox.id,
+            reason,
+            expiresAt: sandbox.expiresAt.toISOString(),
+            endsBy: sandbox.endsBy?.toISOString(),
+          },
+          `reaped sandbox ${sandbox.id}: ${reason}`,
+        );
+        this.onDecision(reason);
       }
-      reaped = expired.map((s) => s.id);
+      if (expired.length) this.onReaped(expired.length);
+      reaped = expired.map(({ sandbox }) => sandbox.id);
     } catch (error) {
       this.log.warn({ err: error }, 'reaper sweep failed; will retry');
     }

@@ -22,12 +22,17 @@ import {
   TOOLBOX_POD,
 } from '../cluster/labels.ts';
 import type { SandboxStatus, SandboxView } from '../protocol/schemas.ts';
+import { expiryAfterActivity, extendedExpiry, extensionRefusal, type LifetimeSettings, limitOf } from './lifetime.ts';
 
 export interface SandboxSettings {
   toolboxImage: string;
   budget: SandboxBudget;
+  /** The idle period: a learner's sandbox ends this many minutes after their last activity (decimals allowed). */
   ttlMinutes: number;
+  /** The longest a learner's sandbox lives from its claim, activity and extensions included. */
   maxTtlMinutes: number;
+  /** How long before the expiry the page warns; 5 minutes when not given. */
+  warningMinutes?: number;
   /** How long a cold sandbox may take to become ready before provisioning fails. */
   readyTimeoutMs?: number;
   /** This server's instance name: its warm pool is the warm sandboxes carrying it. */
@@ -47,6 +52,10 @@ export interface Sandbox {
   pool?: string;
   /** The blueprint digest it was built from (see blueprintDigest). */
   blueprint?: string;
+  /** The latest a learner's own sandbox may live (ANNOTATIONS.endsBy). */
+  endsBy?: Date;
+  /** The server instance that made it (LABELS.instance). */
+  instance?: string;
 }
 
 /** What a claim or provisioning may set besides the owner: the workshop label, and an expiry other than the TTL. */
@@ -102,13 +111,35 @@ export class Sandboxes {
     this.blueprint = blueprintDigest(settings);
   }
 
+  /** The lifetime rules in milliseconds. */
+  get lifetime(): LifetimeSettings {
+    return { idleMs: this.settings.ttlMinutes * 60_000, maxMs: this.settings.maxTtlMinutes * 60_000 };
+  }
+
   toView(sandbox: Sandbox): SandboxView {
+    const endsBy = limitOf(sandbox, this.lifetime);
+    const follows = !sandbox.workshop && !!sandbox.owner;
     return {
       id: sandbox.id,
       namespace: sandbox.namespace,
       status: sandbox.status,
       expiresAt: sandbox.expiresAt.toISOString(),
       ...(sandbox.workshop ? { workshop: sandbox.workshop } : {}),
+      ...(endsBy ? { endsBy: endsBy.toISOString() } : {}),
+      ...(follows ? { idleSeconds: Math.round(this.lifetime.idleMs / 1000) } : {}),
+      warnSeconds: Math.round((this.settings.warningMinutes ?? 5) * 60),
+    };
+  }
+
+  /** Annotations a claim by a learner sets: claim time, expiry, and (outside workshops) the end of the maximum. */
+  private claimAnnotations(now: Date, options: SandboxClaimOptions): Record<string, string | null> {
+    const endsBy = new Date(now.getTime() + this.lifetime.maxMs);
+    const idle = new Date(Math.min(now.getTime() + this.lifetime.idleMs, endsBy.getTime()));
+    return {
+      [ANNOTATIONS.claimedAt]: now.toISOString(),
+      [ANNOTATIONS.expiresAt]: (options.expiresAt ?? idle).toISOString(),
+      // A merge patch removes it with null: a warm sandbox never has one, but a re-claimed one might.
+      [ANNOTATIONS.endsBy]: options.workshop ? null : endsBy.toISOString(),
     };
   }
 
@@ -116,8 +147,11 @@ export class Sandboxes {
   async provision(owner = '', options: SandboxClaimOptions = {}): Promise<Sandbox> {
     const id = newSandboxId();
     this.#egress ??= await discoverEgress(this.kube);
-    const expiresAt =
-      options.expiresAt ?? new Date(Date.now() + (owner ? this.settings.ttlMinutes * 60_000 : WARM_POOL_EXPIRY_MS));
+    const now = new Date();
+    const claim = owner ? this.claimAnnotations(now, options) : {};
+    const expiresAt = owner
+      ? new Date(claim[ANNOTATIONS.expiresAt]!)
+      : (options.expiresAt ?? new Date(now.getTime() + WARM_POOL_EXPIRY_MS));
     const input: BlueprintInput = {
       id,
       namespace: namespaceFor(id),
@@ -131,7 +165,7 @@ export class Sandboxes {
       blueprint: this.blueprint,
     };
     const ns = namespaceObject(input);
-    if (owner) ns.metadata!.annotations![ANNOTATIONS.claimedAt] = new Date().toISOString();
+    for (const [key, value] of Object.entries(claim)) if (value) ns.metadata!.annotations![key] = value;
     await this.kube.core.createNamespace({ body: ns });
     try {
       await this.createObjects(input);
@@ -308,12 +342,7 @@ export class Sandboxes {
                   [LABELS.pool]: 'claimed',
                   ...(options.workshop ? { [LABELS.workshop]: options.workshop } : {}),
                 },
-                annotations: {
-                  [ANNOTATIONS.expiresAt]: (
-                    options.expiresAt ?? new Date(now.getTime() + this.settings.ttlMinutes * 60_000)
-                  ).toISOString(),
-                  [ANNOTATIONS.claimedAt]: now.toISOString(),
-                },
+                annotations: this.claimAnnotations(now, options),
               },
             },
           },
@@ -364,18 +393,16 @@ export class Sandboxes {
     }
   }
 
-  /** Pushes the expiry back by `minutes`, never past the maximum lifetime counted from the claim. */
+  /**
+   * Pushes the expiry back by `minutes` (the learner's "Extend"), never past the maximum lifetime counted from the
+   * claim: an extension that would go beyond it stops at it, and one asked for at it is refused, naming the limit.
+   * A workshop's sandbox ends with its workshop; only the instructor extends it.
+   */
   async extend(sandbox: Sandbox, minutes: number): Promise<Sandbox> {
-    const start = sandbox.claimedAt ?? new Date();
-    const limit = start.getTime() + this.settings.maxTtlMinutes * 60_000;
-    const wanted = Math.max(sandbox.expiresAt.getTime(), Date.now()) + minutes * 60_000;
-    if (sandbox.expiresAt.getTime() >= limit) {
-      throw new SandboxError(
-        'conflict',
-        `this sandbox already runs for the longest allowed (${this.settings.maxTtlMinutes} minutes)`,
-      );
-    }
-    const expiresAt = new Date(Math.min(wanted, limit));
+    const now = new Date();
+    const refusal = extensionRefusal(sandbox, this.lifetime, now);
+    if (refusal) throw new SandboxError('conflict', refusal);
+    const expiresAt = extendedExpiry(sandbox, minutes, this.lifetime, now);
     const patched = await this.kube.core.patchNamespace(
       {
         name: sandbox.namespace,
@@ -391,19 +418,64 @@ export class Sandboxes {
    * its sandboxes' expiry to its own end time, which it bounds itself.
    */
   async assign(sandbox: Sandbox, change: SandboxClaimOptions): Promise<Sandbox> {
+    const annotations = {
+      ...(change.expiresAt ? { [ANNOTATIONS.expiresAt]: change.expiresAt.toISOString() } : {}),
+      // In a workshop the workshop's end bounds it, not the learner's own maximum.
+      ...(change.workshop ? { [ANNOTATIONS.endsBy]: null } : {}),
+    };
     const patched = await this.kube.core.patchNamespace(
       {
         name: sandbox.namespace,
         body: {
           metadata: {
             ...(change.workshop ? { labels: { [LABELS.workshop]: change.workshop } } : {}),
-            ...(change.expiresAt ? { annotations: { [ANNOTATIONS.expiresAt]: change.expiresAt.toISOString() } } : {}),
+            ...(Object.keys(annotations).length ? { annotations } : {}),
           },
         },
       },
       mergePatch,
     );
     return { ...this.fromNamespace(patched), status: sandbox.status };
+  }
+
+  /**
+   * Moves the expiry of a learner's own sandbox to what activity at `at` earns (the idle period from then, within the
+   * limit), never earlier than it is: an extension the learner asked for stays. Reads the namespace first and writes
+   * with its resourceVersion, so two writers cannot move it backwards. Returns the new expiry when it moved.
+   */
+  async recordActivity(id: string, at: Date): Promise<Date | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let ns: V1Namespace;
+      try {
+        ns = await this.kube.core.readNamespace({ name: namespaceFor(id) });
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+      if (ns.metadata?.labels?.[LABELS.managed] !== 'true') return undefined;
+      const sandbox = this.fromNamespace(ns);
+      if (sandbox.status === 'deleting' || sandbox.status === 'expired') return undefined;
+      const next = expiryAfterActivity(sandbox, at, this.lifetime);
+      if (!next || next.getTime() <= sandbox.expiresAt.getTime()) return undefined;
+      try {
+        await this.kube.core.patchNamespace(
+          {
+            name: sandbox.namespace,
+            body: {
+              metadata: {
+                resourceVersion: ns.metadata!.resourceVersion,
+                annotations: { [ANNOTATIONS.expiresAt]: next.toISOString() },
+              },
+            },
+          },
+          mergePatch,
+        );
+        return next;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+    }
+    return undefined;
   }
 
   private async withToolboxStatus(ns: V1Namespace): Promise<Sandbox> {
@@ -423,6 +495,7 @@ export class Sandboxes {
     const annotations = ns.metadata?.annotations ?? {};
     const expiresAt = new Date(annotations[ANNOTATIONS.expiresAt] ?? 0);
     const claimed = annotations[ANNOTATIONS.claimedAt];
+    const endsBy = annotations[ANNOTATIONS.endsBy];
     const created = ns.metadata?.creationTimestamp;
     let status: SandboxStatus = known ?? 'provisioning';
     if (ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating') status = 'deleting';
@@ -438,6 +511,8 @@ export class Sandboxes {
       ...(labels[LABELS.workshop] ? { workshop: labels[LABELS.workshop] } : {}),
       ...(labels[LABELS.pool] ? { pool: labels[LABELS.pool] } : {}),
       ...(labels[LABELS.blueprint] ? { blueprint: labels[LABELS.blueprint] } : {}),
+      ...(endsBy ? { endsBy: new Date(endsBy) } : {}),
+      ...(labels[LABELS.instance] ? { instance: labels[LABELS.instance] } : {}),
     };
   }
 }

@@ -88,4 +88,29 @@ describe('Repository', () => {
     ).toThrow(/CHECK constraint/);
     raw.close();
   });
+
+  it('keeps one save per learner until its retention ends, and forgets it on request', () => {
+    const repo = new Repository(':memory:');
+    const save = {
+      owner: 'o1',
+      createdAt: '2026-11-30T10:00:00.000Z',
+      expiresAt: '2026-12-30T10:00:00.000Z',
+      reason: 'expired',
+      files: Buffer.from([0x1f, 0x8b, 0, 255]),
+      manifests: '[]',
+      size: 6,
+      mac: 'm',
+    };
+    repo.putSave(save);
+    repo.putSave({ ...save, reason: 'save-and-stop' });
+    expect(repo.save('o1', new Date('2026-12-01T00:00:00Z'))).toEqual({ ...save, reason: 'save-and-stop' });
+    repo.markSaveRestored('o1', 'sbx-1');
+    expect(repo.save('o1', new Date('2026-12-01T00:00:00Z'))?.restoredInto).toBe('sbx-1');
+    expect(repo.save('o1', new Date('2026-12-31T00:00:00Z'))).toBeUndefined();
+    expect(repo.purgeSaves(new Date('2026-12-31T00:00:00Z'))).toBe(1);
+    repo.putSave(save);
+    expect(repo.deleteSave('o1')).toBe(true);
+    expect(repo.deleteSave('o1')).toBe(false);
+    repo.close();
+  });
 });

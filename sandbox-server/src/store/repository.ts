@@ -109,10 +109,35 @@ const MIGRATIONS: readonly string[] = [
      revoked_at TEXT
    );
    CREATE INDEX resume_codes_by_session ON resume_codes (session);`,
+  // 3: a learner's saved work (home files and clean manifests), one per learner, keyed by the owner hash the
+  // sandbox's namespace carries (the reaper saves without a session); `mac` proves the server wrote it.
+  `CREATE TABLE saves (
+     owner TEXT PRIMARY KEY, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, reason TEXT NOT NULL,
+     files BLOB NOT NULL, manifests TEXT NOT NULL, size INTEGER NOT NULL, mac TEXT NOT NULL, restored_into TEXT
+   );`,
 ];
 
 /** The version a database file has once every migration ran (its `PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** A learner's saved work (see sandbox-server/src/saves/). */
+export interface SaveRecord {
+  owner: string;
+  createdAt: string;
+  /** Kept until then (SIDECAR_LAB_SAVE_RETENTION_DAYS). */
+  expiresAt: string;
+  /** What made it: "expired", "save-and-stop", … */
+  reason: string;
+  /** The home folder as a .tar.gz. */
+  files: Buffer;
+  /** The clean manifests, as a JSON array. */
+  manifests: string;
+  size: number;
+  /** HMAC of the rest, with the server's secret. */
+  mac: string;
+  /** The sandbox it was last restored into. */
+  restoredInto?: string;
+}
 
 type Row = Record<string, unknown>;
 const optional = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
@@ -143,6 +168,21 @@ function toLearner(r: Row): LearnerRecord {
     joinedAt: String(r.joined_at),
     ...(until ? { until } : {}),
     ...(sandbox ? { sandbox } : {}),
+  };
+}
+
+function toSave(r: Row): SaveRecord {
+  const restoredInto = optional(r.restored_into);
+  return {
+    owner: String(r.owner),
+    createdAt: String(r.created_at),
+    expiresAt: String(r.expires_at),
+    reason: String(r.reason),
+    files: Buffer.from(r.files as Uint8Array),
+    manifests: String(r.manifests),
+    size: Number(r.size),
+    mac: String(r.mac),
+    ...(restoredInto ? { restoredInto } : {}),
   };
 }
 
@@ -411,6 +451,47 @@ export class Repository {
       .prepare('UPDATE resume_codes SET revoked_at = ? WHERE session = ? AND revoked_at IS NULL')
       .run(new Date().toISOString(), session);
     return Number(result.changes) > 0;
+  }
+
+  /** Stores a learner's save, replacing their previous one. */
+  putSave(save: SaveRecord): void {
+    this.#db
+      .prepare(
+        `INSERT OR REPLACE INTO saves (owner, created_at, expires_at, reason, files, manifests, size, mac, restored_into)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        save.owner,
+        save.createdAt,
+        save.expiresAt,
+        save.reason,
+        save.files,
+        save.manifests,
+        save.size,
+        save.mac,
+        save.restoredInto ?? null,
+      );
+  }
+
+  /** A learner's save, unless its retention ended. */
+  save(owner: string, now = new Date()): SaveRecord | undefined {
+    const row = this.#db
+      .prepare('SELECT * FROM saves WHERE owner = ? AND expires_at > ?')
+      .get(owner, now.toISOString());
+    return row ? toSave(row) : undefined;
+  }
+
+  markSaveRestored(owner: string, sandbox: string): void {
+    this.#db.prepare('UPDATE saves SET restored_into = ? WHERE owner = ?').run(sandbox, owner);
+  }
+
+  deleteSave(owner: string): boolean {
+    return Number(this.#db.prepare('DELETE FROM saves WHERE owner = ?').run(owner).changes) > 0;
+  }
+
+  /** Deletes saves past their retention; returns how many. */
+  purgeSaves(now = new Date()): number {
+    return Number(this.#db.prepare('DELETE FROM saves WHERE expires_at <= ?').run(now.toISOString()).changes);
   }
 
   close(): void {

@@ -52,9 +52,13 @@ export interface BridgeOptions {
   namespace: string;
   sandboxId: string;
   size: { cols: number; rows: number };
+  /** The tmux session this terminal shows (one per tab); the sandbox's first when not given. */
+  session?: string;
   log: Logger;
   onOpen?: () => void;
   onClose?: () => void;
+  /** The learner typed (a binary frame came in); output, resizes and pings are not input. */
+  onInput?: () => void;
 }
 
 function sendJson(ws: WebSocket, frame: TerminalServerFrame): void {
@@ -112,9 +116,13 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
     if (browser.readyState !== browser.OPEN) return shutdown(1000, 'browser closed');
     const now = Date.now();
     while (reattachedAt.length && now - reattachedAt[0]! > 60_000) reattachedAt.shift();
-    const session = await execCollect(kube, namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, hasSessionCommand()).catch(
-      () => undefined,
-    );
+    const session = await execCollect(
+      kube,
+      namespace,
+      TOOLBOX_POD,
+      TOOLBOX_CONTAINER,
+      hasSessionCommand(options.session),
+    ).catch(() => undefined);
     if (closed) return;
     if (session?.exitCode === 1) return shutdown(1000, 'the shell exited');
     if (!session || reattachedAt.length >= 3) return shutdown(1011, why);
@@ -144,7 +152,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
         namespace,
         TOOLBOX_POD,
         TOOLBOX_CONTAINER,
-        attachCommand(connection, live),
+        attachCommand(connection, live, options.session),
         output,
         null,
         input,
@@ -195,6 +203,7 @@ export async function bridgeTerminal(browser: WebSocket, options: BridgeOptions)
   browser.on('message', (data, isBinary) => {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
+      options.onInput?.();
       // A paste or a flood faster than the exec stream takes it: stop reading the browser socket until it drains,
       // so TCP pushes back to the sender instead of the server buffering it.
       if (!stdin.write(bytes) && !browser.isPaused) {

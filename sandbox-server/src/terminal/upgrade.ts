@@ -10,6 +10,7 @@ import type { SessionSigner } from '../http/session.ts';
 import { type ErrorCode, MAX_TERMINAL_FRAME_BYTES } from '../protocol/schemas.ts';
 import { ownerHash, SandboxError, type Sandboxes } from '../sandboxes/sandboxes.ts';
 import { bridgeTerminal } from './bridge.ts';
+import { MAX_TABS, tabSession } from './tmux-clients.ts';
 
 const PATH = /^\/api\/sandboxes\/([^/]+)\/terminal$/;
 /** A browser's handshake has about 15 headers; hundreds are an attack on the parser, not a terminal. */
@@ -26,9 +27,12 @@ export interface UpgradeDeps {
   /** Terminals one session may hold open at once; more are refused with 429 before the upgrade. */
   maxPerSession: number;
   onConnectionsChange?: (delta: number) => void;
+  /** Called with the sandbox id on every keystroke (binary frame) a learner sends: it keeps the sandbox alive. */
+  onInput?: (sandboxId: string) => void;
 }
 
 const REFUSALS: Record<number, [reason: string, code: ErrorCode]> = {
+  400: ['Bad Request', 'bad_request'],
   401: ['Unauthorized', 'unauthorized'],
   403: ['Forbidden', 'forbidden'],
   404: ['Not Found', 'not_found'],
@@ -76,6 +80,11 @@ export function terminalUpgradeHandler(deps: UpgradeDeps) {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const match = PATH.exec(url.pathname);
     if (!match) return refuse(socket, 404, 'no such endpoint');
+    // Each tab is a tmux session of its own; only a few may exist, so the number is checked before anything else.
+    const tab = Number(url.searchParams.get('tab') ?? '1');
+    if (!Number.isInteger(tab) || tab < 1 || tab > MAX_TABS) {
+      return refuse(socket, 400, `tab must be a whole number from 1 to ${MAX_TABS}`);
+    }
     if (request.rawHeaders.length / 2 > MAX_UPGRADE_HEADERS) {
       return refuse(socket, 431, `a terminal handshake may carry at most ${MAX_UPGRADE_HEADERS} headers`);
     }
@@ -114,8 +123,10 @@ export function terminalUpgradeHandler(deps: UpgradeDeps) {
           namespace: sandbox.namespace,
           sandboxId: sandbox.id,
           size: { cols: clamp(url.searchParams.get('cols'), 100), rows: clamp(url.searchParams.get('rows'), 30) },
+          session: tabSession(tab),
           log: deps.log,
           onClose: () => deps.onConnectionsChange?.(-1),
+          ...(deps.onInput ? { onInput: () => deps.onInput?.(sandbox.id) } : {}),
         });
       });
     } catch (error) {

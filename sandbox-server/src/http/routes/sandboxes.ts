@@ -19,9 +19,11 @@ import {
   validateBody,
   writeFileBody,
 } from '../../protocol/schemas.ts';
+import type { ActivityRecorder } from '../../sandboxes/activity.ts';
 import { type CheckService, UnknownExerciseError } from '../../sandboxes/checks.ts';
 import type { WarmPool } from '../../sandboxes/pool.ts';
 import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../../sandboxes/sandboxes.ts';
+import type { Saves } from '../../saves/saves.ts';
 import type { WorkshopService } from '../../workshops/workshops.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
@@ -41,11 +43,22 @@ export interface SandboxRouteDeps {
   createRatePerMinute: number;
   probes: ProbeLimiter;
   workshops?: WorkshopService;
+  /** Records the learner's activity (files written, exercises set up) so their sandbox stays alive. */
+  activity?: ActivityRecorder;
+  /** The learner's saved work, restored into their next sandbox. */
+  saves?: Saves;
 }
 
 const idParam = z.object({ id: z.string().max(64) });
 export const exerciseId = z.string().regex(/^[a-z0-9-]{1,63}$/, 'an exercise id such as "logging-sidecar"');
 const exerciseParam = idParam.extend({ exerciseId });
+
+/** The caller's own sandbox by id; anyone else's is reported as missing so ids cannot be probed. */
+export async function ownSandbox(sandboxes: Pick<Sandboxes, 'get'>, session: string, id: string): Promise<Sandbox> {
+  const sandbox = await sandboxes.get(id);
+  if (!sandbox || sandbox.owner !== ownerHash(session)) throw new ApiError('not_found', 'no such sandbox');
+  return sandbox;
+}
 
 /** The sandbox routes, to be mounted at /api/sandboxes. */
 export function sandboxRoutes(deps: SandboxRouteDeps) {
@@ -64,12 +77,7 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     if (c.res.status === 404) probes.miss(session, address);
   };
 
-  /** The caller's own sandbox by id; anyone else's is reported as missing so ids cannot be probed. */
-  async function ownSandbox(c: Context<AppEnv>, id: string): Promise<Sandbox> {
-    const sandbox = await sandboxes.get(id);
-    if (!sandbox || sandbox.owner !== ownerHash(c.get('session'))) throw new ApiError('not_found', 'no such sandbox');
-    return sandbox;
-  }
+  const own = (c: Context<AppEnv>, id: string) => ownSandbox(sandboxes, c.get('session'), id);
 
   const createLimiter = rateLimiter<AppEnv>({
     windowMs: 60_000,
@@ -101,8 +109,14 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     deps.metrics.provisionSeconds.observe({ source }, (performance.now() - started) / 1000);
     deps.pool.refillSoon();
     if (exercise) await deps.checks.setUp(sandbox.namespace, exercise);
+    // A learner coming back gets their saved work in the fresh sandbox; a save that cannot be restored is reported,
+    // never a reason to fail the sandbox.
+    const restore = await deps.saves?.restoreInto(sandbox).catch((error: unknown) => {
+      log.warn({ err: error, sandbox: sandbox.id }, 'could not restore a save');
+      return { restored: false, message: error instanceof Error ? error.message : String(error) };
+    });
     log.info({ sandbox: sandbox.id, source, ms: Math.round(performance.now() - started) }, 'sandbox claimed');
-    return { view: sandboxes.toView(sandbox), created: true };
+    return { view: { ...sandboxes.toView(sandbox), ...(restore ? { restore } : {}) }, created: true };
   }
 
   /** Runs `work`, answering 404 for an exercise id that is well formed but unknown. */
@@ -115,9 +129,21 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     }
   }
 
+  // A file the page writes or an exercise it sets up, for the learner, is activity and keeps the sandbox alive (a
+  // Check counts through the check service; the status and change stream, which the page reads by itself, do not).
+  const recordActivity: MiddlewareHandler<AppEnv> = async (c, next) => {
+    await next();
+    const id = c.req.param('id');
+    // Only a success proves the sandbox is the caller's own.
+    if (id && c.res.status < 300) deps.activity?.touch(id);
+  };
+
   return (
     new Hono<AppEnv>()
       .use('/:id/*', probeGuard)
+      .use('/:id/files', recordActivity)
+      .use('/:id/exercises/:exerciseId/setup', recordActivity)
+      .use('/:id/validate', recordActivity)
       .post('/', createLimiter, jsonBody(createSandboxBody), async (c) => {
         const body = c.req.valid('json');
         if (body.exercise && !getExercise(body.exercise))
@@ -136,15 +162,15 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
         }
       })
       .get('/:id', valid('param', idParam), async (c) =>
-        c.json(sandboxes.toView(await ownSandbox(c, c.req.valid('param').id)), 200),
+        c.json(sandboxes.toView(await own(c, c.req.valid('param').id)), 200),
       )
       .delete('/:id', valid('param', idParam), async (c) => {
-        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        const sandbox = await own(c, c.req.valid('param').id);
         await sandboxes.delete(sandbox.id);
         return c.body(null, 204);
       })
       .post('/:id/extend', valid('param', idParam), jsonBody(extendSandboxBody), async (c) => {
-        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        const sandbox = await own(c, c.req.valid('param').id);
         if (sandbox.status === 'expired' || sandbox.status === 'deleting') {
           throw new ApiError('conflict', `the sandbox is ${sandbox.status}; start a new one`);
         }
@@ -152,7 +178,7 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
       })
       .post('/:id/files', valid('param', idParam), jsonBody(writeFileBody), async (c) => {
         const body = c.req.valid('json');
-        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        const sandbox = await own(c, c.req.valid('param').id);
         if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
         // The path is validated above and passed as an argument, never spliced into the script. A symlink the learner
         // made cannot carry the write out of the home folder: the target is resolved (links included) and must stay in it.
@@ -175,7 +201,7 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
       // The editor reads what the terminal wrote, under the same confinement as the write above, at most 64 KiB.
       .get('/:id/files', valid('param', idParam), valid('query', readFileQuery), async (c) => {
         const { path } = c.req.valid('query');
-        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        const sandbox = await own(c, c.req.valid('param').id);
         if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
         const script =
           'target=$(realpath -m -- "$1") && case "$target" in /home/learner/?*) ;; *) echo "it leads outside /home/learner" >&2; exit 3;; esac' +
@@ -196,15 +222,13 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
       })
       // The editor's diagnostics: the API server's own words for each document, as a dry-run apply by the learner.
       .post('/:id/validate', valid('param', idParam), jsonBody(validateBody), async (c) => {
-        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        const sandbox = await own(c, c.req.valid('param').id);
         if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
-        return c.json(
-          { diagnostics: await validateManifests(deps.kube, sandbox.namespace, c.req.valid('json').content) },
-          200,
-        );
+        const content = c.req.valid('json').content;
+        return c.json({ diagnostics: await validateManifests(deps.kube, sandbox.namespace, content) }, 200);
       })
       .get('/:id/changes', valid('param', idParam), async (c) => {
-        const sandbox = await ownSandbox(c, c.req.valid('param').id);
+        const sandbox = await own(c, c.req.valid('param').id);
         return streamSSE(c, async (stream) => {
           let seq = 0;
           const stop = watchNamespace(deps.kube, sandbox.namespace, () => {
@@ -222,14 +246,14 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
       })
       .post('/:id/exercises/:exerciseId/setup', valid('param', exerciseParam), async (c) => {
         const { id, exerciseId } = c.req.valid('param');
-        const sandbox = await ownSandbox(c, id);
+        const sandbox = await own(c, id);
         await forKnownExercise(() => deps.checks.setUp(sandbox.namespace, exerciseId));
         return c.body(null, 204);
       })
       .post('/:id/checks/:exerciseId', valid('param', exerciseParam), jsonBody(checkBody), async (c) => {
         const { id, exerciseId } = c.req.valid('param');
         const body = c.req.valid('json');
-        const sandbox = await ownSandbox(c, id);
+        const sandbox = await own(c, id);
         if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
         const report = await forKnownExercise(() =>
           deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer, body.trigger),

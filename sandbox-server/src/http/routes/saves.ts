@@ -1,0 +1,80 @@
+// The learner's saved work: "Save and stop" for their sandbox, and their save to read, download or delete.
+import { type Context, Hono } from 'hono';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { parseOrExplain } from '../../protocol/explain.ts';
+import { ownerHash, type Sandboxes } from '../../sandboxes/sandboxes.ts';
+import { SaveError, type Saves } from '../../saves/saves.ts';
+import { ApiError } from '../errors.ts';
+import { jsonBody } from '../validate.ts';
+
+type Env = { Variables: { session: string; requestId: string } };
+
+const idParam = z.object({ id: z.string().max(64) });
+const saveBody = z
+  .object({
+    /** Delete the sandbox once its work is saved ("Save and stop"). */
+    stop: z.boolean().default(false),
+  })
+  .strict();
+
+const CODES = {
+  too_large: 'payload_too_large',
+  tampered: 'conflict',
+  not_found: 'not_found',
+  failed: 'conflict',
+} as const;
+
+/** A SaveError as the API's error shape. */
+export function asApiError(error: unknown): unknown {
+  return error instanceof SaveError ? new ApiError(CODES[error.code], error.message) : error;
+}
+
+export function saveRoutes(deps: { saves: Saves; sandboxes: Sandboxes; log: Logger }) {
+  const { saves, sandboxes } = deps;
+  const app = new Hono<Env>();
+  const owner = (c: Context<Env>) => ownerHash(c.get('session'));
+
+  app.post('/api/sandboxes/:id/save', jsonBody(saveBody), async (c) => {
+    const body = c.req.valid('json');
+    const { id } = parseOrExplain(idParam, c.req.param(), 'path');
+    const sandbox = await sandboxes.get(id);
+    if (!sandbox || sandbox.owner !== owner(c)) throw new ApiError('not_found', 'no such sandbox');
+    if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+    try {
+      const summary = await saves.save(sandbox, body.stop ? 'save-and-stop' : 'saved');
+      if (body.stop) await sandboxes.delete(sandbox.id);
+      return c.json(summary, 201);
+    } catch (error) {
+      throw asApiError(error);
+    }
+  });
+
+  /** The learner's save read through `read`; a missing one is 404, a changed one 409. */
+  function mine<T>(c: Context<Env>, read: (owner: string) => T | undefined): T {
+    let value: T | undefined;
+    try {
+      value = read(owner(c));
+    } catch (error) {
+      throw asApiError(error);
+    }
+    if (value === undefined) throw new ApiError('not_found', 'you have no saved work');
+    return value;
+  }
+
+  app.get('/api/saves/mine', (c) => c.json(mine(c, (o) => saves.summary(o))));
+
+  app.get('/api/saves/mine.tar.gz', (c) =>
+    c.body(new Uint8Array(mine(c, (o) => saves.download(o))), 200, {
+      'Content-Type': 'application/gzip',
+      'Content-Disposition': 'attachment; filename="sidecar-lab-save.tar.gz"',
+    }),
+  );
+
+  app.delete('/api/saves/mine', (c) => {
+    if (!saves.delete(owner(c))) throw new ApiError('not_found', 'you have no saved work');
+    return c.body(null, 204);
+  });
+
+  return app;
+}
