@@ -2,11 +2,13 @@
 import type { Handler } from 'hono';
 import type { Kube } from '../cluster/kube.ts';
 import { fetchPodPage, POD_NAME, safeProxyPath } from '../cluster/pod-proxy.ts';
-import { ownerHash, type Sandboxes } from '../sandboxes/sandboxes.ts';
+import type { Sandbox, Sandboxes } from '../sandboxes/sandboxes.ts';
 import type { AppEnv } from './env.ts';
+import { ApiError } from './errors.ts';
 import { clientAddress } from './peer.ts';
 import { previewRefusal, previewResponse } from './preview.ts';
 import type { ProbeLimiter } from './probe-limit.ts';
+import { ownSandbox } from './routes/sandboxes.ts';
 
 export interface PreviewDeps {
   kube: Kube;
@@ -35,8 +37,14 @@ export function previewRoute(deps: PreviewDeps): Handler<AppEnv> {
       return previewRefusal(429, `Too many previews of sandboxes that do not exist; wait ${wait} s.`);
     // The caller's own sandbox only; anyone else's is missing, exactly like one that never existed.
     const id = c.req.param('id') ?? '';
-    const sandbox = id.length <= 64 ? await deps.sandboxes.get(id) : undefined;
-    if (!sandbox || sandbox.owner !== ownerHash(session)) {
+    const sandbox: Sandbox | undefined =
+      id.length > 64
+        ? undefined
+        : await ownSandbox(deps.sandboxes, session, id).catch((error: unknown) => {
+            if (error instanceof ApiError && error.code === 'not_found') return undefined;
+            throw error; // the cluster did not answer: not a miss
+          });
+    if (!sandbox) {
       deps.probes.miss(session, address);
       return previewRefusal(404, 'No such sandbox.');
     }
