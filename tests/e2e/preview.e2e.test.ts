@@ -155,6 +155,19 @@ describe('the web preview of a Pod', () => {
     expect(fromPreviews.filter((r) => r.cookie)).toEqual([]);
   });
 
+  it('offers a Preview link for every container port in the live Pod picture, opening the page in its own tab', async () => {
+    await page.goto('/lessons/native-sidecars/');
+    await page.getByRole('button', { name: 'Show my Pods' }).first().click();
+    const link = page.getByRole('link', { name: 'Preview nginx-with-sidecar port 80' });
+    await link.waitFor({ timeout: 60_000 });
+    expect(await link.getAttribute('href')).toBe(`/preview/sandboxes/${sandbox.id}/pods/nginx-with-sidecar/80/`);
+    expect(await page.getByRole('link', { name: 'Preview hostile port 8080' }).count()).toBe(1);
+    const [tab] = await Promise.all([context.waitForEvent('page'), link.click()]);
+    await tab.getByRole('heading', { name: 'Welcome to nginx!' }).waitFor({ timeout: 30_000 });
+    expect(await tab.evaluate(() => origin)).toBe('null');
+    await tab.close();
+  });
+
   it("another learner gets 404 for this learner's preview", async () => {
     const stranger = await browser.newContext({ baseURL: inject('e2eBaseUrl') });
     const response = await stranger.request.get(`/preview/sandboxes/${sandbox.id}/pods/nginx-with-sidecar/80/`);
