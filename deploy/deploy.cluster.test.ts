@@ -99,6 +99,9 @@ describe('npm run deploy:local', () => {
     expect(await can('bind', 'clusterroles/cluster-admin')).toBe(false);
     expect(await can('escalate', 'clusterroles')).toBe(false);
     expect(await can('update', 'clusterroles/sidecar-lab:learner')).toBe(false);
-    expect(await can('impersonate', 'serviceaccounts/learner', '-n', 'some-sandbox')).toBe(false);
+    // A Pod's web preview goes through pods/proxy as the sandbox's learner: that one ServiceAccount name, no other.
+    expect(await can('impersonate', 'serviceaccounts/learner', '-n', 'some-sandbox')).toBe(true);
+    expect(await can('impersonate', 'serviceaccounts/default', '-n', 'some-sandbox')).toBe(false);
+    expect(await can('impersonate', 'users')).toBe(false);
   });
 });

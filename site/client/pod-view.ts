@@ -12,6 +12,7 @@ import {
   type PodLayout,
   rowY,
 } from './pod-view-model.ts';
+import { previewUrl } from './preview.ts';
 import { confirmSandbox } from './sandbox.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -208,7 +209,9 @@ export function mountPodView(host: HTMLElement, sandboxId: string): { dispose():
     'pv-legend',
     'Numbers are the start order: init containers run to completion one by one, native sidecars start next and keep running, app containers start last, together. Coloured lines join containers to the volumes they mount.',
   );
-  host.replaceChildren(status, pictures, text, legend, live);
+  // A Preview link for every TCP container port: the Pod's page in a tab of its own, in an opaque origin (./preview.ts).
+  const previews = html('p', 'pv-previews');
+  host.replaceChildren(status, pictures, previews, text, legend, live);
 
   let previous: PodView[] | undefined;
   let source: EventSource | undefined;
@@ -226,6 +229,21 @@ export function mountPodView(host: HTMLElement, sandboxId: string): { dispose():
     });
     pictures.replaceChildren(...drawn.map(({ pod, layout }) => drawPod(pod, layout, bumped)));
     text.replaceChildren(...drawn.map(({ pod, layout }) => describePod(pod, layout)));
+    previews.replaceChildren(
+      ...pods.flatMap((pod) =>
+        pod.containers.flatMap((c) =>
+          c.ports
+            .filter((port) => port.protocol === 'TCP')
+            .map((port) => {
+              const link = html('a', '', `Preview ${pod.name} port ${port.port}`);
+              link.href = previewUrl(sandboxId, pod.name, port.port);
+              link.target = '_blank';
+              link.rel = 'noopener noreferrer';
+              return link;
+            }),
+        ),
+      ),
+    );
     if (pods.length === 0) {
       pictures.append(html('p', 'pv-empty', 'No Pods yet. Apply one in the terminal and it appears here.'));
       text.append(html('p', '', 'Your namespace has no Pods yet.'));

@@ -235,6 +235,8 @@ export const LEARNER_RULES: V1PolicyRule[] = [
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+  // The page's preview of a Pod's port goes through `pods/proxy`, as the learner (kubectl proxy does the same).
+  { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
 ];
 
 export const LEARNER_CLUSTER_ROLE = 'sidecar-lab:learner';

@@ -73,6 +73,12 @@ export function sameRules(a: readonly V1PolicyRule[], b: readonly V1PolicyRule[]
   return canonical(a) === canonical(b);
 }
 
+/**
+ * Puts the learner's ClusterRole back in step with ours. Servers of two versions sharing a cluster (a rolling update)
+ * each write their own rules at start-up; a right one of them lacks (`pods/proxy` for previews) is restored on use.
+ */
+export const ensureLearnerClusterRole = (kube: Kube) => ensureClusterRole(kube, learnerClusterRole);
+
 export async function ensureClusterObjects(kube: Kube, allowedImages: string[], toolboxImage: string): Promise<void> {
   await createIdempotent(() =>
     kube.core.createNamespace({

@@ -40,6 +40,13 @@ export interface ApiResponse {
   headers: http.IncomingHttpHeaders;
 }
 
+/** An answer read as bytes (see `RestClient.bytes`). */
+export interface BytesResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
 /** How often one request is tried again after 429 Too Many Requests. */
 const MAX_429_RETRIES = 3;
 
@@ -95,6 +102,13 @@ function agentFor(connection: Connection): http.Agent {
     retire(old);
   }
   return agent;
+}
+
+/** An agent for one request on a connection of its own. */
+function oneShotAgent(connection: Connection): http.Agent {
+  return connection.server.startsWith('https:')
+    ? new https.Agent({ keepAlive: false, ...connection.tls })
+    : new http.Agent({ keepAlive: false });
 }
 
 /** Closes an agent's idle connections now and each busy one when its request is done, never cutting one short. */
@@ -187,11 +201,56 @@ export class RestClient {
     return response;
   }
 
+  /**
+   * A GET whose answer is read as bytes, at most `maxBytes` of them (`undefined` past that) within the request's
+   * timeout: for answers that are not the API server's own, such as a Pod's page through `pods/proxy`.
+   */
+  async bytes(request: ApiRequest, maxBytes: number): Promise<BytesResponse | undefined> {
+    const connection = await connectionFor(this.kc);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      // A connection of its own, closed after the answer: a Pod that stalls or floods never holds (or poisons) a
+      // kept-alive connection the server's own calls share.
+      const outgoing = this.#open(
+        connection,
+        request,
+        (response) => {
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes) {
+              clearTimeout(timer);
+              outgoing.destroy();
+              resolve(undefined);
+            } else chunks.push(chunk);
+          });
+          response.on('error', fail);
+          response.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) });
+          });
+        },
+        oneShotAgent(connection),
+      );
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      outgoing.on('error', fail);
+      const timer = setTimeout(() => outgoing.destroy(timeoutError()), request.timeoutMs ?? this.defaultTimeoutMs);
+    });
+  }
+
   #error(request: ApiRequest, response: ApiResponse): KubeApiError {
     return new KubeApiError(response.status, parseBody(response.body), `${request.method ?? 'GET'} ${request.path}`);
   }
 
-  #open(connection: Connection, request: ApiRequest, onResponse: (response: IncomingMessage) => void) {
+  #open(
+    connection: Connection,
+    request: ApiRequest,
+    onResponse: (response: IncomingMessage) => void,
+    agent: http.Agent = agentFor(connection),
+  ) {
     const url = new URL(connection.server + withQuery(request.path, request.query));
     const body =
       request.body === undefined || typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
@@ -201,7 +260,7 @@ export class RestClient {
       headers['Content-Length'] = Buffer.byteLength(body);
     }
     const transport = url.protocol === 'https:' ? https : http;
-    const outgoing = transport.request(url, { method: request.method ?? 'GET', headers, agent: agentFor(connection) });
+    const outgoing = transport.request(url, { method: request.method ?? 'GET', headers, agent });
     outgoing.on('response', onResponse);
     outgoing.end(body);
     return outgoing;

@@ -17,6 +17,8 @@ import type { WorkshopService } from '../workshops/workshops.ts';
 import type { AppEnv } from './env.ts';
 import { errorJson, toErrorResponse } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import { PREVIEW_PREFIX } from './preview.ts';
+import { previewRoute } from './preview-route.ts';
 import { ProbeLimiter } from './probe-limit.ts';
 import { courseRoutes } from './routes/course.ts';
 import { type OidcSettings, oidcRoutes } from './routes/oidc.ts';
@@ -68,6 +70,11 @@ export function createApp(deps: AppDeps) {
     let session = deps.signer.verify(getCookie(c, SESSION_COOKIE));
     if (!session) {
       session = deps.signer.newId();
+      // A Pod's page asking for more of itself is never handed a session of the course.
+      if (c.req.path.startsWith(PREVIEW_PREFIX)) {
+        c.set('session', session);
+        return next();
+      }
       setCookie(c, SESSION_COOKIE, deps.signer.sign(session), sessionCookieOptions(deps.secureCookies));
     }
     c.set('session', session);
@@ -95,8 +102,9 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  const probes = deps.probes ?? new ProbeLimiter();
   const api = app
-    .route('/api/sandboxes', sandboxRoutes({ ...deps, probes: deps.probes ?? new ProbeLimiter() }))
+    .route('/api/sandboxes', sandboxRoutes({ ...deps, probes }))
     .route('/api', courseRoutes(deps.repo))
     .route('/', resumeRoutes({ repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies }));
   // The workspace (the live Pod picture, terminal tabs) streams and lists; the site calls it with plain fetch.
@@ -108,6 +116,9 @@ export function createApp(deps: AppDeps) {
       ownSandbox: (c) => ownSandbox(deps.sandboxes, c.get('session'), c.req.param('id') ?? ''),
     }),
   );
+
+  // A Pod's web page, outside /api/ so that a Pod's own 404 never counts as a guessed sandbox id.
+  app.get(`${PREVIEW_PREFIX}/:id/pods/:pod/:port/*`, previewRoute({ kube: deps.kube, probes, sandboxes }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => {

@@ -68,6 +68,12 @@ export const writeFileBody = z
   })
   .strict();
 
+/** A file of the learner's home folder to read (the editor); the same path rule as writing. */
+export const readFileQuery = z.object({ path: writeFileBody.shape.path }).strict();
+
+/** A manifest to check against the cluster as the learner would apply it, without applying it (the editor). */
+export const validateBody = z.object({ content: writeFileBody.shape.content }).strict();
+
 export const errorCode = z.enum([
   'bad_request',
   'unauthorized',

@@ -6,11 +6,19 @@ import { rateLimiter } from 'hono-rate-limiter';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { getExercise } from '../../../../exercises/registry.ts';
+import { validateManifests } from '../../cluster/dry-run.ts';
 import { execCollect } from '../../cluster/exec.ts';
 import type { Kube } from '../../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../../cluster/labels.ts';
 import { watchNamespace } from '../../cluster/namespace-watch.ts';
-import { checkBody, createSandboxBody, extendSandboxBody, writeFileBody } from '../../protocol/schemas.ts';
+import {
+  checkBody,
+  createSandboxBody,
+  extendSandboxBody,
+  readFileQuery,
+  validateBody,
+  writeFileBody,
+} from '../../protocol/schemas.ts';
 import type { ActivityRecorder } from '../../sandboxes/activity.ts';
 import { type CheckService, UnknownExerciseError } from '../../sandboxes/checks.ts';
 import type { WarmPool } from '../../sandboxes/pool.ts';
@@ -130,95 +138,127 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     if (id && c.res.status < 300) deps.activity?.touch(id);
   };
 
-  return new Hono<AppEnv>()
-    .use('/:id/*', probeGuard)
-    .use('/:id/files', recordActivity)
-    .use('/:id/exercises/:exerciseId/setup', recordActivity)
-    .post('/', createLimiter, jsonBody(createSandboxBody), async (c) => {
-      const body = c.req.valid('json');
-      if (body.exercise && !getExercise(body.exercise))
-        throw new ApiError('bad_request', `no exercise "${body.exercise}"`);
-      const owner = ownerHash(c.get('session'));
-      const pending = creating.get(owner);
-      if (pending) await pending.catch(() => undefined);
-      let release: () => void = () => undefined;
-      creating.set(owner, new Promise<void>((resolve) => (release = resolve)));
-      try {
-        const { view, created } = await createOrReuse(c, owner, body.exercise);
-        return created ? c.json(view, 201) : c.json(view, 200);
-      } finally {
-        creating.delete(owner);
-        release();
-      }
-    })
-    .get('/:id', valid('param', idParam), async (c) =>
-      c.json(sandboxes.toView(await own(c, c.req.valid('param').id)), 200),
-    )
-    .delete('/:id', valid('param', idParam), async (c) => {
-      const sandbox = await own(c, c.req.valid('param').id);
-      await sandboxes.delete(sandbox.id);
-      return c.body(null, 204);
-    })
-    .post('/:id/extend', valid('param', idParam), jsonBody(extendSandboxBody), async (c) => {
-      const sandbox = await own(c, c.req.valid('param').id);
-      if (sandbox.status === 'expired' || sandbox.status === 'deleting') {
-        throw new ApiError('conflict', `the sandbox is ${sandbox.status}; start a new one`);
-      }
-      return c.json(sandboxes.toView(await sandboxes.extend(sandbox, c.req.valid('json').minutes)), 200);
-    })
-    .post('/:id/files', valid('param', idParam), jsonBody(writeFileBody), async (c) => {
-      const body = c.req.valid('json');
-      const sandbox = await own(c, c.req.valid('param').id);
-      if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
-      // The path is validated above and passed as an argument, never spliced into the script. A symlink the learner
-      // made cannot carry the write out of the home folder: the target is resolved (links included) and must stay in it.
-      const script =
-        'target=$(realpath -m -- "$1") && case "$target" in /home/learner/?*) ;; *) echo "it leads outside /home/learner" >&2; exit 3;; esac' +
-        ' && mkdir -p -- "$(dirname -- "$target")" && cat > "$target"';
-      const result = await execCollect(
-        deps.kube,
-        sandbox.namespace,
-        TOOLBOX_POD,
-        TOOLBOX_CONTAINER,
-        ['sh', '-c', script, 'sh', `/home/learner/${body.path}`],
-        10_000,
-        body.content,
-      );
-      if (result.exitCode !== 0)
-        throw new ApiError('conflict', `could not write ${body.path}: ${result.stderr.trim()}`);
-      return c.body(null, 204);
-    })
-    .get('/:id/changes', valid('param', idParam), async (c) => {
-      const sandbox = await own(c, c.req.valid('param').id);
-      return streamSSE(c, async (stream) => {
-        let seq = 0;
-        const stop = watchNamespace(deps.kube, sandbox.namespace, () => {
-          void stream.writeSSE({ event: 'change', data: JSON.stringify({ seq: ++seq }), id: String(seq) });
-        });
-        stream.onAbort(stop);
-        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ sandbox: sandbox.id }) });
-        // Keep the stream open (with a comment line as heartbeat) until the browser goes away.
-        while (!stream.aborted && !stream.closed) {
-          await stream.sleep(15_000);
-          await stream.write(': keep-alive\n\n');
+  return (
+    new Hono<AppEnv>()
+      .use('/:id/*', probeGuard)
+      .use('/:id/files', recordActivity)
+      .use('/:id/exercises/:exerciseId/setup', recordActivity)
+      .use('/:id/validate', recordActivity)
+      .post('/', createLimiter, jsonBody(createSandboxBody), async (c) => {
+        const body = c.req.valid('json');
+        if (body.exercise && !getExercise(body.exercise))
+          throw new ApiError('bad_request', `no exercise "${body.exercise}"`);
+        const owner = ownerHash(c.get('session'));
+        const pending = creating.get(owner);
+        if (pending) await pending.catch(() => undefined);
+        let release: () => void = () => undefined;
+        creating.set(owner, new Promise<void>((resolve) => (release = resolve)));
+        try {
+          const { view, created } = await createOrReuse(c, owner, body.exercise);
+          return created ? c.json(view, 201) : c.json(view, 200);
+        } finally {
+          creating.delete(owner);
+          release();
         }
-        stop();
-      });
-    })
-    .post('/:id/exercises/:exerciseId/setup', valid('param', exerciseParam), async (c) => {
-      const { id, exerciseId } = c.req.valid('param');
-      const sandbox = await own(c, id);
-      await forKnownExercise(() => deps.checks.setUp(sandbox.namespace, exerciseId));
-      return c.body(null, 204);
-    })
-    .post('/:id/checks/:exerciseId', valid('param', exerciseParam), jsonBody(checkBody), async (c) => {
-      const { id, exerciseId } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const sandbox = await own(c, id);
-      if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
-      const report = await forKnownExercise(() =>
-        deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer, body.trigger),
-      );
-      return c.json(report, 200);
-    });
+      })
+      .get('/:id', valid('param', idParam), async (c) =>
+        c.json(sandboxes.toView(await own(c, c.req.valid('param').id)), 200),
+      )
+      .delete('/:id', valid('param', idParam), async (c) => {
+        const sandbox = await own(c, c.req.valid('param').id);
+        await sandboxes.delete(sandbox.id);
+        return c.body(null, 204);
+      })
+      .post('/:id/extend', valid('param', idParam), jsonBody(extendSandboxBody), async (c) => {
+        const sandbox = await own(c, c.req.valid('param').id);
+        if (sandbox.status === 'expired' || sandbox.status === 'deleting') {
+          throw new ApiError('conflict', `the sandbox is ${sandbox.status}; start a new one`);
+        }
+        return c.json(sandboxes.toView(await sandboxes.extend(sandbox, c.req.valid('json').minutes)), 200);
+      })
+      .post('/:id/files', valid('param', idParam), jsonBody(writeFileBody), async (c) => {
+        const body = c.req.valid('json');
+        const sandbox = await own(c, c.req.valid('param').id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        // The path is validated above and passed as an argument, never spliced into the script. A symlink the learner
+        // made cannot carry the write out of the home folder: the target is resolved (links included) and must stay in it.
+        const script =
+          'target=$(realpath -m -- "$1") && case "$target" in /home/learner/?*) ;; *) echo "it leads outside /home/learner" >&2; exit 3;; esac' +
+          ' && mkdir -p -- "$(dirname -- "$target")" && cat > "$target"';
+        const result = await execCollect(
+          deps.kube,
+          sandbox.namespace,
+          TOOLBOX_POD,
+          TOOLBOX_CONTAINER,
+          ['sh', '-c', script, 'sh', `/home/learner/${body.path}`],
+          10_000,
+          body.content,
+        );
+        if (result.exitCode !== 0)
+          throw new ApiError('conflict', `could not write ${body.path}: ${result.stderr.trim()}`);
+        return c.body(null, 204);
+      })
+      // The editor reads what the terminal wrote, under the same confinement as the write above, at most 64 KiB.
+      .get('/:id/files', valid('param', idParam), valid('query', readFileQuery), async (c) => {
+        const { path } = c.req.valid('query');
+        const sandbox = await own(c, c.req.valid('param').id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        const script =
+          'target=$(realpath -m -- "$1") && case "$target" in /home/learner/?*) ;; *) echo "it leads outside /home/learner" >&2; exit 3;; esac' +
+          ' && if [ ! -f "$target" ]; then echo "no such file" >&2; exit 4; fi && head -c 65537 -- "$target"';
+        const result = await execCollect(deps.kube, sandbox.namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, [
+          'sh',
+          '-c',
+          script,
+          'sh',
+          `/home/learner/${path}`,
+        ]);
+        if (result.exitCode === 4) throw new ApiError('not_found', `no file ~/${path}`);
+        if (result.exitCode !== 0) throw new ApiError('conflict', `could not read ${path}: ${result.stderr.trim()}`);
+        if (Buffer.byteLength(result.stdout) > 64 * 1024) {
+          throw new ApiError('payload_too_large', `~/${path} is over 64 KiB`);
+        }
+        return c.json({ path, content: result.stdout }, 200);
+      })
+      // The editor's diagnostics: the API server's own words for each document, as a dry-run apply by the learner.
+      .post('/:id/validate', valid('param', idParam), jsonBody(validateBody), async (c) => {
+        const sandbox = await own(c, c.req.valid('param').id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        const content = c.req.valid('json').content;
+        return c.json({ diagnostics: await validateManifests(deps.kube, sandbox.namespace, content) }, 200);
+      })
+      .get('/:id/changes', valid('param', idParam), async (c) => {
+        const sandbox = await own(c, c.req.valid('param').id);
+        return streamSSE(c, async (stream) => {
+          let seq = 0;
+          const stop = watchNamespace(deps.kube, sandbox.namespace, () => {
+            void stream.writeSSE({ event: 'change', data: JSON.stringify({ seq: ++seq }), id: String(seq) });
+          });
+          stream.onAbort(stop);
+          await stream.writeSSE({ event: 'hello', data: JSON.stringify({ sandbox: sandbox.id }) });
+          // Keep the stream open (with a comment line as heartbeat) until the browser goes away.
+          while (!stream.aborted && !stream.closed) {
+            await stream.sleep(15_000);
+            await stream.write(': keep-alive\n\n');
+          }
+          stop();
+        });
+      })
+      .post('/:id/exercises/:exerciseId/setup', valid('param', exerciseParam), async (c) => {
+        const { id, exerciseId } = c.req.valid('param');
+        const sandbox = await own(c, id);
+        await forKnownExercise(() => deps.checks.setUp(sandbox.namespace, exerciseId));
+        return c.body(null, 204);
+      })
+      .post('/:id/checks/:exerciseId', valid('param', exerciseParam), jsonBody(checkBody), async (c) => {
+        const { id, exerciseId } = c.req.valid('param');
+        const body = c.req.valid('json');
+        const sandbox = await own(c, id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        const report = await forKnownExercise(() =>
+          deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer, body.trigger),
+        );
+        return c.json(report, 200);
+      })
+  );
 }

@@ -1,0 +1,108 @@
+// The in-page editor in a real browser against the real server and cluster: open the lesson's file, see the
+// cluster's own words for a misspelt field on its line as it is typed, fix it, save, apply it in the toolbox as the
+// terminal would, and take back a change the terminal made.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHROMIUM } from '../support/e2e-global-setup.ts';
+import { kubectl, kubectlRaw } from '../support/kubectl.ts';
+
+const SHOTS = join('test-results', 'screenshots');
+const SEED = readFileSync('lessons/manifests/seed-nginx-with-sidecar.yaml', 'utf8');
+const FILE = 'sidecar-pod.yaml';
+
+let browser: Browser;
+let page: Page;
+let sandbox: { id: string; namespace: string };
+const pageErrors: string[] = [];
+
+const inToolbox = (script: string) =>
+  kubectl(['-n', sandbox.namespace, 'exec', 'toolbox', '-c', 'shell', '--', 'bash', '-lc', script]);
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: inject('e2eBaseUrl') });
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto('/lessons/pod-structure/');
+  sandbox = await page.evaluate(
+    async ([path, content]) => {
+      const made = await (
+        await fetch('/api/sandboxes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      ).json();
+      localStorage.setItem('sidecar-lab:sandbox-id', made.id);
+      await fetch(`/api/sandboxes/${made.id}/files`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path, content }),
+      });
+      return made;
+    },
+    [FILE, SEED] as const,
+  );
+  await page.reload();
+}, 240_000);
+
+afterAll(async () => {
+  if (sandbox) await kubectlRaw(['delete', 'namespace', sandbox.namespace, '--wait=false']);
+  await browser?.close();
+});
+
+const block = () => page.getByRole('region', { name: `Editor for ~/${FILE}` });
+const editor = () => block().getByRole('textbox', { name: `Contents of ~/${FILE}` });
+const status = (text: string) => block().getByRole('status').filter({ hasText: text });
+
+describe('the in-page editor', () => {
+  it('opens the file from the keyboard, loading its code only then', async () => {
+    expect(await page.locator('textarea.editor-text').count()).toBe(0);
+    await block().getByRole('button', { name: 'Open in editor' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => editor().inputValue(), { timeout: 30_000 }).toBe(SEED);
+    await status('The cluster accepts it').waitFor({ timeout: 30_000 });
+  });
+
+  it("lists the cluster's words for a misspelt field on its line, and clears them once fixed", async () => {
+    await editor().fill(SEED.replace('spec:\n', 'spec:\n  restartpolicy: Never\n'));
+    const problem = block().getByRole('list', { name: 'Problems the cluster found' }).getByRole('listitem');
+    await problem.filter({ hasText: 'Line 6: unknown field "spec.restartpolicy"' }).waitFor({ timeout: 30_000 });
+    expect(await editor().getAttribute('aria-invalid')).toBe('true');
+    expect(await editor().getAttribute('aria-describedby')).toBe(await problem.locator('xpath=..').getAttribute('id'));
+    await block().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'editor-unknown-field.png') });
+    await editor().fill(SEED.replace('spec:\n', 'spec:\n  restartPolicy: Never\n'));
+    await status('The cluster accepts it').waitFor({ timeout: 30_000 });
+    expect(await problem.count()).toBe(0);
+  });
+
+  it('saves into the home folder, where kubectl apply in the toolbox sees the change', async () => {
+    await block().getByRole('button', { name: 'Save' }).click();
+    await status(`Saved ~/${FILE}`).waitFor();
+    expect(await inToolbox(`kubectl apply -f ${FILE}`)).toContain('pod/nginx-with-sidecar created');
+    const policy = await kubectl([
+      '-n',
+      sandbox.namespace,
+      'get',
+      'pod',
+      'nginx-with-sidecar',
+      '-o',
+      'jsonpath={.spec.restartPolicy}',
+    ]);
+    expect(policy).toBe('Never');
+  });
+
+  it('offers a change made in the terminal for reload', async () => {
+    await inToolbox(`sed -i 's/sleep 10/sleep 5/' ${FILE}`);
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await editor().focus();
+    await status(`~/${FILE} was changed in the sandbox`).waitFor({ timeout: 30_000 });
+    await block().getByRole('button', { name: 'Reload from the sandbox' }).click();
+    expect(await editor().inputValue()).toContain('sleep 5;');
+    await status(`Reloaded ~/${FILE}`).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
