@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import Provider from 'oidc-provider';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { RunningServer } from '../../sandbox-server/src/server.ts';
 import { startTestServer } from '../../sandbox-server/test/harness.ts';
 import { launchChromium } from '../support/e2e-browser.ts';
@@ -32,6 +32,7 @@ beforeAll(async () => {
   });
   issuerServer = provider.listen(issuerPort);
   ({ server } = await startTestServer({
+    SIDECAR_LAB_SITE_DIR: inject('e2eSiteDir'),
     PORT: String(port),
     SIDECAR_LAB_ALLOWED_ORIGINS: site,
     SIDECAR_LAB_PUBLIC_URL: site,

@@ -41,8 +41,10 @@ it('continues a learner on a second browser with a resume code, until the code i
   await laptop.evaluate(() => fetch('/api/progress/lessons/introduction', { method: 'POST' }));
   await laptop.getByRole('link', { name: 'Continue on another device' }).click();
   await laptop.getByRole('button', { name: 'Make a new code' }).click();
-  const code = (await laptop.locator('[data-resume-code]').textContent())?.trim() ?? '';
-  expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  // The page fills the code in once the server answered.
+  const codeShown = laptop.locator('[data-resume-code]');
+  await expect.poll(() => codeShown.textContent()).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  const code = (await codeShown.textContent())?.trim() ?? '';
   await expect.poll(() => laptop.locator('[data-resume-status]').textContent()).toMatch(/You have a resume code/);
   const link = await laptop.getByRole('link', { name: /\/resume\/#/ }).getAttribute('href');
   await laptop.screenshot({ path: join(SHOTS, 'resume-code.png') });
