@@ -203,18 +203,30 @@ export class Repository {
     this.#migrate();
   }
 
+  /** Runs `work` in one write transaction (taken at once, so racing writers queue): all of it or none of it. */
+  #inTransaction<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
   /** Brings an existing file up to date, each step in its own transaction with the version bump. */
   #migrate(): void {
     const version = Number(this.#db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
     for (const [index, step] of MIGRATIONS.entries()) {
       if (index < version) continue;
-      this.#db.exec('BEGIN IMMEDIATE');
       try {
-        this.#db.exec(step);
-        this.#db.exec(`PRAGMA user_version = ${index + 1}`);
-        this.#db.exec('COMMIT');
+        this.#inTransaction(() => {
+          this.#db.exec(step);
+          this.#db.exec(`PRAGMA user_version = ${index + 1}`);
+        });
       } catch (error) {
-        this.#db.exec('ROLLBACK');
         throw new Error(`database migration ${index + 1} failed`, { cause: error });
       }
     }
@@ -321,8 +333,7 @@ export class Repository {
     learner: Omit<LearnerRecord, 'until' | 'sandbox'>,
     capacity: number,
   ): { learner: LearnerRecord; joined: boolean } | 'full' {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
+    return this.#inTransaction(() => {
       const existing = this.#db
         .prepare('SELECT * FROM workshop_learners WHERE workshop = ? AND session = ?')
         .get(learner.workshop, learner.session);
@@ -342,12 +353,8 @@ export class Repository {
           result = { learner: { ...learner }, joined: true };
         }
       }
-      this.#db.exec('COMMIT');
       return result;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
 
   /** The learners of a workshop in join order. */
@@ -418,19 +425,12 @@ export class Repository {
   /** Stores a new resume code for `session`, revoking any earlier one: a learner has one live code at a time. */
   createResumeCode(session: string, codeHash: string): string {
     const now = new Date().toISOString();
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      this.#db
-        .prepare('UPDATE resume_codes SET revoked_at = ? WHERE session = ? AND revoked_at IS NULL')
-        .run(now, session);
+    this.#inTransaction(() => {
+      this.revokeResumeCodes(session);
       this.#db
         .prepare('INSERT INTO resume_codes (code_hash, session, created_at) VALUES (?, ?, ?)')
         .run(codeHash, session, now);
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    });
     return now;
   }
 
