@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { ensureClusterObjects } from './cluster/cluster-setup.ts';
@@ -23,7 +22,8 @@ import { WarmPool } from './sandboxes/pool.ts';
 import { Reaper } from './sandboxes/reaper.ts';
 import { Sandboxes } from './sandboxes/sandboxes.ts';
 import { Saves } from './saves/saves.ts';
-import { Repository } from './store/repository.ts';
+import { openRepository } from './store/open.ts';
+import type { Repository } from './store/repository.ts';
 import { terminalUpgradeHandler } from './terminal/upgrade.ts';
 import { WorkshopService } from './workshops/workshops.ts';
 
@@ -54,7 +54,7 @@ export async function startServer(
   await ensureClusterObjects(kube, config.SIDECAR_LAB_ALLOWED_IMAGES, config.SIDECAR_LAB_TOOLBOX_IMAGE);
 
   const metrics = createMetrics();
-  const repo = new Repository(join(config.dataDir, 'sidecar-lab.db'));
+  const repo = await openRepository(config);
   const signer = new SessionSigner(config.sessionSecret);
   const sandboxes = new Sandboxes(kube, {
     toolboxImage: config.SIDECAR_LAB_TOOLBOX_IMAGE,
@@ -103,7 +103,7 @@ export async function startServer(
     { maxMinutes: config.SIDECAR_LAB_MAX_TTL_MINUTES, maxSandboxes: config.SIDECAR_LAB_MAX_SANDBOXES },
     log,
   );
-  checks.onRecorded((run) => workshops.noticeCheck(run.session));
+  checks.onRecorded((run) => void workshops.noticeCheck(run.session));
   // A Check the learner pressed is activity; the page's automatic re-checks (after any change in the namespace, even
   // a crash-looping Pod's) are not, or a sandbox left alone would never expire.
   checks.onRecorded((run) => {
@@ -181,9 +181,12 @@ export async function startServer(
   metrics.leader.set(0);
   leader.start();
   // Saves past their retention are never restored (the query skips them); this frees their space.
-  const purge = setInterval(() => repo.purgeSaves(), 3_600_000);
+  const purge = setInterval(
+    () => void repo.purgeSaves().catch((error) => log.warn({ err: error }, 'could not purge saves')),
+    3_600_000,
+  );
   purge.unref();
-  repo.purgeSaves();
+  await repo.purgeSaves();
   const port = (server.address() as AddressInfo).port;
   log.info(
     { port, cluster: config.SIDECAR_LAB_CLUSTER, pool: config.SIDECAR_LAB_POOL_SIZE },
@@ -209,7 +212,7 @@ export async function startServer(
       // Keep-alive and SSE connections would hold close() open forever.
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await closed;
-      repo.close();
+      await repo.close();
       probes.close();
     },
   };

@@ -101,7 +101,7 @@ beforeAll(async () => {
   const code = newJoinCode();
   const workshopId = randomBytes(8).toString('hex');
   workshopEndsAt = Date.now() + WORKSHOP_MS;
-  server.repo.createWorkshop({
+  await server.repo.createWorkshop({
     id: workshopId,
     name: 'Lifetimes',
     code,

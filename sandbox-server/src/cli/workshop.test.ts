@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Repository } from '../store/repository.ts';
+import type { Repository } from '../store/repository.ts';
+import { SqliteRepository } from '../store/sqlite.ts';
 import { EXIT, main, parseWorkshopArgs, UsageError } from './workshop.ts';
 
 const dirs: string[] = [];
@@ -79,14 +80,14 @@ describe('npm run workshop: create, list, export on the data folder', () => {
     // Nowhere on disk: not in the database, its write-ahead log, or the generated secret.
     for (const file of readdirSync(dir)) expect(readFileSync(join(dir, file)).includes(token!), file).toBe(false);
 
-    const repo = new Repository(join(dir, 'sidecar-lab.db'));
-    const [w] = repo.workshops();
+    const repo = new SqliteRepository(join(dir, 'sidecar-lab.db'));
+    const [w] = await repo.workshops();
     expect(w).toMatchObject({ name: 'Tuesday', capacity: 3, exercises: ['first-sidecar', 'proxy-sidecar'] });
-    repo.joinWorkshop(
+    await repo.joinWorkshop(
       { id: 'aaaaaaaaaaaaaaaa', workshop: w!.id, session: 's', name: 'Ada', joinedAt: w!.createdAt },
       3,
     );
-    repo.close();
+    await repo.close();
 
     const list = await run(['list'], dir);
     expect(list.stdout).toContain(`${w!.id}  ${code}  running  1/3 learners`);

@@ -10,7 +10,8 @@ import { type Config, loadConfig } from '../config.ts';
 import { ExplainedError, parseOrExplain } from '../protocol/explain.ts';
 import { durationMinutes, workshopName } from '../protocol/workshops.ts';
 import { Sandboxes } from '../sandboxes/sandboxes.ts';
-import { Repository } from '../store/repository.ts';
+import { openRepository } from '../store/open.ts';
+import type { Repository } from '../store/repository.ts';
 import { toCsv } from '../workshops/results.ts';
 import { formatJoinCode } from '../workshops/secrets.ts';
 import { statusOf, WorkshopError, WorkshopService } from '../workshops/workshops.ts';
@@ -113,8 +114,11 @@ export function parseWorkshopArgs(argv: string[]) {
 }
 
 /** Workshops over the configured data folder; the cluster is only connected for commands that need it. */
-function service(config: Config, withCluster: boolean): { workshops: WorkshopService; repo: Repository } {
-  const repo = new Repository(`${config.dataDir}/sidecar-lab.db`);
+async function service(
+  config: Config,
+  withCluster: boolean,
+): Promise<{ workshops: WorkshopService; repo: Repository }> {
+  const repo = await openRepository(config);
   let sandboxes: Sandboxes | undefined;
   if (withCluster) {
     const kc = loadKubeConfig({
@@ -162,13 +166,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   );
   let repo: Repository | undefined;
   try {
-    const built = service(config, parsed.command === 'end');
+    const built = await service(config, parsed.command === 'end');
     repo = built.repo;
     const workshops = built.workshops;
     switch (parsed.command) {
       case 'create': {
         const a = parsed.args as z.infer<typeof commands.create>;
-        const { workshop, token } = workshops.create({
+        const { workshop, token } = await workshops.create({
           name: a.name,
           capacity: a.capacity,
           durationMinutes: a.duration,
@@ -193,7 +197,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return EXIT.ok;
       }
       case 'list': {
-        const all = repo.workshops();
+        const all = await repo.workshops();
         if (parsed.json) {
           out(
             JSON.stringify(
@@ -218,7 +222,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case 'end':
       case 'export': {
         const a = parsed.args as { id?: string; code?: string; format?: 'csv' | 'json'; out?: string };
-        const workshop = a.id ? workshops.get(a.id) : workshops.byCode(a.code ?? '');
+        const workshop = await (a.id ? workshops.get(a.id) : workshops.byCode(a.code ?? ''));
         if (!workshop) {
           process.stderr.write(`workshop: no workshop with ${a.id ? `id ${a.id}` : `code ${a.code}`}\n`);
           return EXIT.refused;
@@ -228,7 +232,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           out(`Workshop "${workshop.name}" ended: ${deleted} sandbox(es) deleted. Results stay for the export.`);
           return EXIT.ok;
         }
-        const rows = workshops.results(workshop);
+        const rows = await workshops.results(workshop);
         const text =
           a.format === 'json'
             ? `${JSON.stringify({ workshop: { id: workshop.id, name: workshop.name }, results: rows }, null, 2)}\n`
@@ -255,7 +259,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     throw error;
   } finally {
-    repo?.close();
+    await repo?.close();
   }
 }
 

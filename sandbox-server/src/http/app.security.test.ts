@@ -6,7 +6,8 @@ import { appDeps, browserWith, signedCookie } from '../../test/app-request.ts';
 import type { KubeConfig } from '../cluster/kubeconfig-file.ts';
 import { CheckService } from '../sandboxes/checks.ts';
 import { newSandboxId, ownerHash, type Sandbox } from '../sandboxes/sandboxes.ts';
-import { Repository } from '../store/repository.ts';
+import type { Repository } from '../store/repository.ts';
+import { SqliteRepository } from '../store/sqlite.ts';
 import { WorkshopService } from '../workshops/workshops.ts';
 import { createApp } from './app.ts';
 import { DEFAULT_PROBE_BUDGET, ProbeLimiter } from './probe-limit.ts';
@@ -36,7 +37,7 @@ let app: ReturnType<typeof createApp>;
 
 beforeEach(() => {
   fake = new FakeSandboxes();
-  const repo = new Repository(':memory:');
+  const repo = new SqliteRepository(':memory:');
   // Nothing here may reach the cluster: a route that tried would fail with 500, not the asserted status.
   app = createApp(
     appDeps(repo, signer, {

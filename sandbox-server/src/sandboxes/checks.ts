@@ -38,7 +38,7 @@ export class CheckService {
     const ctx = createCheckContext(this.kc, namespace, { impersonate: CHECKER_USER, ...(answer ? { answer } : {}) });
     const report = await runExercise(exercise, ctx, { overallTimeoutMs: overallBound(exercise, 30_000) });
     this.observe(exerciseId, report.durationMs / 1000, report.status);
-    const run = this.repo.recordCheck({
+    const run = await this.repo.recordCheck({
       session,
       sandbox: sandboxId,
       exercise: exerciseId,

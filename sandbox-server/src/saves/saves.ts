@@ -73,14 +73,14 @@ export class Saves {
       manifests: manifestsJson,
       size,
     };
-    this.repo.putSave({ ...record, mac: this.#mac(record) });
+    await this.repo.putSave({ ...record, mac: this.#mac(record) });
     this.log.info({ sandbox: sandbox.id, reason, size, objects: manifests.length }, 'saved the learner’s work');
     return summarize(record, manifests);
   }
 
   /** The learner's save, checked; undefined when there is none. */
-  saved(owner: string): { record: SaveRecord; manifests: SavedManifest[] } | undefined {
-    const record = this.repo.save(owner);
+  async saved(owner: string): Promise<{ record: SaveRecord; manifests: SavedManifest[] } | undefined> {
+    const record = await this.repo.save(owner);
     if (!record) return undefined;
     const { mac, restoredInto: _into, ...rest } = record;
     const expected = Buffer.from(this.#mac(rest), 'hex');
@@ -102,9 +102,9 @@ export class Saves {
    * checked before the sandbox is touched. Returns undefined when there is nothing (new) to restore.
    */
   async restoreInto(sandbox: Sandbox): Promise<{ restored: boolean; message: string } | undefined> {
-    let saved: ReturnType<Saves['saved']>;
+    let saved: Awaited<ReturnType<Saves['saved']>>;
     try {
-      saved = this.saved(sandbox.owner);
+      saved = await this.saved(sandbox.owner);
     } catch (error) {
       if (!(error instanceof SaveError)) throw error;
       this.log.warn({ sandbox: sandbox.id, err: error }, 'refused a save');
@@ -129,7 +129,7 @@ export class Saves {
       docs,
     );
     const failed = outcomes.filter((o) => o.error);
-    this.repo.markSaveRestored(sandbox.owner, sandbox.id);
+    await this.repo.markSaveRestored(sandbox.owner, sandbox.id);
     const objects = outcomes.filter((o) => !o.error).map((o) => `${o.kind}/${o.name}`);
     const message =
       `Restored your work saved at ${record.createdAt}: your home folder` +
@@ -142,8 +142,8 @@ export class Saves {
   }
 
   /** The learner's save as a .tar.gz: `manifests.yaml` and `home.tar.gz`. */
-  download(owner: string): Buffer | undefined {
-    const saved = this.saved(owner);
+  async download(owner: string): Promise<Buffer | undefined> {
+    const saved = await this.saved(owner);
     if (!saved) return undefined;
     const yaml = inApplyOrder(saved.manifests)
       .map((m) => stringify(m))
@@ -157,12 +157,12 @@ export class Saves {
     );
   }
 
-  summary(owner: string): SaveSummary | undefined {
-    const saved = this.saved(owner);
+  async summary(owner: string): Promise<SaveSummary | undefined> {
+    const saved = await this.saved(owner);
     return saved ? summarize(saved.record, saved.manifests) : undefined;
   }
 
-  delete(owner: string): boolean {
+  async delete(owner: string): Promise<boolean> {
     return this.repo.deleteSave(owner);
   }
 

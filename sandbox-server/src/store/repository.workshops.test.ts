@@ -1,13 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Repository, type WorkshopRecord } from './repository.ts';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+import { describe, expect, it } from 'vitest';
+import { storeBackends, storesOn } from '../../../tests/support/store-backends.ts';
+import type { WorkshopRecord } from './repository.ts';
 
 function workshop(over: Partial<WorkshopRecord> = {}): WorkshopRecord {
   return {
@@ -31,61 +24,63 @@ const learner = (id: string, session: string, joinedAt = '2026-01-01T10:01:00.00
   joinedAt,
 });
 
-describe('Repository: workshops', () => {
-  it('keeps workshops, learners and their results across reopening the file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slab-ws-'));
-    dirs.push(dir);
-    const file = join(dir, 'lab.db');
-    const repo = new Repository(file);
-    repo.createWorkshop(workshop());
-    expect(repo.workshopByCode('ABCD0123WXYZ')?.id).toBe('0123456789abcdef');
+describe.each(storeBackends)('Repository on $name: workshops', (backend) => {
+  const stores = storesOn(backend);
 
-    const first = repo.joinWorkshop(learner('aaaaaaaaaaaaaaaa', 's1'), 2);
+  it('keeps workshops, learners and their results across reopening the store', async () => {
+    const { repo, reopen } = await stores.open();
+    await repo.createWorkshop(workshop());
+    expect((await repo.workshopByCode('ABCD0123WXYZ'))?.id).toBe('0123456789abcdef');
+
+    const first = await repo.joinWorkshop(learner('aaaaaaaaaaaaaaaa', 's1'), 2);
     expect(first).toMatchObject({ joined: true });
-    const again = repo.joinWorkshop(learner('bbbbbbbbbbbbbbbb', 's1'), 2);
+    const again = await repo.joinWorkshop(learner('bbbbbbbbbbbbbbbb', 's1'), 2);
     expect(again).toMatchObject({ joined: false, learner: { id: 'aaaaaaaaaaaaaaaa' } });
-    expect(repo.joinWorkshop(learner('cccccccccccccccc', 's2', '2026-01-01T10:02:00.000Z'), 2)).toMatchObject({
+    expect(await repo.joinWorkshop(learner('cccccccccccccccc', 's2', '2026-01-01T10:02:00.000Z'), 2)).toMatchObject({
       joined: true,
     });
-    expect(repo.joinWorkshop(learner('dddddddddddddddd', 's3'), 2)).toBe('full');
-    expect(repo.learners('0123456789abcdef').map((l) => l.id)).toEqual(['aaaaaaaaaaaaaaaa', 'cccccccccccccccc']);
+    expect(await repo.joinWorkshop(learner('dddddddddddddddd', 's3'), 2)).toBe('full');
+    expect((await repo.learners('0123456789abcdef')).map((l) => l.id)).toEqual([
+      'aaaaaaaaaaaaaaaa',
+      'cccccccccccccccc',
+    ]);
 
-    repo.updateLearner('aaaaaaaaaaaaaaaa', { sandbox: '1111111111111111', until: '2026-01-01T12:30:00.000Z' });
-    repo.updateWorkshop('0123456789abcdef', { endsAt: '2026-01-01T12:15:00.000Z' });
-    repo.close();
+    await repo.updateLearner('aaaaaaaaaaaaaaaa', { sandbox: '1111111111111111', until: '2026-01-01T12:30:00.000Z' });
+    await repo.updateWorkshop('0123456789abcdef', { endsAt: '2026-01-01T12:15:00.000Z' });
+    await repo.close();
 
-    const reopened = new Repository(file);
-    expect(reopened.workshop('0123456789abcdef')).toMatchObject({
+    const reopened = await reopen();
+    expect(await reopened.workshop('0123456789abcdef')).toMatchObject({
       endsAt: '2026-01-01T12:15:00.000Z',
       exercises: ['first-sidecar', 'logging-sidecar'],
     });
-    expect(reopened.learner('0123456789abcdef', 'aaaaaaaaaaaaaaaa')).toMatchObject({
+    expect(await reopened.learner('0123456789abcdef', 'aaaaaaaaaaaaaaaa')).toMatchObject({
       sandbox: '1111111111111111',
       until: '2026-01-01T12:30:00.000Z',
     });
-    expect(reopened.memberships('s1').map((m) => [m.workshop.id, m.learner.name])).toEqual([
+    expect((await reopened.memberships('s1')).map((m) => [m.workshop.id, m.learner.name])).toEqual([
       ['0123456789abcdef', 'name-aaaaaaaaaaaaaaaa'],
     ]);
-    expect(reopened.workshops()[0]).toMatchObject({ id: '0123456789abcdef', learners: 2 });
-    reopened.close();
+    expect((await reopened.workshops())[0]).toMatchObject({ id: '0123456789abcdef', learners: 2 });
+    await reopened.close();
   });
 
   it('counts only checks made between joining and the end of the workshop', async () => {
-    const repo = new Repository(':memory:');
-    repo.createWorkshop(workshop({ capacity: 5 }));
+    const { repo } = await stores.open();
+    await repo.createWorkshop(workshop({ capacity: 5 }));
     // Joined "now", so the fixed-time rows below are before it; the live ones are after.
     const joinedAt = new Date(Date.now() - 1000).toISOString();
-    repo.joinWorkshop(learner('aaaaaaaaaaaaaaaa', 's1', joinedAt), 5);
-    repo.joinWorkshop(learner('bbbbbbbbbbbbbbbb', 's2', joinedAt), 5);
+    await repo.joinWorkshop(learner('aaaaaaaaaaaaaaaa', 's1', joinedAt), 5);
+    await repo.joinWorkshop(learner('bbbbbbbbbbbbbbbb', 's2', joinedAt), 5);
     const record = (session: string, exercise: string, status: 'pass' | 'fail' | 'error') =>
       repo.recordCheck({ session, sandbox: 'x', exercise, status, report: '{}' });
-    record('s1', 'first-sidecar', 'fail');
-    const pass = record('s1', 'first-sidecar', 'pass');
-    record('s1', 'first-sidecar', 'fail');
-    record('s2', 'logging-sidecar', 'error');
-    record('someone-else', 'first-sidecar', 'pass');
+    await record('s1', 'first-sidecar', 'fail');
+    const pass = await record('s1', 'first-sidecar', 'pass');
+    await record('s1', 'first-sidecar', 'fail');
+    await record('s2', 'logging-sidecar', 'error');
+    await record('someone-else', 'first-sidecar', 'pass');
 
-    const tallies = repo.workshopTallies('0123456789abcdef');
+    const tallies = await repo.workshopTallies('0123456789abcdef');
     expect(tallies).toHaveLength(2);
     expect(tallies.find((t) => t.learner === 'aaaaaaaaaaaaaaaa')).toEqual({
       learner: 'aaaaaaaaaaaaaaaa',
@@ -101,11 +96,11 @@ describe('Repository: workshops', () => {
     // Automatic re-checks change the verdict (and may pass) but are not attempts.
     const auto = (session: string, exercise: string, status: 'pass' | 'fail' | 'error') =>
       repo.recordCheck({ session, sandbox: 'x', exercise, status, report: `{"auto":"${status}"}`, trigger: 'auto' });
-    auto('s1', 'first-sidecar', 'fail');
-    auto('s2', 'logging-sidecar', 'fail');
-    const autoPass = auto('s2', 'logging-sidecar', 'pass');
-    auto('s2', 'first-sidecar', 'fail');
-    const after = repo.workshopTallies('0123456789abcdef');
+    await auto('s1', 'first-sidecar', 'fail');
+    await auto('s2', 'logging-sidecar', 'fail');
+    const autoPass = await auto('s2', 'logging-sidecar', 'pass');
+    await auto('s2', 'first-sidecar', 'fail');
+    const after = await repo.workshopTallies('0123456789abcdef');
     expect(after.find((t) => t.learner === 'aaaaaaaaaaaaaaaa')).toMatchObject({
       attempts: 3,
       last: 'fail',
@@ -120,13 +115,17 @@ describe('Repository: workshops', () => {
       attempts: 0,
       last: 'fail',
     });
-    expect(repo.checkHistory('s2', 'logging-sidecar').map((r) => r.trigger)).toEqual(['auto', 'auto', 'manual']);
+    expect((await repo.checkHistory('s2', 'logging-sidecar')).map((r) => r.trigger)).toEqual([
+      'auto',
+      'auto',
+      'manual',
+    ]);
 
     // Once it has ended, further checks are the learner's own business, not the workshop's.
-    repo.updateWorkshop('0123456789abcdef', { endedAt: new Date().toISOString() });
+    await repo.updateWorkshop('0123456789abcdef', { endedAt: new Date().toISOString() });
     await new Promise((r) => setTimeout(r, 5));
-    record('s2', 'logging-sidecar', 'pass');
-    expect(repo.workshopTallies('0123456789abcdef')).toEqual(after);
-    repo.close();
+    await record('s2', 'logging-sidecar', 'pass');
+    expect(await repo.workshopTallies('0123456789abcdef')).toEqual(after);
+    await repo.close();
   });
 });

@@ -1,7 +1,8 @@
 // The "most stuck" row from verdicts stored in a real (in-memory) SQLite database, as the grid computes it.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckResult, ExerciseReport } from '../../../exercises/model.ts';
-import { Repository } from '../store/repository.ts';
+import type { Repository } from '../store/repository.ts';
+import { SqliteRepository } from '../store/sqlite.ts';
 import { mostStuck } from './stuck.ts';
 
 const WORKSHOP = '0123456789abcdef';
@@ -40,9 +41,9 @@ function report(statuses: Record<string, CheckResult['status'] | 'blocked'>): st
   return JSON.stringify(value);
 }
 
-function room(names: string[]) {
-  repo = new Repository(':memory:');
-  repo.createWorkshop({
+async function room(names: string[]) {
+  repo = new SqliteRepository(':memory:');
+  await repo.createWorkshop({
     id: WORKSHOP,
     name: 'W',
     code: 'ABCD0123WXYZ',
@@ -55,41 +56,53 @@ function room(names: string[]) {
   const joinedAt = new Date(Date.now() - 1000).toISOString();
   for (const [i, name] of names.entries()) {
     const id = String(i).padStart(16, '0');
-    repo.joinWorkshop({ id, workshop: WORKSHOP, session: `s-${name}`, name, joinedAt }, 10);
+    await repo.joinWorkshop({ id, workshop: WORKSHOP, session: `s-${name}`, name, joinedAt }, 10);
   }
-  const check = (name: string, exercise: string, statuses: Parameters<typeof report>[0], trigger?: 'auto') => {
+  const check = async (name: string, exercise: string, statuses: Parameters<typeof report>[0], trigger?: 'auto') => {
     const status = Object.values(statuses).some((s) => s !== 'pass') ? 'fail' : 'pass';
-    repo.recordCheck({ session: `s-${name}`, sandbox: 'x', exercise, status, report: report(statuses), trigger });
+    await repo.recordCheck({ session: `s-${name}`, sandbox: 'x', exercise, status, report: report(statuses), trigger });
   };
-  const stuck = () => mostStuck(EXERCISES, repo.learners(WORKSHOP), repo.workshopTallies(WORKSHOP));
+  const stuck = async () => mostStuck(EXERCISES, await repo.learners(WORKSHOP), await repo.workshopTallies(WORKSHOP));
   return { check, stuck };
 }
 
 describe('where the room is stuck', () => {
-  it('is the check most learners fail in their latest verdict, with who, in join order', () => {
-    const { check, stuck } = room(['Ana', 'Bo', 'Cy', 'Di', 'Ed']);
+  it('is the check most learners fail in their latest verdict, with who, in join order', async () => {
+    const { check, stuck } = await room(['Ana', 'Bo', 'Cy', 'Di', 'Ed']);
     // Ana failed the sidecar check before, but her latest verdict (an automatic re-check) passes everything.
-    check('Ana', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'fail', 'sidecar-logs': 'blocked' });
-    check(
+    await check('Ana', 'first-sidecar', {
+      'pod-exists': 'pass',
+      'sidecar-container': 'fail',
+      'sidecar-logs': 'blocked',
+    });
+    await check(
       'Ana',
       'first-sidecar',
       { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'pass' },
       'auto',
     );
     // Bo has no Pod: the later checks are only blocked, they do not count against him.
-    check('Bo', 'first-sidecar', { 'pod-exists': 'fail', 'sidecar-container': 'blocked', 'sidecar-logs': 'blocked' });
-    check('Di', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'fail' });
-    check('Cy', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'fail', 'sidecar-logs': 'fail' });
+    await check('Bo', 'first-sidecar', {
+      'pod-exists': 'fail',
+      'sidecar-container': 'blocked',
+      'sidecar-logs': 'blocked',
+    });
+    await check('Di', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'fail' });
+    await check('Cy', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'fail', 'sidecar-logs': 'fail' });
     // Ed's latest verdict counts, not his earlier one; an `error` (the checker could not tell) is never held against him.
-    check('Ed', 'first-sidecar', { 'pod-exists': 'fail', 'sidecar-container': 'blocked', 'sidecar-logs': 'blocked' });
-    check(
+    await check('Ed', 'first-sidecar', {
+      'pod-exists': 'fail',
+      'sidecar-container': 'blocked',
+      'sidecar-logs': 'blocked',
+    });
+    await check(
       'Ed',
       'first-sidecar',
       { 'pod-exists': 'pass', 'sidecar-container': 'error', 'sidecar-logs': 'fail' },
       'auto',
     );
 
-    expect(stuck()).toEqual({
+    expect(await stuck()).toEqual({
       'first-sidecar': {
         check: 'sidecar-logs',
         title: 'The sidecar logs the line',
@@ -103,32 +116,41 @@ describe('where the room is stuck', () => {
     });
   });
 
-  it('goes to the earlier check on a tie, and follows learners as they move on', () => {
-    const { check, stuck } = room(['Ana', 'Bo']);
-    check('Ana', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'fail' });
-    check('Bo', 'first-sidecar', { 'pod-exists': 'fail', 'sidecar-container': 'blocked', 'sidecar-logs': 'blocked' });
-    expect(stuck()['first-sidecar']).toMatchObject({ check: 'pod-exists', learners: [{ name: 'Bo' }] });
+  it('goes to the earlier check on a tie, and follows learners as they move on', async () => {
+    const { check, stuck } = await room(['Ana', 'Bo']);
+    await check('Ana', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'fail' });
+    await check('Bo', 'first-sidecar', {
+      'pod-exists': 'fail',
+      'sidecar-container': 'blocked',
+      'sidecar-logs': 'blocked',
+    });
+    expect((await stuck())['first-sidecar']).toMatchObject({ check: 'pod-exists', learners: [{ name: 'Bo' }] });
 
-    check('Bo', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'fail' }, 'auto');
-    expect(stuck()['first-sidecar']).toMatchObject({
+    await check(
+      'Bo',
+      'first-sidecar',
+      { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'fail' },
+      'auto',
+    );
+    expect((await stuck())['first-sidecar']).toMatchObject({
       check: 'sidecar-logs',
       learners: [{ name: 'Ana' }, { name: 'Bo' }],
     });
 
-    check('Ana', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'pass' });
-    check('Bo', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'pass' });
-    expect(stuck()['first-sidecar']).toBeNull();
+    await check('Ana', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'pass' });
+    await check('Bo', 'first-sidecar', { 'pod-exists': 'pass', 'sidecar-container': 'pass', 'sidecar-logs': 'pass' });
+    expect((await stuck())['first-sidecar']).toBeNull();
   });
 
-  it('names a check the exercise no longer has by its stored title, after the current ones', () => {
-    const { check, stuck } = room(['Ana', 'Bo']);
-    check('Ana', 'logging-sidecar', { 'pod-exists': 'pass', 'old-check': 'fail' });
-    expect(stuck()['logging-sidecar']).toEqual({
+  it('names a check the exercise no longer has by its stored title, after the current ones', async () => {
+    const { check, stuck } = await room(['Ana', 'Bo']);
+    await check('Ana', 'logging-sidecar', { 'pod-exists': 'pass', 'old-check': 'fail' });
+    expect((await stuck())['logging-sidecar']).toEqual({
       check: 'old-check',
       title: 'old-check as stored',
       learners: [{ id: '0000000000000000', name: 'Ana' }],
     });
-    check('Bo', 'logging-sidecar', { 'pod-exists': 'fail', 'old-check': 'blocked' });
-    expect(stuck()['logging-sidecar']).toMatchObject({ check: 'pod-exists', title: 'Pod "app" exists' });
+    await check('Bo', 'logging-sidecar', { 'pod-exists': 'fail', 'old-check': 'blocked' });
+    expect((await stuck())['logging-sidecar']).toMatchObject({ check: 'pod-exists', title: 'Pod "app" exists' });
   });
 });

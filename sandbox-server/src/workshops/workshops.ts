@@ -93,7 +93,7 @@ export class WorkshopService {
   }
 
   /** Creates a workshop; the token is returned here once and only its hash is kept. */
-  create(input: NewWorkshop, now = new Date()): { workshop: WorkshopRecord; token: string } {
+  async create(input: NewWorkshop, now = new Date()): Promise<{ workshop: WorkshopRecord; token: string }> {
     const exercises = input.exercises?.length ? [...new Set(input.exercises)] : [...exerciseIds];
     const unknown = exercises.filter((id) => !getExercise(id));
     if (unknown.length) {
@@ -116,33 +116,33 @@ export class WorkshopService {
       createdAt: now.toISOString(),
       endsAt: new Date(now.getTime() + input.durationMinutes * 60_000).toISOString(),
     };
-    this.repo.createWorkshop(workshop);
+    await this.repo.createWorkshop(workshop);
     this.log.info({ workshop: workshop.id, capacity: workshop.capacity }, 'workshop created');
     return { workshop, token };
   }
 
-  get(id: string): WorkshopRecord | undefined {
+  async get(id: string): Promise<WorkshopRecord | undefined> {
     return ID.test(id) ? this.repo.workshop(id) : undefined;
   }
 
-  byCode(input: string): WorkshopRecord | undefined {
+  async byCode(input: string): Promise<WorkshopRecord | undefined> {
     const code = normalizeJoinCode(input);
     return code ? this.repo.workshopByCode(code) : undefined;
   }
 
   /** The workshop when `token` is its instructor token; a wrong token and an unknown id look the same. */
-  authorize(id: string, token: string | undefined): WorkshopRecord | undefined {
-    const workshop = this.get(id);
+  async authorize(id: string, token: string | undefined): Promise<WorkshopRecord | undefined> {
+    const workshop = await this.get(id);
     return tokenMatches(token, workshop?.tokenHash) ? workshop : undefined;
   }
 
   /** The session's learner row in this workshop, if it joined. */
-  memberOf(workshop: WorkshopRecord, session: string): LearnerRecord | undefined {
-    return this.repo.memberships(session).find((m) => m.workshop.id === workshop.id)?.learner;
+  async memberOf(workshop: WorkshopRecord, session: string): Promise<LearnerRecord | undefined> {
+    return (await this.repo.memberships(session)).find((m) => m.workshop.id === workshop.id)?.learner;
   }
 
-  isFull(workshop: WorkshopRecord): boolean {
-    return this.repo.learners(workshop.id).length >= workshop.capacity;
+  async isFull(workshop: WorkshopRecord): Promise<boolean> {
+    return (await this.repo.learners(workshop.id)).length >= workshop.capacity;
   }
 
   /** Joins (or re-joins) the workshop with this code and makes sure the learner has a sandbox in it. */
@@ -151,7 +151,7 @@ export class WorkshopService {
     session: string,
     name: string,
   ): Promise<{ workshop: WorkshopRecord; learner: LearnerRecord; sandbox: Sandbox; joined: boolean }> {
-    const workshop = this.byCode(code);
+    const workshop = await this.byCode(code);
     if (!workshop)
       throw new WorkshopError('not_found', 'no workshop has this join code; check it with your instructor');
     const owner = ownerHash(session);
@@ -169,7 +169,7 @@ export class WorkshopService {
 
   async #join(workshop: WorkshopRecord, session: string, name: string) {
     const now = new Date();
-    const memberships = this.repo.memberships(session);
+    const memberships = await this.repo.memberships(session);
     const other = memberships.find((m) => m.workshop.id !== workshop.id && statusOf(m.workshop) === 'running');
     if (other) {
       throw new WorkshopError(
@@ -180,7 +180,7 @@ export class WorkshopService {
     const member = memberships.find((m) => m.workshop.id === workshop.id)?.learner;
     if (!isOpenFor(workshop, member, now.getTime()))
       throw new WorkshopError('workshop_ended', 'this workshop has ended');
-    const result = this.repo.joinWorkshop(
+    const result = await this.repo.joinWorkshop(
       { id: newId(), workshop: workshop.id, session, name, joinedAt: now.toISOString() },
       workshop.capacity,
     );
@@ -195,7 +195,7 @@ export class WorkshopService {
       this.#emit(workshop.id);
     }
     const sandbox = await this.#sandboxFor(workshop, result.learner);
-    this.repo.updateLearner(result.learner.id, { sandbox: sandbox.id });
+    await this.repo.updateLearner(result.learner.id, { sandbox: sandbox.id });
     this.#emit(workshop.id);
     return { workshop, learner: result.learner, sandbox, joined: result.joined };
   }
@@ -232,8 +232,8 @@ export class WorkshopService {
    * What a new sandbox of this session should carry: its running workshop's label and end time. The plain sandbox
    * API uses it, so a workshop learner who ends and restarts their sandbox stays in the workshop.
    */
-  claimOptions(session: string, now = Date.now()): SandboxClaimOptions | undefined {
-    for (const { workshop, learner } of this.repo.memberships(session)) {
+  async claimOptions(session: string, now = Date.now()): Promise<SandboxClaimOptions | undefined> {
+    for (const { workshop, learner } of await this.repo.memberships(session)) {
       const deadline = deadlineOf(workshop, learner);
       if (!workshop.endedAt && Date.parse(deadline) > now) {
         return { workshop: workshop.id, expiresAt: new Date(deadline) };
@@ -244,7 +244,7 @@ export class WorkshopService {
 
   /** The learner's own view of their latest workshop: nothing about anyone else. */
   async learnerView(session: string): Promise<LearnerWorkshopView | undefined> {
-    const latest = this.repo.memberships(session)[0];
+    const [latest] = await this.repo.memberships(session);
     if (!latest) return undefined;
     const { workshop, learner } = latest;
     const sandbox = await this.sandboxes?.findByOwner(ownerHash(session));
@@ -271,10 +271,9 @@ export class WorkshopService {
 
   /** Everything the dashboard shows, read fresh: the database for people and progress, the cluster for sandboxes. */
   async state(id: string): Promise<WorkshopState> {
-    const workshop = this.repo.workshop(id);
+    const workshop = await this.repo.workshop(id);
     if (!workshop) throw new WorkshopError('not_found', 'no such workshop');
-    const learners = this.repo.learners(id);
-    const tallies = this.repo.workshopTallies(id);
+    const [learners, tallies] = await Promise.all([this.repo.learners(id), this.repo.workshopTallies(id)]);
     const names = distinctNames(learners);
     const sandboxes = await this.#sandboxesByOwner(workshop);
     const rows = learners.map((learner) => {
@@ -352,8 +351,12 @@ export class WorkshopService {
   }
 
   /** One row per learner and exercise: what the CSV and JSON exports hold. */
-  results(workshop: WorkshopRecord): ResultRow[] {
-    return resultRows(this.repo.learners(workshop.id), workshop.exercises, this.repo.workshopTallies(workshop.id));
+  async results(workshop: WorkshopRecord): Promise<ResultRow[]> {
+    const [learners, tallies] = await Promise.all([
+      this.repo.learners(workshop.id),
+      this.repo.workshopTallies(workshop.id),
+    ]);
+    return resultRows(learners, workshop.exercises, tallies);
   }
 
   /**
@@ -373,11 +376,11 @@ export class WorkshopService {
       return new Date(Math.min(Math.max(Date.parse(from), Date.now()) + minutes * 60_000, limit)).toISOString();
     };
     if (learnerId) {
-      const learner = this.repo.learner(workshop.id, learnerId);
+      const learner = await this.repo.learner(workshop.id, learnerId);
       if (!learner) throw new WorkshopError('not_found', 'no such learner in this workshop');
-      this.repo.updateLearner(learner.id, { until: push(deadlineOf(workshop, learner)) });
+      await this.repo.updateLearner(learner.id, { until: push(deadlineOf(workshop, learner)) });
     } else {
-      this.repo.updateWorkshop(workshop.id, { endsAt: push(workshop.endsAt) });
+      await this.repo.updateWorkshop(workshop.id, { endsAt: push(workshop.endsAt) });
     }
     await this.#applyDeadlines(workshop.id);
     this.log.info({ workshop: workshop.id, minutes, learner: learnerId ?? 'all' }, 'workshop extended');
@@ -386,9 +389,9 @@ export class WorkshopService {
 
   /** Sets each workshop sandbox's expiry to its learner's deadline. */
   async #applyDeadlines(id: string): Promise<void> {
-    const workshop = this.repo.workshop(id)!;
+    const workshop = (await this.repo.workshop(id))!;
     const deadlines = new Map(
-      this.repo.learners(id).map((l) => [ownerHash(l.session), new Date(deadlineOf(workshop, l))] as const),
+      (await this.repo.learners(id)).map((l) => [ownerHash(l.session), new Date(deadlineOf(workshop, l))] as const),
     );
     const sandboxes = this.#cluster();
     const list = await sandboxes.list(`${managedSelector},${LABELS.workshop}=${id}`);
@@ -404,7 +407,7 @@ export class WorkshopService {
   /** Replaces a learner's sandbox with a fresh namespace; their progress stays (it is kept by session). */
   async reset(workshop: WorkshopRecord, learnerId: string): Promise<Sandbox> {
     if (workshop.endedAt) throw new WorkshopError('workshop_ended', 'this workshop has ended');
-    const learner = this.repo.learner(workshop.id, learnerId);
+    const learner = await this.repo.learner(workshop.id, learnerId);
     if (!learner) throw new WorkshopError('not_found', 'no such learner in this workshop');
     const deadline = deadlineOf(workshop, learner);
     if (Date.parse(deadline) <= Date.now()) {
@@ -418,7 +421,7 @@ export class WorkshopService {
     const claim = { workshop: workshop.id, expiresAt: new Date(deadline) };
     await this.#checkCapacity();
     const fresh = (await sandboxes.claimWarm(owner, claim)) ?? (await sandboxes.provision(owner, claim));
-    this.repo.updateLearner(learner.id, { sandbox: fresh.id });
+    await this.repo.updateLearner(learner.id, { sandbox: fresh.id });
     this.log.info({ workshop: workshop.id, learner: learner.id, sandbox: fresh.id }, 'workshop learner reset');
     this.#emit(workshop.id);
     return fresh;
@@ -426,7 +429,7 @@ export class WorkshopService {
 
   /** Ends the workshop: every sandbox carrying its label is deleted; learners and progress stay for the export. */
   async end(workshop: WorkshopRecord): Promise<number> {
-    if (!workshop.endedAt) this.repo.updateWorkshop(workshop.id, { endedAt: new Date().toISOString() });
+    if (!workshop.endedAt) await this.repo.updateWorkshop(workshop.id, { endedAt: new Date().toISOString() });
     const sandboxes = this.#cluster();
     const list = await sandboxes.list(`${managedSelector},${LABELS.workshop}=${workshop.id}`);
     const live = list.filter((s) => s.status !== 'deleting');
@@ -443,9 +446,9 @@ export class WorkshopService {
   }
 
   /** Called after any check is stored: the grids of the session's workshops need redrawing. */
-  noticeCheck(session: string): void {
+  async noticeCheck(session: string): Promise<void> {
     try {
-      for (const { workshop } of this.repo.memberships(session)) if (!workshop.endedAt) this.#emit(workshop.id);
+      for (const { workshop } of await this.repo.memberships(session)) if (!workshop.endedAt) this.#emit(workshop.id);
     } catch (error) {
       // The learner's verdict is stored already; a dashboard that misses this push catches up on its next refresh.
       this.log.warn({ err: error }, 'could not tell workshop dashboards about a check');

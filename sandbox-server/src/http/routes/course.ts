@@ -22,9 +22,9 @@ export function courseRoutes(repo: Repository) {
       if (!exercise) throw new ApiError('not_found', 'no such exercise');
       return c.json(summarize(exercise), 200);
     })
-    .get('/progress', (c) => c.json(repo.progress(c.get('session')), 200))
-    .post('/progress/lessons/:lesson', valid('param', lessonParam), (c) => {
-      repo.markLessonRead(c.get('session'), c.req.valid('param').lesson);
+    .get('/progress', async (c) => c.json(await repo.progress(c.get('session')), 200))
+    .post('/progress/lessons/:lesson', valid('param', lessonParam), async (c) => {
+      await repo.markLessonRead(c.get('session'), c.req.valid('param').lesson);
       return c.body(null, 204);
     });
 }

@@ -62,8 +62,8 @@ export function oidcRoutes(deps: OidcRouteDeps) {
 
   return (
     new Hono<AppEnv>()
-      .get('/api/account', (c) => {
-        const account = deps.repo.accountOf(c.get('session'));
+      .get('/api/account', async (c) => {
+        const account = await deps.repo.accountOf(c.get('session'));
         return c.json({ signInAvailable: true, ...(account ? { signedInAs: account.name } : {}) }, 200);
       })
       .get('/auth/login', async (c) => {
@@ -125,7 +125,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
           throw new ApiError('forbidden', `the sign-in did not succeed: ${(error as Error).message}`);
         }
         if (!claims?.sub) throw new ApiError('forbidden', 'the provider did not say who signed in');
-        const session = deps.repo.accountSession(claims.iss, claims.sub, c.get('session'), name);
+        const session = await deps.repo.accountSession(claims.iss, claims.sub, c.get('session'), name);
         if (session !== c.get('session')) {
           setCookie(c, SESSION_COOKIE, deps.signer.sign(session), sessionCookieOptions(deps.secureCookies));
         }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { appDeps, browserWith, signedCookie } from '../../../test/app-request.ts';
-import { Repository } from '../../store/repository.ts';
+import type { Repository } from '../../store/repository.ts';
+import { SqliteRepository } from '../../store/sqlite.ts';
 import { createApp } from '../app.ts';
 import { SESSION_COOKIE, SessionSigner } from '../session.ts';
 
@@ -14,7 +15,7 @@ let repo: Repository;
 let app: ReturnType<typeof createApp>;
 
 beforeEach(() => {
-  repo = new Repository(join(mkdtempSync(join(tmpdir(), 'slab-resume-')), 'db.sqlite'));
+  repo = new SqliteRepository(join(mkdtempSync(join(tmpdir(), 'slab-resume-')), 'db.sqlite'));
   app = createApp(appDeps(repo, signer));
 });
 

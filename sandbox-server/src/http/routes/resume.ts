@@ -39,18 +39,18 @@ export function resumeRoutes(deps: ResumeRouteDeps) {
   });
 
   return new Hono<Env>()
-    .get('/api/resume-code', (c) => {
-      const createdAt = deps.repo.resumeCodeCreatedAt(c.get('session'));
+    .get('/api/resume-code', async (c) => {
+      const createdAt = await deps.repo.resumeCodeCreatedAt(c.get('session'));
       return c.json({ active: createdAt !== undefined, ...(createdAt ? { createdAt } : {}) }, 200);
     })
-    .post('/api/resume-code', (c) => {
+    .post('/api/resume-code', async (c) => {
       const code = newJoinCode();
-      const createdAt = deps.repo.createResumeCode(c.get('session'), hashToken(code));
+      const createdAt = await deps.repo.createResumeCode(c.get('session'), hashToken(code));
       const shown = formatJoinCode(code);
       return c.json({ code: shown, path: `/resume/#${shown}`, createdAt }, 201);
     })
-    .delete('/api/resume-code', (c) => {
-      deps.repo.revokeResumeCodes(c.get('session'));
+    .delete('/api/resume-code', async (c) => {
+      await deps.repo.revokeResumeCodes(c.get('session'));
       return c.body(null, 204);
     })
     .post('/api/resume', redeemLimiter, jsonBody(resumeBody), async (c) => {
@@ -58,7 +58,7 @@ export function resumeRoutes(deps: ResumeRouteDeps) {
       const normalized = normalizeJoinCode(code);
       if (!normalized)
         throw new ApiError('bad_request', 'a resume code has 12 letters and digits, e.g. ABCD-EFGH-JKMN');
-      const session = deps.repo.resumeSession(hashToken(normalized));
+      const session = await deps.repo.resumeSession(hashToken(normalized));
       if (!session) throw new ApiError('not_found', 'no such resume code (it may have been replaced or revoked)');
       if (session !== c.get('session')) {
         setCookie(c, SESSION_COOKIE, deps.signer.sign(session), sessionCookieOptions(deps.secureCookies));

@@ -99,7 +99,7 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
       throw new SandboxError('capacity', 'all sandboxes are in use right now; try again in a few minutes');
     }
     // A workshop learner who starts over stays in the workshop: its label and end time go on the new sandbox.
-    const claim = deps.workshops?.claimOptions(c.get('session'));
+    const claim = await deps.workshops?.claimOptions(c.get('session'));
     let sandbox = await sandboxes.claimWarm(owner, claim);
     let source = 'warm';
     if (!sandbox) {

@@ -51,10 +51,10 @@ export function saveRoutes(deps: { saves: Saves; sandboxes: Sandboxes; log: Logg
   });
 
   /** The learner's save read through `read`; a missing one is 404, a changed one 409. */
-  function mine<T>(c: Context<Env>, read: (owner: string) => T | undefined): T {
+  async function mine<T>(c: Context<Env>, read: (owner: string) => Promise<T | undefined>): Promise<T> {
     let value: T | undefined;
     try {
-      value = read(owner(c));
+      value = await read(owner(c));
     } catch (error) {
       throw asApiError(error);
     }
@@ -62,17 +62,17 @@ export function saveRoutes(deps: { saves: Saves; sandboxes: Sandboxes; log: Logg
     return value;
   }
 
-  app.get('/api/saves/mine', (c) => c.json(mine(c, (o) => saves.summary(o))));
+  app.get('/api/saves/mine', async (c) => c.json(await mine(c, (o) => saves.summary(o))));
 
-  app.get('/api/saves/mine.tar.gz', (c) =>
-    c.body(new Uint8Array(mine(c, (o) => saves.download(o))), 200, {
+  app.get('/api/saves/mine.tar.gz', async (c) =>
+    c.body(new Uint8Array(await mine(c, (o) => saves.download(o))), 200, {
       'Content-Type': 'application/gzip',
       'Content-Disposition': 'attachment; filename="sidecar-lab-save.tar.gz"',
     }),
   );
 
-  app.delete('/api/saves/mine', (c) => {
-    if (!saves.delete(owner(c))) throw new ApiError('not_found', 'you have no saved work');
+  app.delete('/api/saves/mine', async (c) => {
+    if (!(await saves.delete(owner(c)))) throw new ApiError('not_found', 'you have no saved work');
     return c.body(null, 204);
   });
 

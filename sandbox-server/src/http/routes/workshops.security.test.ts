@@ -5,7 +5,8 @@ import { exerciseIds } from '../../../../exercises/registry.ts';
 import { appDeps, browserWith, type Json, signedCookie } from '../../../test/app-request.ts';
 import { LABELS } from '../../cluster/labels.ts';
 import type { Sandbox, SandboxClaimOptions } from '../../sandboxes/sandboxes.ts';
-import { Repository } from '../../store/repository.ts';
+import type { Repository } from '../../store/repository.ts';
+import { SqliteRepository } from '../../store/sqlite.ts';
 import { type SandboxPort, WorkshopService } from '../../workshops/workshops.ts';
 import { createApp } from '../app.ts';
 import { SessionSigner } from '../session.ts';
@@ -61,7 +62,7 @@ let app: ReturnType<typeof createApp>;
 const signer = new SessionSigner('x'.repeat(40));
 
 beforeEach(() => {
-  repo = new Repository(':memory:');
+  repo = new SqliteRepository(':memory:');
   fake = new FakeSandboxes();
   const log = pino({ level: 'silent' });
   const workshops = new WorkshopService(repo, fake, { maxMinutes: 240, maxSandboxes: 30 }, log);
@@ -93,7 +94,7 @@ describe('creating a workshop', () => {
     const w = await newWorkshop();
     expect(w.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
     expect(w.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const stored = repo.workshop(w.id)!;
+    const stored = (await repo.workshop(w.id))!;
     expect(JSON.stringify(stored)).not.toContain(w.token);
     expect(stored.exercises).toEqual(exerciseIds); // a workshop without a list gets every exercise
   });
@@ -183,7 +184,13 @@ describe('what learners can see', () => {
     const grace = browser();
     await ada.call('POST', '/api/workshops/join', { code: w.code, name: 'Ada' });
     const joined = await grace.call('POST', '/api/workshops/join', { code: w.code, name: 'Grace' });
-    repo.recordCheck({ session: ada.session, sandbox: 'x', exercise: 'first-sidecar', status: 'pass', report: '{}' });
+    await repo.recordCheck({
+      session: ada.session,
+      sandbox: 'x',
+      exercise: 'first-sidecar',
+      status: 'pass',
+      report: '{}',
+    });
 
     const seen = [
       joined.text,
@@ -194,7 +201,7 @@ describe('what learners can see', () => {
     ].join('\n');
     expect(seen).not.toContain('Ada');
     expect(seen).not.toContain(w.token);
-    expect(seen).not.toContain(repo.workshop(w.id)!.tokenHash);
+    expect(seen).not.toContain((await repo.workshop(w.id))!.tokenHash);
     expect(seen).not.toContain('exercisesPassed":["first-sidecar'); // Ada's pass is not Grace's
     const me = (await grace.call('GET', '/api/workshops/me')).json;
     expect(me.learner.name).toBe('Grace');
@@ -255,7 +262,7 @@ describe('the instructor API', () => {
     }
     const unknown = await b.call('GET', '/api/workshops/ffffffffffffffff', undefined, bearer(w.token));
     expect(unknown.status).toBe(401);
-    expect(repo.workshop(w.id)?.endedAt).toBeUndefined();
+    expect((await repo.workshop(w.id))?.endedAt).toBeUndefined();
     expect((await b.call('GET', `/api/workshops/${w.id}`, undefined, bearer(w.token))).status).toBe(200);
     // The right token passes every route's guard (a POST without a body included): what follows is the route's answer.
     const answers = [];

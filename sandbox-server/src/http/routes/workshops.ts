@@ -42,8 +42,8 @@ const UNAUTHORIZED = "this needs the workshop's instructor token (Authorization:
 export function instructorAuth(workshops: Pick<WorkshopService, 'authorize'>): MiddlewareHandler<InstructorEnv> {
   const refusal = { message: (c: Context) => errorJson(c, 'unauthorized', UNAUTHORIZED) };
   const auth = bearerAuth({
-    verifyToken: (token, c: Context<InstructorEnv>) => {
-      const workshop = workshops.authorize(c.req.param('id') ?? '', token);
+    verifyToken: async (token, c: Context<InstructorEnv>) => {
+      const workshop = await workshops.authorize(c.req.param('id') ?? '', token);
       if (workshop) c.set('workshop', workshop);
       return Boolean(workshop);
     },
@@ -149,18 +149,18 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
       .use('/join/:code', ...joinLimits)
       .use('/api/workshops/join', ...joinLimits)
       // Pages answer with pages, so their path is read as it is (an unknown or overlong code is the "unknown code" page).
-      .get('/join/:code', (c) => {
-        const workshop = workshops.byCode(c.req.param('code'));
+      .get('/join/:code', async (c) => {
+        const workshop = await workshops.byCode(c.req.param('code'));
         if (!workshop) {
           const body = infoBody('No workshop has this code', 'Check the code with your instructor and try again.');
           return sendPage(c, 404, { title: 'Unknown code', kind: 'info', body });
         }
-        const member = workshops.memberOf(workshop, c.get('session'));
+        const member = await workshops.memberOf(workshop, c.get('session'));
         if (!isOpenFor(workshop, member)) {
           const body = infoBody('This workshop has ended', 'Ask your instructor what comes next.');
           return sendPage(c, 410, { title: 'This workshop has ended', kind: 'info', body });
         }
-        if (!member && workshops.isFull(workshop)) {
+        if (!member && (await workshops.isFull(workshop))) {
           return sendPage(c, 409, { title: 'This workshop is full', kind: 'info', body: fullBody(workshop) });
         }
         return sendPage(c, 200, {
@@ -192,7 +192,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
       // The new-workshop page is the site's (site/pages/workshops/new.astro), served with the rest of the course.
       .post('/api/workshops', createLimit, jsonBody(createWorkshopBody), async (c) => {
         const body = c.req.valid('json');
-        const { workshop, token } = workshops.create({
+        const { workshop, token } = await workshops.create({
           name: body.name,
           capacity: body.capacity,
           durationMinutes: body.duration,
@@ -212,8 +212,8 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
           201,
         );
       })
-      .get('/workshops/:id/dashboard', (c) => {
-        const workshop = workshops.get(c.req.param('id'));
+      .get('/workshops/:id/dashboard', async (c) => {
+        const workshop = await workshops.get(c.req.param('id'));
         if (!workshop) {
           return sendPage(c, 404, {
             title: 'No such workshop',
@@ -237,7 +237,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
         c.json(tickets.mint(c.var.workshop.id), 201),
       )
       .get('/api/workshops/:id/events', valid('param', idParam), valid('query', ticketQuery), async (c) => {
-        const workshop = workshops.get(c.req.valid('param').id);
+        const workshop = await workshops.get(c.req.valid('param').id);
         if (!workshop || !tickets.verify(c.req.valid('query').ticket, workshop.id)) {
           throw new ApiError('unauthorized', 'this stream needs a fresh ticket from POST /api/workshops/:id/tickets');
         }
@@ -296,13 +296,13 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
         const deleted = await workshops.end(workshop);
         return c.json({ deleted, state: await workshops.state(workshop.id) });
       })
-      .get('/api/workshops/:id/export.csv', valid('param', idParam), instructor, (c) => {
+      .get('/api/workshops/:id/export.csv', valid('param', idParam), instructor, async (c) => {
         const workshop = c.var.workshop;
         c.header('Content-Disposition', `attachment; filename="${slug(workshop.name)}-results.csv"`);
         c.header('Cache-Control', 'no-store');
-        return c.body(toCsv(workshops.results(workshop)), 200, { 'Content-Type': 'text/csv; charset=utf-8' });
+        return c.body(toCsv(await workshops.results(workshop)), 200, { 'Content-Type': 'text/csv; charset=utf-8' });
       })
-      .get('/api/workshops/:id/export.json', valid('param', idParam), instructor, (c) => {
+      .get('/api/workshops/:id/export.json', valid('param', idParam), instructor, async (c) => {
         const workshop = c.var.workshop;
         c.header('Content-Disposition', `attachment; filename="${slug(workshop.name)}-results.json"`);
         c.header('Cache-Control', 'no-store');
@@ -315,7 +315,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
             endedAt: workshop.endedAt ?? null,
             exercises: workshop.exercises,
           },
-          results: workshops.results(workshop),
+          results: await workshops.results(workshop),
         });
       })
   );
