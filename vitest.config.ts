@@ -14,7 +14,18 @@ export default defineConfig({
           // Pure logic is fast; the few tests that start a fresh Node (CLIs, import probes) need slack on a loaded
           // 2-core machine. A time-out is a guard against a hang, not a measurement.
           testTimeout: 30_000,
-          exclude: [...ignored, '**/*.cluster.test.ts', '**/*.e2e.test.ts', 'tests/site/**'],
+          exclude: [...ignored, '**/*.cluster.test.ts', '**/*.e2e.test.ts', '**/*.database.test.ts', 'tests/site/**'],
+        },
+      },
+      {
+        test: {
+          // The stores against real databases: SQLite files and a throwaway PostgreSQL cluster (no Kubernetes).
+          name: 'database',
+          include: ['**/*.database.test.ts'],
+          exclude: ignored,
+          globalSetup: ['./tests/support/database-global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -78,6 +78,14 @@ export const configSchema = z.object({
     .default('2Gi'),
   /** Where SQLite and the generated secret live. */
   SIDECAR_LAB_DATA_DIR: z.string().default('.lab/data'),
+  /**
+   * PostgreSQL instead of SQLite (postgres://user:password@host:5432/db), so several replicas share one store; the
+   * SQLite file in the data folder is the default when unset.
+   */
+  SIDECAR_LAB_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'a PostgreSQL URL such as postgres://user:password@host:5432/sidecar_lab')
+    .optional(),
   /** The built site to serve. */
   SIDECAR_LAB_SITE_DIR: z.string().default('dist/site'),
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client, e.g. the ingress controller's range. */

@@ -1,8 +1,12 @@
 // The stores the repository suite runs against: every backend must behave the same to its callers.
+
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import pg from 'pg';
+import { afterEach, inject } from 'vitest';
+import { PostgresRepository } from '../../sandbox-server/src/store/postgres.ts';
 import type { Repository } from '../../sandbox-server/src/store/repository.ts';
 import { SqliteRepository } from '../../sandbox-server/src/store/sqlite.ts';
 
@@ -24,7 +28,30 @@ export const sqliteBackend: StoreBackend = {
   },
 };
 
-export const storeBackends: StoreBackend[] = [sqliteBackend];
+/** A new database in the throwaway cluster (tests/support/database-global-setup.ts) and its URL. */
+export async function freshDatabase(): Promise<string> {
+  const admin = new URL(inject('databaseUrl'));
+  const name = `slab_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin.href });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  admin.pathname = `/${name}`;
+  return admin.href;
+}
+
+export const postgresBackend: StoreBackend = {
+  name: 'postgres',
+  async place() {
+    const url = await freshDatabase();
+    return () => PostgresRepository.open(url);
+  },
+};
+
+export const storeBackends: StoreBackend[] = [sqliteBackend, postgresBackend];
 
 /**
  * Opens stores on a backend for one describe block and closes whatever a test left open (a failed assertion skips
