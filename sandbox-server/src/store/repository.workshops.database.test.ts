@@ -128,4 +128,22 @@ describe.each(storeBackends)('Repository on $name: workshops', (backend) => {
     expect(await repo.workshopTallies('0123456789abcdef')).toEqual(after);
     await repo.close();
   });
+
+  it('gives the last place to one of several learners joining at once through different store instances', async () => {
+    const { repo, reopen } = await stores.open();
+    const other = await reopen();
+    await repo.createWorkshop(workshop({ capacity: 3 }));
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'].map((c) => c.repeat(16));
+    const results = await Promise.all(
+      ids.map((id, i) => (i % 2 ? other : repo).joinWorkshop(learner(id, `s-${id}`), 3)),
+    );
+    expect(results.filter((r) => r === 'full')).toHaveLength(3);
+    expect(await repo.learners('0123456789abcdef')).toHaveLength(3);
+    // The same session racing itself keeps one row.
+    const twice = await Promise.all([
+      repo.joinWorkshop(learner('1111111111111111', 's-a'.padEnd(16, 'a')), 3),
+      other.joinWorkshop(learner('2222222222222222', 's-a'.padEnd(16, 'a')), 3),
+    ]);
+    expect(twice.every((r) => r === 'full' || r.joined === false)).toBe(true);
+  });
 });
