@@ -1,11 +1,14 @@
 // The shared store: PostgreSQL through node-postgres, for several server replicas. Same tables and the same answers as
 // the SQLite store; times stay ISO-8601 text so both compare and order them the same way.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { z } from 'zod';
 import {
   type CheckRunRecord,
   type CheckTrigger,
   type JoinResult,
   type LearnerRecord,
+  LocalChanges,
   optional,
   type ProgressRecord,
   type Repository,
@@ -68,13 +71,27 @@ export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 /** The advisory lock replicas take to migrate one at a time (any fixed number; this one spells "SLAB"). */
 const MIGRATION_LOCK = 0x534c4142;
 
+/** The LISTEN/NOTIFY channel on which replicas tell each other that a workshop changed. */
+const CHANNEL = 'sidecar_lab_workshops';
+const announcement = z.object({ from: z.string(), workshop: z.string() });
+/** How long to wait before listening again after the listening connection dropped. */
+const RELISTEN_MS = 1_000;
+
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export class PostgresRepository implements Repository {
   readonly #pool: pg.Pool;
+  readonly #url: string;
+  readonly #changes = new LocalChanges();
+  /** Tells this instance's own announcements apart from other replicas' when they come back through NOTIFY. */
+  readonly #instance = randomUUID();
+  /** A connection of its own for LISTEN: a pooled one would go back to the pool and stop hearing. */
+  #listener: pg.Client | undefined;
+  #closed = false;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, url: string) {
     this.#pool = pool;
+    this.#url = url;
   }
 
   /** Connects and brings the schema up to date; replicas starting together migrate once, one after the other. */
@@ -82,14 +99,64 @@ export class PostgresRepository implements Repository {
     const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
     // An idle connection that the server drops emits here; the pool discards it and the next query opens a new one.
     pool.on('error', () => undefined);
-    const repo = new PostgresRepository(pool);
+    const repo = new PostgresRepository(pool, url);
     try {
       await repo.#migrate();
+      await repo.#listen();
     } catch (error) {
-      await pool.end();
+      await repo.close();
       throw error;
     }
     return repo;
+  }
+
+  async #listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#url });
+    client.on('notification', (message) => this.#heard(message.payload));
+    client.on('error', () => this.#lost(client));
+    client.on('end', () => this.#lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.#listener = client;
+  }
+
+  /**
+   * The listening connection dropped (a database restart, a network cut): listen again until it works. Changes
+   * announced meanwhile are not heard here; the dashboards' periodic refresh catches up with them.
+   */
+  #lost(client: pg.Client): void {
+    if (this.#closed || this.#listener !== client) return;
+    this.#listener = undefined;
+    client.end().catch(() => undefined);
+    const retry = () => {
+      if (this.#closed) return;
+      this.#listen().catch(() => setTimeout(retry, RELISTEN_MS).unref());
+    };
+    setTimeout(retry, RELISTEN_MS).unref();
+  }
+
+  #heard(payload: string | undefined): void {
+    let parsed: z.infer<typeof announcement> | undefined;
+    try {
+      parsed = announcement.parse(JSON.parse(payload ?? ''));
+    } catch {
+      return; // not ours: anyone with access to the database can NOTIFY on the channel
+    }
+    if (parsed.from !== this.#instance) this.#changes.emit(parsed.workshop);
+  }
+
+  async announceWorkshopChange(workshop: string): Promise<void> {
+    this.#changes.emit(workshop);
+    await this.#pool.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.#instance, workshop })]);
+  }
+
+  onWorkshopChange(listener: (workshop: string) => void): () => void {
+    return this.#changes.on(listener);
   }
 
   /** Runs `work` on one connection inside one transaction: all of it or none of it. */
@@ -417,6 +484,11 @@ export class PostgresRepository implements Repository {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => undefined);
     await this.#pool.end();
   }
 }

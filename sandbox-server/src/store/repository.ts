@@ -198,5 +198,27 @@ export interface Repository {
   /** Deletes saves past their retention; returns how many. */
   purgeSaves(now?: Date): Promise<number>;
 
+  /**
+   * Says that a workshop changed (a join, a check, an instructor's action): this instance's listeners hear it at once,
+   * and so do those of every other instance on the same database (another replica), where the store can reach them.
+   */
+  announceWorkshopChange(workshop: string): Promise<void>;
+  /** Calls `listener` with each changed workshop's id, whichever instance announced it; returns an unsubscribe. */
+  onWorkshopChange(listener: (workshop: string) => void): () => void;
+
   close(): Promise<void>;
+}
+
+/** The in-process half of the workshop change feed, which both stores share. */
+export class LocalChanges {
+  readonly #listeners = new Set<(workshop: string) => void>();
+
+  emit(workshop: string): void {
+    for (const listener of this.#listeners) listener(workshop);
+  }
+
+  on(listener: (workshop: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
 }

@@ -7,6 +7,7 @@ import {
   type CheckRunRecord,
   type CheckTrigger,
   type LearnerRecord,
+  LocalChanges,
   optional,
   type ProgressRecord,
   type Repository,
@@ -77,6 +78,8 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SqliteRepository implements Repository {
   readonly #db: DatabaseSync;
+  /** One file serves one process, so a change has no one else to reach. */
+  readonly #changes = new LocalChanges();
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -406,6 +409,14 @@ export class SqliteRepository implements Repository {
   /** Deletes saves past their retention; returns how many. */
   async purgeSaves(now = new Date()): Promise<number> {
     return Number(this.#db.prepare('DELETE FROM saves WHERE expires_at <= ?').run(now.toISOString()).changes);
+  }
+
+  async announceWorkshopChange(workshop: string): Promise<void> {
+    this.#changes.emit(workshop);
+  }
+
+  onWorkshopChange(listener: (workshop: string) => void): () => void {
+    return this.#changes.on(listener);
   }
 
   async close(): Promise<void> {

@@ -72,7 +72,10 @@ export function isOpenFor(w: WorkshopRecord, member: LearnerRecord | undefined, 
 }
 
 export class WorkshopService {
-  /** Per-workshop "something changed" signals for the dashboards' event streams (in-process only). */
+  /**
+   * Per-workshop "something changed" signals for the dashboards' event streams. They travel through the store, so a
+   * change made through another replica on the same PostgreSQL database reaches this one's dashboards too.
+   */
   readonly #events = new EventEmitter().setMaxListeners(0);
   /** One join at a time per learner: a double-click must not provision two sandboxes. */
   readonly #joining = new Map<string, Promise<unknown>>();
@@ -90,6 +93,7 @@ export class WorkshopService {
     this.sandboxes = sandboxes;
     this.settings = settings;
     this.log = log;
+    repo.onWorkshopChange((id) => this.#events.emit(id));
   }
 
   /** Creates a workshop; the token is returned here once and only its hash is kept. */
@@ -456,7 +460,10 @@ export class WorkshopService {
   }
 
   #emit(id: string): void {
-    this.#events.emit(id);
+    this.repo.announceWorkshopChange(id).catch((error: unknown) => {
+      // Local dashboards heard it already; other replicas' catch up on their next periodic refresh.
+      this.log.warn({ err: error, workshop: id }, 'could not tell other replicas about a workshop change');
+    });
   }
 
   #cluster(): SandboxPort {
