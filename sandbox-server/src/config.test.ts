@@ -30,6 +30,18 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes a PostgreSQL URL for the store, and refuses any other without echoing it (it holds a password)', () => {
+    const url = 'postgres://lab:pw@db.example.org:5432/sidecar_lab';
+    expect(
+      loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir(), SIDECAR_LAB_DATABASE_URL: url }).SIDECAR_LAB_DATABASE_URL,
+    ).toBe(url);
+    expect(loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir() }).SIDECAR_LAB_DATABASE_URL).toBeUndefined();
+    const wrong = () =>
+      loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir(), SIDECAR_LAB_DATABASE_URL: 'mysql://lab:s3cret@db/lab' });
+    expect(wrong).toThrow(/SIDECAR_LAB_DATABASE_URL: a PostgreSQL URL/);
+    expect(wrong).not.toThrow(/s3cret/);
+  });
+
   it('takes flags over environment variables, and refuses unknown flags', () => {
     const config = loadConfig({ SIDECAR_LAB_DATA_DIR: dataDir(), PORT: '1000' }, ['--port', '2000', '--pool-size=0']);
     expect(config.PORT).toBe(2000);
