@@ -26,42 +26,47 @@ import {
  * database of any earlier version reaches the same schema by running the steps it lacks.
  */
 const MIGRATIONS: readonly string[] = [
-  // 1: everything the SQLite store had at its version 4. `seq` keeps join order for learners who joined in the same
-  // millisecond (SQLite orders them by rowid). bigint ids come back as strings and are read with Number().
+  // 1: everything the SQLite store had at its version 4. Times are ISO-8601 text and, with exercise ids, sort in byte
+  // order (COLLATE "C") as SQLite sorts, whatever locale the database was created with. `seq` keeps join order for
+  // learners who joined in the same millisecond (SQLite orders them by rowid). bigint ids come back as strings and are
+  // read with Number().
   `CREATE TABLE lesson_reads (
-     session TEXT NOT NULL, lesson TEXT NOT NULL, read_at TEXT NOT NULL,
+     session TEXT NOT NULL, lesson TEXT NOT NULL, read_at TEXT COLLATE "C" NOT NULL,
      PRIMARY KEY (session, lesson)
    );
    CREATE TABLE check_runs (
      id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     session TEXT NOT NULL, sandbox TEXT NOT NULL, exercise TEXT NOT NULL,
+     session TEXT NOT NULL, sandbox TEXT NOT NULL, exercise TEXT COLLATE "C" NOT NULL,
      status TEXT NOT NULL CHECK (status IN ('pass', 'fail', 'error')),
-     report TEXT NOT NULL, created_at TEXT NOT NULL,
+     report TEXT NOT NULL, created_at TEXT COLLATE "C" NOT NULL,
      triggered_by TEXT NOT NULL DEFAULT 'manual' CHECK (triggered_by IN ('manual', 'auto'))
    );
    CREATE INDEX check_runs_by_session ON check_runs (session, exercise);
    CREATE TABLE workshops (
      id TEXT PRIMARY KEY, name TEXT NOT NULL, code TEXT NOT NULL UNIQUE, token_hash TEXT NOT NULL,
      capacity INTEGER NOT NULL CHECK (capacity > 0), exercises TEXT NOT NULL,
-     created_at TEXT NOT NULL, ends_at TEXT NOT NULL, ended_at TEXT
+     created_at TEXT COLLATE "C" NOT NULL, ends_at TEXT COLLATE "C" NOT NULL, ended_at TEXT COLLATE "C"
    );
    CREATE TABLE workshop_learners (
      id TEXT PRIMARY KEY, workshop TEXT NOT NULL REFERENCES workshops (id), session TEXT NOT NULL,
-     name TEXT NOT NULL, joined_at TEXT NOT NULL, until TEXT, sandbox TEXT,
+     name TEXT NOT NULL, joined_at TEXT COLLATE "C" NOT NULL, until TEXT COLLATE "C", sandbox TEXT,
      seq BIGINT GENERATED ALWAYS AS IDENTITY,
      UNIQUE (workshop, session)
    );
    CREATE INDEX workshop_learners_by_session ON workshop_learners (session);
    CREATE TABLE resume_codes (
-     code_hash TEXT PRIMARY KEY, session TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT
+     code_hash TEXT PRIMARY KEY, session TEXT NOT NULL,
+     created_at TEXT COLLATE "C" NOT NULL, revoked_at TEXT COLLATE "C"
    );
    CREATE INDEX resume_codes_by_session ON resume_codes (session);
    CREATE TABLE saves (
-     owner TEXT PRIMARY KEY, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, reason TEXT NOT NULL,
+     owner TEXT PRIMARY KEY, created_at TEXT COLLATE "C" NOT NULL, expires_at TEXT COLLATE "C" NOT NULL,
+     reason TEXT NOT NULL,
      files BYTEA NOT NULL, manifests TEXT NOT NULL, size INTEGER NOT NULL, mac TEXT NOT NULL, restored_into TEXT
    );
    CREATE TABLE accounts (
-     issuer TEXT NOT NULL, subject TEXT NOT NULL, session TEXT NOT NULL, name TEXT, linked_at TEXT NOT NULL,
+     issuer TEXT NOT NULL, subject TEXT NOT NULL, session TEXT NOT NULL, name TEXT,
+     linked_at TEXT COLLATE "C" NOT NULL,
      PRIMARY KEY (issuer, subject)
    );`,
 ];
@@ -231,12 +236,9 @@ export class PostgresRepository implements Repository {
   async progress(session: string): Promise<ProgressRecord> {
     const [lessons, passed] = await Promise.all([
       this.#rows('SELECT lesson FROM lesson_reads WHERE session = $1 ORDER BY read_at', [session]),
-      // COLLATE "C": byte order, as SQLite sorts, whatever locale the database was made with.
-      this.#rows(
-        `SELECT DISTINCT exercise COLLATE "C" AS exercise FROM check_runs WHERE session = $1 AND status = 'pass'
-         ORDER BY 1`,
-        [session],
-      ),
+      this.#rows("SELECT DISTINCT exercise FROM check_runs WHERE session = $1 AND status = 'pass' ORDER BY exercise", [
+        session,
+      ]),
     ]);
     return {
       lessonsRead: lessons.map((r) => String(r.lesson)),
