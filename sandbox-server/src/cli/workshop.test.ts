@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Repository } from '../store/repository.ts';
 import { SqliteRepository } from '../store/sqlite.ts';
 import { EXIT, main, parseWorkshopArgs, UsageError } from './workshop.ts';
 

@@ -6,7 +6,6 @@ import { appDeps, browserWith, signedCookie } from '../../test/app-request.ts';
 import type { KubeConfig } from '../cluster/kubeconfig-file.ts';
 import { CheckService } from '../sandboxes/checks.ts';
 import { newSandboxId, ownerHash, type Sandbox } from '../sandboxes/sandboxes.ts';
-import type { Repository } from '../store/repository.ts';
 import { SqliteRepository } from '../store/sqlite.ts';
 import { WorkshopService } from '../workshops/workshops.ts';
 import { createApp } from './app.ts';
