@@ -285,6 +285,8 @@ $<HTMLButtonElement>('copy-link').addEventListener('click', async () => {
 $<HTMLButtonElement>('export-csv').addEventListener('click', () => void download('csv'));
 $<HTMLButtonElement>('export-json').addEventListener('click', () => void download('json'));
 
-if (!id) say(live, 'This address names no workshop; open the dashboard link you were given.', true);
-else if (token) void open();
+if (!id) {
+  title.textContent = 'Workshop dashboard';
+  say(live, 'This address names no workshop; open the dashboard link you were given.', true);
+} else if (token) void open();
 else askForToken();
