@@ -1,0 +1,71 @@
+// The key path at the cursor in half-written YAML, the document's kind, and the fields the schema offers there.
+import { describe, expect, it } from 'vitest';
+import type { ApiSchema } from '../../sandbox-server/src/cluster/api-schema.ts';
+import { documentKind, fieldsAt, keyPathAt, LIST_ITEM } from './yaml-fields.ts';
+
+/** The path at the `|` of `text`. */
+function pathAt(text: string): string[] | undefined {
+  const lines = text.split('\n');
+  const row = lines.findIndex((l) => l.includes('|'));
+  return keyPathAt(lines.map((l) => l.replace('|', '')), row, lines[row]?.indexOf('|') ?? 0);
+}
+
+describe('keyPathAt', () => {
+  it('finds the path by indentation, lists at the same indentation as their key included', () => {
+    expect(pathAt('apiVersion: v1\nkind: Pod\n|')).toEqual([]);
+    expect(pathAt('spec:\n  containers:\n  - name: x\n    ima|')).toEqual(['spec', 'containers', LIST_ITEM]);
+    expect(pathAt('spec:\n  containers:\n    - name: x\n      |')).toEqual(['spec', 'containers', LIST_ITEM]);
+    expect(pathAt('spec:\n  containers:\n  - name: x\n    image: y\n  rest|')).toEqual(['spec']);
+    expect(pathAt('spec:\n  containers:\n  - na|')).toEqual(['spec', 'containers', LIST_ITEM]);
+  });
+
+  it('goes through nested lists and skips blank lines and comments', () => {
+    const text = 'spec:\n  containers:\n  - name: x\n    ports:\n\n    # the web port\n    - containerPort: 80\n      pro|';
+    expect(pathAt(text)).toEqual(['spec', 'containers', LIST_ITEM, 'ports', LIST_ITEM]);
+    expect(pathAt('a:\n- - b: 1\n    c|')).toEqual(['a', LIST_ITEM, LIST_ITEM]);
+  });
+
+  it('stops at a document separator, and offers nothing in a value', () => {
+    expect(pathAt('spec:\n  x: 1\n---\n|')).toEqual([]);
+    expect(pathAt('spec:\n  restartPolicy: Ne|')).toBeUndefined();
+    expect(pathAt('spec:\n  args: ["a|')).toBeUndefined();
+  });
+});
+
+describe('documentKind', () => {
+  it("reads the top-level apiVersion and kind of the cursor's document", () => {
+    const lines = ['apiVersion: v1', 'kind: Pod', '---', 'apiVersion: apps/v1', "kind: 'Deployment'", 'spec:'];
+    expect(documentKind(lines, 1)).toBe('v1/Pod');
+    expect(documentKind(lines, 5)).toBe('apps/v1/Deployment');
+    expect(documentKind(['kind: Pod'], 0)).toBeUndefined();
+  });
+});
+
+describe('fieldsAt', () => {
+  const field = (type: 'object' | 'list' | 'string', ref?: string) => ({ type, description: '', ...(ref ? { ref } : {}) });
+  const schema: ApiSchema = {
+    kinds: { 'v1/Pod': 'Pod' },
+    types: {
+      Pod: { spec: field('object', 'PodSpec'), kind: field('string') },
+      PodSpec: { containers: field('list', 'Container'), restartPolicy: field('string') },
+      Container: { name: field('string'), image: field('string') },
+    },
+  };
+
+  it('steps through objects and list items', () => {
+    expect(Object.keys(fieldsAt(schema, 'v1/Pod', []) ?? {})).toEqual(['spec', 'kind']);
+    expect(Object.keys(fieldsAt(schema, 'v1/Pod', ['spec']) ?? {})).toEqual(['containers', 'restartPolicy']);
+    expect(Object.keys(fieldsAt(schema, 'v1/Pod', ['spec', 'containers', LIST_ITEM]) ?? {})).toEqual([
+      'name',
+      'image',
+    ]);
+  });
+
+  it('knows nothing of unknown kinds, unknown fields, scalars, or a list without its item', () => {
+    expect(fieldsAt(schema, 'v1/Nope', [])).toBeUndefined();
+    expect(fieldsAt(schema, 'v1/Pod', ['spec', 'nope'])).toBeUndefined();
+    expect(fieldsAt(schema, 'v1/Pod', ['kind'])).toBeUndefined();
+    expect(fieldsAt(schema, 'v1/Pod', ['spec', 'containers'])).toBeUndefined();
+    expect(fieldsAt(schema, 'v1/Pod', ['spec', LIST_ITEM])).toBeUndefined();
+  });
+});
