@@ -7,7 +7,11 @@ import { documentKind, fieldsAt, keyPathAt, LIST_ITEM } from './yaml-fields.ts';
 function pathAt(text: string): string[] | undefined {
   const lines = text.split('\n');
   const row = lines.findIndex((l) => l.includes('|'));
-  return keyPathAt(lines.map((l) => l.replace('|', '')), row, lines[row]?.indexOf('|') ?? 0);
+  return keyPathAt(
+    lines.map((l) => l.replace('|', '')),
+    row,
+    lines[row]?.indexOf('|') ?? 0,
+  );
 }
 
 describe('keyPathAt', () => {
@@ -20,7 +24,8 @@ describe('keyPathAt', () => {
   });
 
   it('goes through nested lists and skips blank lines and comments', () => {
-    const text = 'spec:\n  containers:\n  - name: x\n    ports:\n\n    # the web port\n    - containerPort: 80\n      pro|';
+    const text =
+      'spec:\n  containers:\n  - name: x\n    ports:\n\n    # the web port\n    - containerPort: 80\n      pro|';
     expect(pathAt(text)).toEqual(['spec', 'containers', LIST_ITEM, 'ports', LIST_ITEM]);
     expect(pathAt('a:\n- - b: 1\n    c|')).toEqual(['a', LIST_ITEM, LIST_ITEM]);
   });
@@ -42,7 +47,11 @@ describe('documentKind', () => {
 });
 
 describe('fieldsAt', () => {
-  const field = (type: 'object' | 'list' | 'string', ref?: string) => ({ type, description: '', ...(ref ? { ref } : {}) });
+  const field = (type: 'object' | 'list' | 'string', ref?: string) => ({
+    type,
+    description: '',
+    ...(ref ? { ref } : {}),
+  });
   const schema: ApiSchema = {
     kinds: { 'v1/Pod': 'Pod' },
     types: {
@@ -55,10 +64,7 @@ describe('fieldsAt', () => {
   it('steps through objects and list items', () => {
     expect(Object.keys(fieldsAt(schema, 'v1/Pod', []) ?? {})).toEqual(['spec', 'kind']);
     expect(Object.keys(fieldsAt(schema, 'v1/Pod', ['spec']) ?? {})).toEqual(['containers', 'restartPolicy']);
-    expect(Object.keys(fieldsAt(schema, 'v1/Pod', ['spec', 'containers', LIST_ITEM]) ?? {})).toEqual([
-      'name',
-      'image',
-    ]);
+    expect(Object.keys(fieldsAt(schema, 'v1/Pod', ['spec', 'containers', LIST_ITEM]) ?? {})).toEqual(['name', 'image']);
   });
 
   it('knows nothing of unknown kinds, unknown fields, scalars, or a list without its item', () => {
