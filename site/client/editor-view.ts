@@ -9,13 +9,13 @@ import {
 } from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { yaml } from '@codemirror/lang-yaml';
-import { HighlightStyle, indentUnit, syntaxHighlighting } from '@codemirror/language';
+import { HighlightStyle, indentService, indentUnit, syntaxHighlighting } from '@codemirror/language';
 import { type Diagnostic, linter, lintKeymap } from '@codemirror/lint';
 import { EditorState } from '@codemirror/state';
 import { drawSelection, EditorView, highlightSpecialChars, keymap, lineNumbers } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import type { ApiSchema } from '../../sandbox-server/src/cluster/api-schema.ts';
-import { documentKind, fieldsAt, keyPathAt } from './yaml-fields.ts';
+import { documentKind, fieldsAt, indentAfter, keyPathAt } from './yaml-fields.ts';
 
 /** How long typing pauses before the cluster is asked: one dry run per pause, not per key. */
 const VALIDATE_AFTER_MS = 600;
@@ -133,6 +133,10 @@ export function manifestView(options: ManifestViewOptions): EditorView {
         EditorState.tabSize.of(2),
         indentUnit.of('  '),
         yaml(),
+        // Enter after `spec:` goes in two spaces; after `- name: x` lines up with `name`.
+        indentService.of((context, pos) =>
+          context.simulatedBreak === pos ? indentAfter(context.lineAt(pos, -1).text) : undefined,
+        ),
         syntaxHighlighting(highlight),
         autocompletion({ override: [fieldCompletion(options.schema)], icons: false }),
         check,

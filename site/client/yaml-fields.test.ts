@@ -1,7 +1,7 @@
 // The key path at the cursor in half-written YAML, the document's kind, and the fields the schema offers there.
 import { describe, expect, it } from 'vitest';
 import type { ApiSchema } from '../../sandbox-server/src/cluster/api-schema.ts';
-import { documentKind, fieldsAt, keyPathAt, LIST_ITEM } from './yaml-fields.ts';
+import { documentKind, fieldsAt, indentAfter, keyPathAt, LIST_ITEM } from './yaml-fields.ts';
 
 /** The path at the `|` of `text`. */
 function pathAt(text: string): string[] | undefined {
@@ -73,5 +73,18 @@ describe('fieldsAt', () => {
     expect(fieldsAt(schema, 'v1/Pod', ['kind'])).toBeUndefined();
     expect(fieldsAt(schema, 'v1/Pod', ['spec', 'containers'])).toBeUndefined();
     expect(fieldsAt(schema, 'v1/Pod', ['spec', LIST_ITEM])).toBeUndefined();
+  });
+});
+
+describe('indentAfter', () => {
+  it('goes in after a key that opens something, and stays with the key otherwise', () => {
+    expect(indentAfter('spec:')).toBe(2);
+    expect(indentAfter('  - name: nginx')).toBe(4);
+    expect(indentAfter('  - name:  # the container')).toBe(6);
+    expect(indentAfter('    args: |')).toBe(6);
+    expect(indentAfter('  containers:')).toBe(4);
+    expect(indentAfter('  - ')).toBe(4);
+    expect(indentAfter('    image: nginx:1.26')).toBe(4);
+    expect(indentAfter('   ')).toBeUndefined();
   });
 });

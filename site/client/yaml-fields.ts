@@ -94,3 +94,15 @@ export function fieldsAt(
   }
   return pendingList || type === undefined ? undefined : schema.types[type];
 }
+
+/**
+ * The indentation of a new line typed after `line`: inside a key that opens a mapping, list or block text, two more
+ * than the key; otherwise at the column of the line's key, after any `- `. Undefined for a blank line.
+ */
+export function indentAfter(line: string): number | undefined {
+  const parts = /^( *)((?:- +)*)(.*)$/.exec(line);
+  const column = (parts?.[1]?.length ?? 0) + (parts?.[2]?.length ?? 0);
+  const content = (parts?.[3] ?? '').replace(/\s+#.*$/, '').trimEnd();
+  if (content === '') return parts?.[2] ? column : undefined;
+  return /:$|:\s+[|>][-+]?$/.test(content) ? column + 2 : column;
+}
