@@ -66,6 +66,7 @@ const theme = EditorView.theme({
   '.cm-tooltip-autocomplete ul li[aria-selected]': { backgroundColor: 'var(--accent)', color: 'var(--on-accent)' },
   '.cm-completionInfo': { maxWidth: '28rem', whiteSpace: 'normal' },
   '.cm-completionDetail': { color: 'var(--muted)', marginLeft: '0.5em' },
+  '.cm-tooltip-autocomplete ul li[aria-selected] .cm-completionDetail': { color: 'inherit' },
   '.cm-lintRange-error': { textDecoration: 'underline wavy var(--bad)', textUnderlineOffset: '3px' },
   '.cm-diagnostic-error': { borderLeftColor: 'var(--bad)' },
 });

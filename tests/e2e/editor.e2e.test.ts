@@ -104,6 +104,15 @@ describe('the in-page editor', () => {
     expect(await tooltip.textContent()).toContain('unknown field "spec.restartpolicy"');
     await block().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'editor-unknown-field.png') });
+    // The same in the dark theme: the course's colours, through its CSS variables.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(SHOTS, 'editor-unknown-field-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    // What a screen reader meets: the named text box, the buttons, and the problems as a list of text.
+    const tree = await block().ariaSnapshot();
+    expect(tree).toContain(`textbox "Contents of ~/${FILE}"`);
+    expect(tree).toMatch(/list "Problems the cluster found":\s*- listitem: "?Line 6: unknown field/);
+    expect(tree).toContain('button "Save"');
   });
 
   it("completes field names from the cluster's schema, with their descriptions", async () => {
