@@ -3,10 +3,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { V1ClusterRole } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { learnerClusterRole } from '../sandbox-server/src/cluster/blueprint.ts';
-import { checkerClusterRole, sameRules } from '../sandbox-server/src/cluster/cluster-setup.ts';
+import { checkerClusterRole, roleAction, sameRules } from '../sandbox-server/src/cluster/cluster-setup.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const documents = (file: string) =>
@@ -14,11 +15,12 @@ const documents = (file: string) =>
 
 describe('deploy/', () => {
   it('grants in sandboxes exactly the roles the server defines', () => {
-    const roles = documents('base/roles.yaml') as { metadata: { name: string }; rules: never[] }[];
+    const roles = documents('base/roles.yaml') as V1ClusterRole[];
     for (const ours of [learnerClusterRole, checkerClusterRole]) {
-      const deployed = roles.find((r) => r.metadata.name === ours.metadata?.name);
+      const deployed = roles.find((r) => r.metadata?.name === ours.metadata?.name);
       expect(deployed, ours.metadata?.name).toBeDefined();
-      expect(sameRules(deployed!.rules, ours.rules!), `${ours.metadata?.name} differs from the server's`).toBe(true);
+      expect(sameRules(deployed!.rules!, ours.rules!), `${ours.metadata?.name} differs from the server's`).toBe(true);
+      expect(roleAction(deployed, ours), `${ours.metadata?.name}: the server would rewrite it`).toBe('keep');
     }
   });
 

@@ -242,13 +242,23 @@ export const LEARNER_RULES: V1PolicyRule[] = [
 export const LEARNER_CLUSTER_ROLE = 'sidecar-lab:learner';
 
 /**
+ * The revision of the rules in `checkerClusterRole` and `learnerClusterRole`, written on both as an annotation. Bump
+ * it with every change of their rules (cluster-setup.test.ts pins the rules to it): servers of two versions sharing a
+ * cluster (a rolling update, two branches on one developer's cluster) then agree on whose rules win — the newer —
+ * instead of each rewriting the roles at start-up.
+ */
+export const ROLE_REVISION = 2;
+
+export const roleRevisionAnnotation = { [ANNOTATIONS.rulesRevision]: String(ROLE_REVISION) };
+
+/**
  * The learner's rights as one ClusterRole that each sandbox binds in its own namespace: the server then needs only
  * `bind` on it, instead of holding every right it grants (secrets, Deployments, …) in every namespace itself.
  */
 export const learnerClusterRole: V1ClusterRole = {
   apiVersion: 'rbac.authorization.k8s.io/v1',
   kind: 'ClusterRole',
-  metadata: { name: LEARNER_CLUSTER_ROLE, labels: { [LABELS.managed]: 'true' } },
+  metadata: { name: LEARNER_CLUSTER_ROLE, labels: { [LABELS.managed]: 'true' }, annotations: roleRevisionAnnotation },
   rules: LEARNER_RULES,
 };
 

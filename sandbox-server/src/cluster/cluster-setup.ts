@@ -7,9 +7,10 @@ import {
   CHECKER_CLUSTER_ROLE,
   checkerConfigMapWrite,
   learnerClusterRole,
+  roleRevisionAnnotation,
 } from './blueprint.ts';
 import { createIdempotent, isNotFound, type Kube } from './kube.ts';
-import { CHECKER_SA, LABELS, SYSTEM_NAMESPACE } from './labels.ts';
+import { ANNOTATIONS, CHECKER_SA, LABELS, SYSTEM_NAMESPACE } from './labels.ts';
 
 const managed = { [LABELS.managed]: 'true' };
 
@@ -17,7 +18,7 @@ const managed = { [LABELS.managed]: 'true' };
 export const checkerClusterRole: V1ClusterRole = {
   apiVersion: 'rbac.authorization.k8s.io/v1',
   kind: 'ClusterRole',
-  metadata: { name: CHECKER_CLUSTER_ROLE, labels: managed },
+  metadata: { name: CHECKER_CLUSTER_ROLE, labels: managed, annotations: roleRevisionAnnotation },
   rules: [
     {
       apiGroups: [''],
@@ -41,21 +42,35 @@ async function upsert(read: () => Promise<unknown>, create: () => Promise<unknow
   }
 }
 
+type RoleAction = 'create' | 'replace' | 'keep';
+
 /**
- * Creates the role, or brings it in step with this server's version. An unchanged role is left alone: a server
- * deployed with least privilege (deploy/base/rbac.yaml) may not update roles whose rights it does not hold, and the
- * deployment made them already.
+ * What a server with our rules does to the role it finds: leaves a newer server's rules alone, leaves equal rules
+ * alone (a server deployed with least privilege may not update roles whose rights it does not hold), and otherwise
+ * writes ours — older rules, or rules someone changed by hand.
  */
+export function roleAction(current: V1ClusterRole | undefined, ours: V1ClusterRole): RoleAction {
+  if (!current) return 'create';
+  const theirs = revisionOf(current);
+  if (theirs > revisionOf(ours)) return 'keep';
+  return theirs === revisionOf(ours) && sameRules(current.rules ?? [], ours.rules ?? []) ? 'keep' : 'replace';
+}
+
+/** A role written before revisions existed counts as revision 0. */
+function revisionOf(role: V1ClusterRole): number {
+  const value = Number(role.metadata?.annotations?.[ANNOTATIONS.rulesRevision] ?? '0');
+  return Number.isSafeInteger(value) ? value : 0;
+}
+
 async function ensureClusterRole(kube: Kube, role: V1ClusterRole): Promise<void> {
   const name = role.metadata!.name!;
-  try {
-    const current = await kube.rbac.readClusterRole({ name });
-    if (sameRules(current.rules ?? [], role.rules ?? [])) return;
-    await kube.rbac.replaceClusterRole({ name, body: role });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    await createIdempotent(() => kube.rbac.createClusterRole({ body: role }));
-  }
+  const current = await kube.rbac.readClusterRole({ name }).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  });
+  const action = roleAction(current, role);
+  if (action === 'create') await createIdempotent(() => kube.rbac.createClusterRole({ body: role }));
+  if (action === 'replace') await kube.rbac.replaceClusterRole({ name, body: role });
 }
 
 /** Rules as the API server returns them (it drops empty lists) compared with ours. */

@@ -25,6 +25,8 @@ export const LABELS = {
 } as const;
 
 export const ANNOTATIONS = {
+  /** On the learner and checker ClusterRoles: the revision of their rules, so the newest server's rules win. */
+  rulesRevision: `${DOMAIN}/rules-revision`,
   /** ISO time after which the reaper deletes the sandbox. */
   expiresAt: `${DOMAIN}/expires-at`,
   /** ISO time the sandbox was claimed by its learner. */
