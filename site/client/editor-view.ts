@@ -15,7 +15,7 @@ import { EditorState } from '@codemirror/state';
 import { drawSelection, EditorView, highlightSpecialChars, keymap, lineNumbers } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import type { ApiSchema } from '../../sandbox-server/src/cluster/api-schema.ts';
-import { documentKind, fieldsAt, indentAfter, keyPathAt } from './yaml-fields.ts';
+import { documentKind, fieldsAt, indentAfter, keyPathAt, valueAt } from './yaml-fields.ts';
 
 /** How long typing pauses before the cluster is asked: one dry run per pause, not per key. */
 const VALIDATE_AFTER_MS = 600;
@@ -71,17 +71,33 @@ const theme = EditorView.theme({
   '.cm-diagnostic-error': { borderLeftColor: 'var(--bad)' },
 });
 
-/** Field names from the schema for the key being typed, by its YAML path in its document's kind. */
+/**
+ * Field names from the schema for the key being typed, by its YAML path in its document's kind; after `key: `, the
+ * field's allowed values when the schema lists them.
+ */
 function fieldCompletion(schema: () => ApiSchema | undefined) {
   return (context: CompletionContext): CompletionResult | null => {
-    const word = context.matchBefore(/[A-Za-z0-9_.-]*/);
     const tree = schema();
-    if (!word || !tree || (word.from === word.to && !context.explicit)) return null;
     const line = context.state.doc.lineAt(context.pos);
     const lines = context.state.doc.toJSON();
-    const path = keyPathAt(lines, line.number - 1, context.pos - line.from);
-    const kind = documentKind(lines, line.number - 1);
-    const fields = path && kind ? fieldsAt(tree, kind, path) : undefined;
+    const row = line.number - 1;
+    const kind = documentKind(lines, row);
+    if (!tree || !kind) return null;
+    const column = context.pos - line.from;
+    const value = valueAt(lines, row, column);
+    if (value) {
+      const allowed = fieldsAt(tree, kind, value.path)?.[value.key]?.enum;
+      if (!allowed) return null;
+      return {
+        from: line.from + value.from,
+        validFor: /^[A-Za-z0-9_.-]*$/,
+        options: allowed.map((label) => ({ label, type: 'enum' })),
+      };
+    }
+    const word = context.matchBefore(/[A-Za-z0-9_.-]*/);
+    const path = keyPathAt(lines, row, column);
+    if (!word || !path || (word.from === word.to && !context.explicit)) return null;
+    const fields = fieldsAt(tree, kind, path);
     if (!fields) return null;
     return {
       from: word.from,

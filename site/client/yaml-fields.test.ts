@@ -1,7 +1,7 @@
 // The key path at the cursor in half-written YAML, the document's kind, and the fields the schema offers there.
 import { describe, expect, it } from 'vitest';
 import type { ApiSchema } from '../../sandbox-server/src/cluster/api-schema.ts';
-import { documentKind, fieldsAt, indentAfter, keyPathAt, LIST_ITEM } from './yaml-fields.ts';
+import { documentKind, fieldsAt, indentAfter, keyPathAt, LIST_ITEM, valueAt } from './yaml-fields.ts';
 
 /** The path at the `|` of `text`. */
 function pathAt(text: string): string[] | undefined {
@@ -34,6 +34,20 @@ describe('keyPathAt', () => {
     expect(pathAt('spec:\n  x: 1\n---\n|')).toEqual([]);
     expect(pathAt('spec:\n  restartPolicy: Ne|')).toBeUndefined();
     expect(pathAt('spec:\n  args: ["a|')).toBeUndefined();
+  });
+});
+
+describe('valueAt', () => {
+  it('names the key whose value is typed, with its mapping path and where the value starts', () => {
+    const lines = ['spec:', '  containers:', '  - name: x', '    imagePullPolicy: Al', '  restartPolicy: '];
+    expect(valueAt(lines, 3, 23)).toEqual({
+      path: ['spec', 'containers', LIST_ITEM],
+      key: 'imagePullPolicy',
+      from: 21,
+    });
+    expect(valueAt(lines, 4, 17)).toEqual({ path: ['spec'], key: 'restartPolicy', from: 17 });
+    expect(valueAt(lines, 2, 8)).toBeUndefined(); // `- name` is still the key
+    expect(valueAt(['  args: ["a'], 0, 11)).toBeUndefined();
   });
 });
 

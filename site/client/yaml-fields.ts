@@ -106,3 +106,20 @@ export function indentAfter(line: string): number | undefined {
   if (content === '') return parts?.[2] ? column : undefined;
   return /:$|:\s+[|>][-+]?$/.test(content) ? column + 2 : column;
 }
+
+/**
+ * The key whose value is being typed at the cursor (`restartPolicy: Ne|`): the key, the path of the mapping that
+ * holds it, and where the value starts. Undefined anywhere else.
+ */
+export function valueAt(
+  lines: readonly string[],
+  row: number,
+  column: number,
+): { path: string[]; key: string; from: number } | undefined {
+  const before = (lines[row] ?? '').slice(0, column);
+  const typing = /^( *(?:- +)*)([A-Za-z0-9_.-]+): +([A-Za-z0-9_.-]*)$/.exec(before);
+  if (!typing) return undefined;
+  const path = keyPathAt(lines, row, typing[1]?.length ?? 0);
+  const value = typing[3] ?? '';
+  return path && typing[2] ? { path, key: typing[2], from: column - value.length } : undefined;
+}
