@@ -15,7 +15,7 @@ import { EditorState } from '@codemirror/state';
 import { drawSelection, EditorView, highlightSpecialChars, keymap, lineNumbers } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import type { ApiSchema } from '../../sandbox-server/src/cluster/api-schema.ts';
-import { documentKind, fieldsAt, indentAfter, keyPathAt, valueAt } from './yaml-fields.ts';
+import { documentKind, fieldsAt, indentAfter, keyPathAt, siblingKeys, valueAt } from './yaml-fields.ts';
 
 /** How long typing pauses before the cluster is asked: one dry run per pause, not per key. */
 const VALIDATE_AFTER_MS = 600;
@@ -99,17 +99,20 @@ function fieldCompletion(schema: () => ApiSchema | undefined) {
     if (!word || !path || (word.from === word.to && !context.explicit)) return null;
     const fields = fieldsAt(tree, kind, path);
     if (!fields) return null;
+    const present = siblingKeys(lines, row, word.from - line.from);
     return {
       from: word.from,
       validFor: /^[A-Za-z0-9_.-]*$/,
-      options: Object.entries(fields).map(([name, field]) => ({
-        label: name,
-        type: 'property',
-        detail: field.enum ? field.enum.join(' | ') : field.type,
-        info: field.description,
-        // A scalar's value follows on the line; an object's or a list's fields on the next.
-        apply: ['object', 'list', 'map'].includes(field.type) ? `${name}:` : `${name}: `,
-      })),
+      options: Object.entries(fields)
+        .filter(([name]) => !present.has(name))
+        .map(([name, field]) => ({
+          label: name,
+          type: 'property',
+          detail: field.enum ? field.enum.join(' | ') : field.type,
+          info: field.description,
+          // A scalar's value follows on the line; an object's or a list's fields on the next.
+          apply: ['object', 'list', 'map'].includes(field.type) ? `${name}:` : `${name}: `,
+        })),
     };
   };
 }

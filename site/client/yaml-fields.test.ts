@@ -1,7 +1,7 @@
 // The key path at the cursor in half-written YAML, the document's kind, and the fields the schema offers there.
 import { describe, expect, it } from 'vitest';
 import type { ApiSchema } from '../../sandbox-server/src/cluster/api-schema.ts';
-import { documentKind, fieldsAt, indentAfter, keyPathAt, LIST_ITEM, valueAt } from './yaml-fields.ts';
+import { documentKind, fieldsAt, indentAfter, keyPathAt, LIST_ITEM, siblingKeys, valueAt } from './yaml-fields.ts';
 
 /** The path at the `|` of `text`. */
 function pathAt(text: string): string[] | undefined {
@@ -48,6 +48,30 @@ describe('valueAt', () => {
     expect(valueAt(lines, 4, 17)).toEqual({ path: ['spec'], key: 'restartPolicy', from: 17 });
     expect(valueAt(lines, 2, 8)).toBeUndefined(); // `- name` is still the key
     expect(valueAt(['  args: ["a'], 0, 11)).toBeUndefined();
+  });
+});
+
+describe('siblingKeys', () => {
+  const lines = [
+    'spec:',
+    '  containers:',
+    '  - name: a',
+    '    image: x',
+    '    ports:',
+    '    - containerPort: 80',
+    '    ',
+    '  - name: b',
+    '    im',
+    '  - image: c',
+    '  restartPolicy: Never',
+  ];
+
+  it("keeps to the cursor's own mapping: its list item, or its object", () => {
+    expect([...siblingKeys(lines, 6, 4)].sort()).toEqual(['image', 'name', 'ports']);
+    expect([...siblingKeys(['- image: a', '  ', '- name: b'], 1, 2)]).toEqual(['image']);
+    expect([...siblingKeys(lines, 8, 4)]).toEqual(['name']);
+    expect([...siblingKeys(lines, 10, 2)]).toEqual(['containers']);
+    expect([...siblingKeys(['spec:', '  containers:', '  - ', '    image: x'], 2, 4)]).toEqual(['image']);
   });
 });
 

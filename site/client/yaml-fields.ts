@@ -123,3 +123,43 @@ export function valueAt(
   const value = typing[3] ?? '';
   return path && typing[2] ? { path, key: typing[2], from: column - value.length } : undefined;
 }
+
+/** The keys already set in the mapping that holds a key at `column` of `lines[row]` (the line itself left out). */
+export function siblingKeys(lines: readonly string[], row: number, column: number): Set<string> {
+  const keys = new Set<string>();
+  /** A line's key at `column`, whether it starts a list item holding that column, and whether it is in the mapping. */
+  const read = (line: string) => {
+    const found = openers(line);
+    const key = found.find((o) => o.key !== undefined && o.column === column)?.key;
+    // A list may stand at its key's own column: its items are inside too.
+    const listHere = found.some((o) => o.key === undefined && o.column === column);
+    const indent = line.length - line.trimStart().length;
+    return {
+      key,
+      startsItem: found.some((o) => o.key === undefined && o.column < column),
+      inside: key !== undefined || listHere || indent > column,
+    };
+  };
+  const rows = (step: -1 | 1) => {
+    const found: Array<ReturnType<typeof read>> = [];
+    for (let r = row + step; r >= 0 && r < lines.length; r += step) {
+      const line = lines[r] ?? '';
+      if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+      found.push(read(line));
+    }
+    return found;
+  };
+  // Upwards the mapping ends after the line that starts its item; downwards before the next item's.
+  if (!/^ *- /.test(lines[row] ?? '')) {
+    for (const line of rows(-1)) {
+      if (!line.inside) break;
+      if (line.key) keys.add(line.key);
+      if (line.startsItem) break;
+    }
+  }
+  for (const line of rows(1)) {
+    if (!line.inside || line.startsItem) break;
+    if (line.key) keys.add(line.key);
+  }
+  return keys;
+}

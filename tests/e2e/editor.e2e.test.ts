@@ -115,7 +115,7 @@ describe('the in-page editor', () => {
     expect(tree).toContain('button "Save"');
   });
 
-  it("completes field names from the cluster's schema, with their descriptions", async () => {
+  it("completes field names and values from the cluster's schema, with their descriptions", async () => {
     await line('  restartpolicy: Never').click();
     await page.keyboard.press('End');
     await page.keyboard.press('Shift+Home');
@@ -140,8 +140,12 @@ describe('the in-page editor', () => {
     await line('    image: nginx:1.26').click();
     await page.keyboard.press('End');
     await page.keyboard.press('Enter');
-    await page.keyboard.type('imagePull');
+    await page.keyboard.type('ima');
     await options.filter({ hasText: 'imagePullPolicy' }).first().waitFor({ timeout: 30_000 });
+    // The container has its image already: that field is not offered again.
+    const labels = await page.locator('.cm-tooltip-autocomplete .cm-completionLabel').allTextContents();
+    expect(labels).toContain('imagePullPolicy');
+    expect(labels).not.toContain('image');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+Shift+K'); // delete the line again
     expect(await text()).toBe(SEED.replace('spec:\n', 'spec:\n  restartPolicy: Never\n'));
