@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CheckResult, ExerciseReport } from '../../../../exercises/model.ts';
 import { getExercise } from '../../../../exercises/registry.ts';
+import { apiSchemaSource } from '../../cluster/api-schema.ts';
 import { validateManifests } from '../../cluster/dry-run.ts';
 import { execCollect } from '../../cluster/exec.ts';
 import type { Kube } from '../../cluster/kube.ts';
@@ -80,6 +81,8 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
   };
 
   const own = (c: Context<AppEnv>, id: string) => ownSandbox(sandboxes, c.get('session'), id);
+  // The cluster's field tree is the same for every learner: one fetch for the server's life.
+  const apiSchema = apiSchemaSource(deps.kube.rest);
 
   const createLimiter = rateLimiter<AppEnv>({
     windowMs: 60_000,
@@ -228,6 +231,12 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
         if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
         const content = c.req.valid('json').content;
         return c.json({ diagnostics: await validateManifests(deps.kube, sandbox.namespace, content) }, 200);
+      })
+      // The editor's completion: the fields of the kinds learners write, from the cluster's own OpenAPI schema.
+      .get('/:id/schema', valid('param', idParam), async (c) => {
+        await own(c, c.req.valid('param').id);
+        c.header('Cache-Control', 'private, max-age=3600');
+        return c.json(await apiSchema(), 200);
       })
       .get('/:id/changes', valid('param', idParam), async (c) => {
         const sandbox = await own(c, c.req.valid('param').id);
