@@ -1,6 +1,5 @@
 // Exercise: a crashing sidecar restarts on its own while the main container keeps running and serving.
 import { containerProblem, containersPresent, fail, imageName, pass, podExists, withPod } from '../checks/common.ts';
-import { describeProbe, probeEvidence } from '../checks/http.ts';
 import {
   containerEvidence,
   describeState,

@@ -111,6 +111,10 @@ export async function startServer(
   });
 
   const probes = new ProbeLimiter();
+  const site = {
+    root: config.SIDECAR_LAB_SITE_DIR,
+    contentSecurityPolicy: livePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins),
+  };
   const app = createApp({
     kube,
     sandboxes,
@@ -128,6 +132,7 @@ export async function startServer(
     probes,
     activity,
     saves,
+    site,
     ...(config.SIDECAR_LAB_OIDC_ISSUER && config.SIDECAR_LAB_OIDC_CLIENT_ID
       ? {
           oidc: {
@@ -142,8 +147,7 @@ export async function startServer(
         }
       : {}),
   });
-  const contentSecurityPolicy = livePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins);
-  app.use('/*', staticSite(config.SIDECAR_LAB_SITE_DIR, { contentSecurityPolicy }));
+  app.use('/*', staticSite(site.root, site));
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

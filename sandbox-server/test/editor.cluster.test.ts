@@ -111,3 +111,28 @@ describe('validating a manifest as the learner would apply it, without applying 
     expect(found[0]!.line).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe("the cluster's field tree for completion", () => {
+  it('gives the fields of the kinds learners write, from the API server, to the sandbox owner only', async () => {
+    const response = await a.request('GET', `/api/sandboxes/${sandboxA.id}/schema`);
+    expect(response.status).toBe(200);
+    const schema = response.json as {
+      kinds: Record<string, string>;
+      types: Record<string, Record<string, { type: string; ref?: string; description: string; enum?: string[] }>>;
+    };
+    expect(Object.keys(schema.kinds)).toEqual(
+      expect.arrayContaining(['v1/Pod', 'v1/Service', 'v1/ConfigMap', 'apps/v1/Deployment', 'batch/v1/Job']),
+    );
+    const pod = schema.types[schema.kinds['v1/Pod'] ?? ''] ?? {};
+    const spec = schema.types[pod.spec?.ref ?? ''] ?? {};
+    expect(spec.containers).toMatchObject({ type: 'list', ref: 'io.k8s.api.core.v1.Container' });
+    expect(spec.restartPolicy?.enum).toEqual(expect.arrayContaining(['Always', 'Never', 'OnFailure']));
+    const container = schema.types[spec.containers?.ref ?? ''] ?? {};
+    expect(Object.keys(container)).toEqual(expect.arrayContaining(['name', 'image', 'restartPolicy', 'ports']));
+    expect(container.image?.description).toMatch(/Container image name/);
+    // A second request is served from the server's copy: the same tree.
+    expect((await a.request('GET', `/api/sandboxes/${sandboxA.id}/schema`)).json).toEqual(schema);
+    const theirs = await b.request('GET', `/api/sandboxes/${sandboxA.id}/schema`);
+    expect([theirs.status, theirs.json.error.message]).toEqual([404, 'no such sandbox']);
+  });
+});

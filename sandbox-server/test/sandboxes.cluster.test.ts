@@ -1,6 +1,7 @@
 // The sandbox server on the real local cluster: blueprint, learner rights, terminal, restart, reaper, warm pool.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getExercise } from '../../exercises/registry.ts';
 import { kubectl, kubectlRaw } from '../../tests/support/kubectl.ts';
 import { ANNOTATIONS, LABELS } from '../src/cluster/labels.ts';
 import { CHECKER_USER } from '../src/sandboxes/checks.ts';
@@ -194,6 +195,48 @@ describe('the terminal', () => {
     const stranger = new Learner(server.url);
     await stranger.request('GET', '/healthz');
     await expect(stranger.terminal(sandbox.id)).rejects.toThrow('upgrade refused: 404');
+  });
+});
+
+describe('checks told as they run', () => {
+  /** Posts to the streaming check route and returns its status, content type and the NDJSON lines it sent. */
+  async function streamChecks(who: Learner, exercise: string) {
+    const response = await fetch(`${who.base}/api/sandboxes/${sandbox.id}/checks/${exercise}/stream`, {
+      method: 'POST',
+      headers: { cookie: who.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ trigger: 'auto' }),
+    });
+    const text = await response.text();
+    const lines = response.ok
+      ? text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+      : [];
+    return { status: response.status, type: response.headers.get('content-type'), lines, text };
+  }
+
+  it("sends each check's verdict in the exercise's order, then the report made of them", async () => {
+    const exercise = getExercise('first-sidecar')!;
+    const { status, type, lines } = await streamChecks(learner, exercise.id);
+    expect(status).toBe(200);
+    expect(type).toMatch(/^application\/x-ndjson/);
+    const checks = lines.slice(0, -1).map((line) => line.check);
+    expect(checks.map((c) => c.id)).toEqual(exercise.checks.map((c) => c.id));
+    // Nothing of the exercise is in this namespace: the first check fails, the rest wait for it.
+    expect(checks[0].status).toBe('fail');
+    const report = lines.at(-1).report;
+    expect(report).toMatchObject({ exercise: exercise.id, passed: false, status: 'fail' });
+    expect(report.checks).toEqual(checks);
+  });
+
+  it('answers an unknown exercise and a stranger with a 404 before any line', async () => {
+    const unknown = await streamChecks(learner, 'no-such-exercise');
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.text).error.code).toBe('not_found');
+    const stranger = new Learner(server.url);
+    await stranger.request('GET', '/healthz');
+    expect((await streamChecks(stranger, 'first-sidecar')).status).toBe(404);
   });
 });
 

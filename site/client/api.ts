@@ -4,6 +4,7 @@ import { type ClientResponse, hc } from 'hono/client';
 import type { SuccessStatusCode } from 'hono/utils/http-status';
 import type { AppType } from '../../sandbox-server/src/http/app.ts';
 import type { ErrorBody } from '../../sandbox-server/src/protocol/schemas.ts';
+import { lineReader } from './ndjson.ts';
 
 /** Typed routes: `server.api.sandboxes[':id'].$get({ param: { id } })`. Same origin: the session cookie goes along. */
 export const server = hc<AppType>('/', { init: { credentials: 'same-origin' } });
@@ -67,29 +68,71 @@ export async function callIdempotent<R extends ClientResponse<unknown>>(send: ()
 
 /** Sends one typed request and returns its JSON (undefined for 204). Never throws anything but ApiRequestError. */
 export async function call<R extends ClientResponse<unknown>>(send: () => Promise<R>): Promise<Success<R>> {
-  let response: R;
+  const response = await sendOnce(send);
+  if (response.status === 204) return undefined as Success<R>;
+  const text = await response.text();
+  if (!response.ok) throw failure(response.status, text);
+  return parseJson(text) as Success<R>;
+}
+
+/**
+ * For routes that answer in NDJSON, a line per step as the work goes (the checks, told as they run): hands each line's
+ * JSON to `onLine` as it arrives. A refusal before the first line is like `callIdempotent`'s, retried when transient;
+ * a connection lost mid-answer is a network ApiRequestError.
+ */
+export async function callLines(send: () => Promise<LineAnswer>, onLine: (line: unknown) => void): Promise<void> {
+  const response = await openLines(send);
+  const chunks = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const lines = lineReader();
+  for (;;) {
+    const { value, done } = await chunks.read().catch((error: unknown) => {
+      throw new ApiRequestError(0, 'network', `${fallbackMessage(0)} (${String(error)})`);
+    });
+    for (const line of done ? lines.end() : lines.push(value)) onLine(line);
+    if (done) return;
+  }
+}
+
+/** The first answer of a line-by-line route that is willing to talk, retrying transient refusals as `callIdempotent`. */
+async function openLines(send: () => Promise<LineAnswer>): Promise<LineAnswer & { body: ReadableStream<Uint8Array> }> {
+  for (const delay of [...RETRY_DELAYS_MS, undefined]) {
+    let refusal: ApiRequestError;
+    try {
+      const response = await sendOnce(send);
+      if (response.ok && response.body) return response as LineAnswer & { body: ReadableStream<Uint8Array> };
+      refusal = failure(response.status, await response.text());
+    } catch (error) {
+      refusal = error as ApiRequestError;
+    }
+    if (delay === undefined || !TRANSIENT.has(refusal.status)) throw refusal;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  throw new Error('unreachable');
+}
+
+/** What a line-by-line route's answer must offer: a typed client's response or fetch's. */
+type LineAnswer = Pick<Response, 'ok' | 'status' | 'body' | 'text'>;
+
+async function sendOnce<R extends LineAnswer | ClientResponse<unknown>>(send: () => Promise<R>): Promise<R> {
   try {
-    response = await send();
+    return await send();
   } catch (error) {
     throw new ApiRequestError(0, 'network', `${fallbackMessage(0)} (${String(error)})`);
   }
-  if (response.status === 204) return undefined as Success<R>;
-  const text = await response.text();
-  let json: unknown;
+}
+
+function parseJson(text: string): unknown {
   try {
-    json = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    json = undefined;
+    return undefined;
   }
-  if (!response.ok) {
-    const error = (json as Partial<ErrorBody> | undefined)?.error;
-    throw new ApiRequestError(
-      response.status,
-      error?.code ?? 'http',
-      error?.message ?? fallbackMessage(response.status),
-    );
-  }
-  return json as Success<R>;
+}
+
+/** The error for a refused request, in the server's words when it sent our error shape. */
+function failure(status: number, text: string): ApiRequestError {
+  const error = (parseJson(text) as Partial<ErrorBody> | undefined)?.error;
+  return new ApiRequestError(status, error?.code ?? 'http', error?.message ?? fallbackMessage(status));
 }
 
 /** A message for the learner from anything thrown. */

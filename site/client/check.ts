@@ -1,7 +1,7 @@
-// <Check> in the browser: runs an exercise's checks and shows each result with its hint, reveals the exercise's hints
-// one at a time and the solution after the first attempt, and re-runs by itself (debounced, never two at once) when
-// the learner's namespace changes while the exercise is on screen. Only presses of Check are sent as `manual` (an
-// attempt on the workshop grid); re-runs by itself are sent as `auto`.
+// <Check> in the browser: runs an exercise's checks and shows each result with its hint as the server finishes it,
+// reveals the exercise's hints one at a time and the solution after the first attempt, and re-runs by itself
+// (debounced, never two at once) when the learner's namespace changes while the exercise is on screen. Only presses
+// of Check are sent as `manual` (an attempt on the workshop grid); re-runs by itself are sent as `auto`.
 import type { CheckResult, ExerciseReport } from '../../exercises/model.ts';
 import { describeError } from './api.ts';
 import { debounce } from './backoff.ts';
@@ -51,6 +51,8 @@ class ExerciseCheck {
   private attempted = false;
   private visible = false;
   private stale = false;
+  /** A press of Check has run long enough that the summary names the check it waits on. */
+  private explaining = false;
   private stopWatching: (() => void) | undefined;
   private readonly scheduleAuto = debounce(() => void this.run(true), AUTO_RERUN_DELAY_MS);
 
@@ -114,9 +116,19 @@ class ExerciseCheck {
     this.button.setAttribute('aria-busy', 'true');
     this.root.dataset.running = 'true';
     if (!auto) this.setSummary('Checking…', 'busy');
-    const explain = auto ? undefined : setTimeout(() => this.explainWait(), EXPLAIN_WAIT_AFTER_MS);
+    if (!auto) this.markAllPending();
+    this.explaining = false;
+    const explain = auto
+      ? undefined
+      : setTimeout(() => {
+          this.explaining = true;
+          this.explainWait();
+        }, EXPLAIN_WAIT_AFTER_MS);
     try {
-      this.render(await runChecks(this.id, auto ? 'auto' : 'manual', this.answer()), auto);
+      const report = await runChecks(this.id, auto ? 'auto' : 'manual', this.answer(), (result) =>
+        this.told(result, auto),
+      );
+      this.render(report, auto);
     } catch (error) {
       this.setSummary(`The checks could not run: ${describeError(error)}`, 'error');
     } finally {
@@ -137,19 +149,41 @@ class ExerciseCheck {
     }
   }
 
+  /** A press of Check: every row waits for its verdict, the first one is being checked. */
+  private markAllPending(): void {
+    const items = [...this.root.querySelectorAll<HTMLElement>('.check-item')];
+    for (const [i, item] of items.entries()) this.renderWaiting(item, i === 0 ? 'running' : 'pending');
+  }
+
+  /** One check's verdict, as the server finished it: show it, and on a press of Check mark the next as running. */
+  private told(result: CheckResult, auto: boolean): void {
+    const list = this.root.querySelector<HTMLOListElement>('.check-list')!;
+    const item =
+      list.querySelector<HTMLElement>(`[data-check-id="${CSS.escape(result.id)}"]`) ?? this.addItem(list, result);
+    this.renderItem(item, result);
+    if (auto) return;
+    const next = item.nextElementSibling as HTMLElement | null;
+    if (next?.dataset.status === 'pending') this.renderWaiting(next, 'running');
+    if (this.explaining) this.explainWait();
+  }
+
   /**
-   * Says, once (the summary is a live region), which checks may be waiting for the learner's objects to behave: a
-   * Check right after `kubectl apply` waits for containers to start, log lines to come, a Job to finish.
+   * Says which check the run waits on (the summary is a live region): a Check right after `kubectl apply` waits for
+   * containers to start, log lines to come, a Job to finish — the learner should know it is not stuck.
    */
   private explainWait(): void {
-    const titles = [...this.root.querySelectorAll<HTMLElement>('.check-item[data-waits] .check-title')].map(
-      (title) => `“${title.textContent}”`,
+    const running = this.root.querySelector<HTMLElement>('.check-item[data-status="running"]');
+    const title = running?.querySelector('.check-title')?.textContent;
+    if (!running || !title) return;
+    const done = this.root.querySelectorAll(
+      '.check-item:is([data-status="pass"],[data-status="fail"],[data-status="error"])',
     );
-    if (titles.length === 0) return;
-    this.setSummary(
-      `Checking… Some checks wait for your objects to do what the goal says, so this can take a while: ${titles.join('; ')}.`,
-      'busy',
-    );
+    const total = this.root.querySelectorAll('.check-item').length;
+    const why =
+      running.dataset.waits === undefined
+        ? ''
+        : ' It waits for your objects to do what the goal says, so this can take a while.';
+    this.setSummary(`Checking ${done.length + 1} of ${total}: “${title}”…${why}`, 'busy');
   }
 
   private render(report: ExerciseReport, auto: boolean): void {
@@ -186,6 +220,14 @@ class ExerciseCheck {
     item.querySelector('.check-title')!.textContent = result.title;
     list.append(item);
     return item;
+  }
+
+  private renderWaiting(item: HTMLElement, status: 'running' | 'pending'): void {
+    item.dataset.status = status;
+    item.querySelector('.check-icon')!.textContent = ICON[status];
+    item.querySelector('.check-state')!.textContent = `: ${SPOKEN[status]}`;
+    item.querySelector<HTMLElement>('.check-message')!.hidden = true;
+    item.querySelector<HTMLElement>('.check-hint')!.hidden = true;
   }
 
   private renderItem(item: HTMLElement, result: CheckResult): void {

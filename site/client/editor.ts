@@ -1,10 +1,10 @@
-// The in-page editor of one home-folder file: a plain textarea (keyboard and screen readers work as in any form
-// field), Save, and the cluster's own verdict as the learner types — a strict dry run as the learner, listed by line.
-// A change made in the terminal is noticed when the page gets focus back, and offered for reload.
+// The in-page editor of one home-folder file: CodeMirror (editor-view.ts) with Save, and the cluster's own verdict as
+// the learner types — a strict dry run as the learner, underlined in the text and listed by line below it. A change
+// made in the terminal is noticed when the page gets focus back, and offered for reload.
+import type { ApiSchema } from '../../sandbox-server/src/cluster/api-schema.ts';
 import { call, callIdempotent, describeError, segment, server } from './api.ts';
+import { manifestView, replaceText } from './editor-view.ts';
 import { ensureSandbox } from './sandbox.ts';
-
-const VALIDATE_AFTER_MS = 600;
 
 function button(label: string): HTMLButtonElement {
   const made = document.createElement('button');
@@ -36,14 +36,6 @@ export async function toggleEditor(block: HTMLElement, toggle: HTMLButtonElement
   let saved = await read();
 
   const listId = `${body.id}-problems`;
-  const text = document.createElement('textarea');
-  text.className = 'editor-text';
-  text.value = saved;
-  text.spellcheck = false;
-  text.rows = 18;
-  text.setAttribute('aria-label', `Contents of ~/${path}`);
-  text.setAttribute('aria-describedby', listId);
-  text.setAttribute('autocapitalize', 'off');
   const save = button('Save');
   const reload = button('Reload from the sandbox');
   reload.hidden = true;
@@ -54,49 +46,61 @@ export async function toggleEditor(block: HTMLElement, toggle: HTMLButtonElement
   const tools = document.createElement('div');
   tools.className = 'preview-tools';
   tools.append(save, reload);
-  body.replaceChildren(tools, text, problems);
+  const host = document.createElement('div');
+  host.className = 'editor-host';
+  body.replaceChildren(tools, host, problems);
   body.hidden = false;
-  toggle.setAttribute('aria-expanded', 'true');
-  toggle.textContent = 'Close editor';
-  status.textContent = `Opened ~/${path}`;
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let asked = 0;
-  const validate = async () => {
-    const mine = ++asked;
-    const { diagnostics } = await call(() => route.validate.$post({ param, json: { content: text.value } }));
-    if (mine !== asked) return; // a newer check is on its way
-    problems.replaceChildren(
-      ...diagnostics.map((d) => {
-        const item = document.createElement('li');
-        item.textContent = `Line ${d.line}: ${d.message}`;
-        return item;
-      }),
-    );
-    text.setAttribute('aria-invalid', String(diagnostics.length > 0));
-    status.textContent = diagnostics.length === 0 ? 'The cluster accepts it' : `${diagnostics.length} problem(s)`;
-  };
-  const validateSoon = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      validate().catch((error: unknown) => {
-        status.textContent = `Not checked: ${describeError(error)}`;
-      });
-    }, VALIDATE_AFTER_MS);
-  };
-  text.addEventListener('input', validateSoon);
-  validateSoon();
-
-  save.addEventListener('click', async () => {
+  // Completion waits for the cluster's field tree; editing and checking do not.
+  let schema: ApiSchema | undefined;
+  callIdempotent(() => route.schema.$get({ param }))
+    .then((tree) => {
+      schema = tree;
+    })
+    .catch((error: unknown) => {
+      status.textContent = `No field completion: ${describeError(error)}`;
+    });
+  const saveNow = async () => {
+    const content = view.state.doc.toString();
     try {
-      await call(() => route.files.$post({ param, json: { path, content: text.value } }));
-      saved = text.value;
+      await call(() => route.files.$post({ param, json: { path, content } }));
+      saved = content;
       reload.hidden = true;
       status.textContent = `Saved ~/${path}`;
     } catch (error) {
       status.textContent = `Not saved: ${describeError(error)}`;
     }
+  };
+  const view = manifestView({
+    parent: host,
+    text: saved,
+    label: `Contents of ~/${path}`,
+    describedBy: listId,
+    schema: () => schema,
+    save: () => void saveNow(),
+    validate: async (content) => (await call(() => route.validate.$post({ param, json: { content } }))).diagnostics,
+    // The underlines are for the eye; the same problems stay listed as text for screen readers and for copying.
+    checked: (result) => {
+      if ('error' in result) {
+        status.textContent = `Not checked: ${describeError(result.error)}`;
+        return;
+      }
+      problems.replaceChildren(
+        ...result.problems.map((d) => {
+          const item = document.createElement('li');
+          item.textContent = `Line ${d.line}: ${d.message}`;
+          return item;
+        }),
+      );
+      const count = result.problems.length;
+      view.contentDOM.setAttribute('aria-invalid', String(count > 0));
+      status.textContent = count === 0 ? 'The cluster accepts it' : `${count} problem(s)`;
+    },
   });
+  toggle.setAttribute('aria-expanded', 'true');
+  toggle.textContent = 'Close editor';
+  status.textContent = `Opened ~/${path}`;
+  save.addEventListener('click', () => void saveNow());
   // The terminal may have changed the file while the learner was there: offer it when the page is back in focus.
   const notice = async () => {
     const current = await read().catch(() => undefined);
@@ -104,20 +108,20 @@ export async function toggleEditor(block: HTMLElement, toggle: HTMLButtonElement
     reload.hidden = false;
     status.textContent = `~/${path} was changed in the sandbox`;
     reload.onclick = () => {
-      text.value = saved = current;
+      saved = current;
+      replaceText(view, current);
       reload.hidden = true;
       status.textContent = `Reloaded ~/${path}`;
-      validateSoon();
     };
   };
   const onFocus = () => void notice();
   window.addEventListener('focus', onFocus);
-  text.addEventListener('focus', onFocus);
+  view.contentDOM.addEventListener('focus', onFocus);
   body.addEventListener(
     'editor-close',
     () => {
-      clearTimeout(timer);
       window.removeEventListener('focus', onFocus);
+      view.destroy();
     },
     { once: true },
   );

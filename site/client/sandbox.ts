@@ -1,8 +1,17 @@
 // The learner's sandbox as the page sees it: create or reattach, wait until ready, files, checks and live changes.
 
-import type { ExerciseReport } from '../../exercises/model.ts';
-import type { SandboxView } from '../../sandbox-server/src/protocol/schemas.ts';
-import { ApiRequestError, call, callIdempotent, callUntyped, describeError, segment, server } from './api.ts';
+import type { CheckResult, ExerciseReport } from '../../exercises/model.ts';
+import type { CheckStreamLine, SandboxView } from '../../sandbox-server/src/protocol/schemas.ts';
+import {
+  ApiRequestError,
+  call,
+  callIdempotent,
+  callLines,
+  callUntyped,
+  describeError,
+  segment,
+  server,
+} from './api.ts';
 import { emit } from './bus.ts';
 import { readItem, writeItem } from './storage.ts';
 
@@ -151,13 +160,32 @@ export async function setUpExercise(exercise: string): Promise<void> {
   await callIdempotent(() => sandboxRoute.exercises[':exerciseId'].setup.$post({ param }));
 }
 
-/** Runs every check of an exercise against the learner's namespace. */
-/** `trigger` says whether the learner pressed Check (an attempt) or the page re-checks by itself (not one). */
-export function runChecks(exercise: string, trigger: 'manual' | 'auto', answer?: string): Promise<ExerciseReport> {
+/**
+ * Runs every check of an exercise against the learner's namespace, handing each check's verdict to `onCheck` as the
+ * server finishes it (in the exercise's order), and returns the whole report. `trigger` says whether the learner
+ * pressed Check (an attempt) or the page re-checks by itself (not one).
+ */
+export async function runChecks(
+  exercise: string,
+  trigger: 'manual' | 'auto',
+  answer?: string,
+  onCheck: (result: CheckResult) => void = () => undefined,
+): Promise<ExerciseReport> {
   const sandbox = readySandbox();
   const param = { id: segment(sandbox.id), exerciseId: segment(exercise) };
   const json = answer === undefined ? { trigger } : { answer, trigger };
-  return callIdempotent(() => sandboxRoute.checks[':exerciseId'].$post({ param, json }));
+  let report: ExerciseReport | undefined;
+  await callLines(
+    () => sandboxRoute.checks[':exerciseId'].stream.$post({ param, json }),
+    (line) => {
+      const told = line as CheckStreamLine<CheckResult, ExerciseReport>;
+      if ('check' in told) onCheck(told.check);
+      else if ('report' in told) report = told.report;
+      else throw new ApiRequestError(500, told.error.code, told.error.message);
+    },
+  );
+  if (!report) throw new ApiRequestError(0, 'network', 'The checks broke off before their verdict; try again.');
+  return report;
 }
 
 // ---- Live changes: one EventSource for the whole page, shared by every <Check> that listens. ----

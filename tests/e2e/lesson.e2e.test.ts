@@ -170,15 +170,32 @@ describe('the logging lesson, end to end', () => {
     await waitForTerminal('pod/logging-sidecar condition met');
 
     await exercise().scrollIntoViewIfNeeded();
+    const items = exercise().getByRole('list', { name: 'Checks for A logging sidecar' }).getByRole('listitem');
+    // Each row's states as the page shows them: the verdicts come one by one, each row marked running before its own.
+    await items.evaluateAll((nodes) => {
+      const seen: Record<string, string[]> = {};
+      (window as unknown as { rowStates: typeof seen }).rowStates = seen;
+      new MutationObserver((records) => {
+        for (const record of records) {
+          const row = record.target as HTMLElement;
+          const id = row.dataset.checkId!;
+          seen[id] = [...(seen[id] ?? []), row.dataset.status!];
+        }
+      }).observe(nodes[0]!.parentElement!, { subtree: true, attributeFilter: ['data-status'] });
+    });
     await exercise().getByRole('button', { name: 'Check', exact: true }).click();
     const summary = exercise()
       .getByRole('status')
       .filter({ hasText: /All \d+ checks pass/ });
     await summary.waitFor({ timeout: 90_000 });
-    const items = exercise().getByRole('list', { name: 'Checks for A logging sidecar' }).getByRole('listitem');
     const statuses = await items.evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.status));
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.every((s) => s === 'pass')).toBe(true);
+    const rowStates = await page.evaluate(
+      () => (window as unknown as { rowStates: Record<string, string[]> }).rowStates,
+    );
+    expect(Object.keys(rowStates)).toHaveLength(statuses.length);
+    for (const [row, states] of Object.entries(rowStates)) expect(states, row).toContain('running');
     // The solution is revealed only now that the learner has tried.
     await exercise().getByText('Show the solution').waitFor();
     expect(checkTriggers.filter((t) => t === 'manual')).toHaveLength(2);

@@ -1,5 +1,6 @@
 // The instructor's journey in a real browser, against an in-process server on the real cluster: create a workshop on
-// the page, open the dashboard, watch two learners join and one pass a check live, export, and end the workshop.
+// the page, open the dashboard (a page of the course site), watch two learners join and pass checks live in the light
+// and the dark theme, export, and end the workshop.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -27,7 +28,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // kubectl (to apply a learner's solution) needs the cluster the server uses; the global setup may not have said.
   process.env.KUBECONFIG ??= localAdminKubeconfigPath();
-  // The new-workshop page is part of the built site; the join and dashboard pages are the server's.
+  // The instructor's pages (new workshop, dashboard) are part of the built site; the join pages are the server's.
   ({ server } = await startTestServer({
     SIDECAR_LAB_MAX_SANDBOXES: '500',
     SIDECAR_LAB_SITE_DIR: inject('e2eSiteDir'),
@@ -62,6 +63,16 @@ afterAll(async () => {
 
 const grid = () => dashboard.getByRole('table', { name: 'Learner progress' });
 const row = (name: string) => grid().getByRole('row', { name: new RegExp(`^${name}\\b`) });
+/** The background a passed cell has in each theme: the course's --ok-bg (site/styles/global.css). */
+const PASSED_BACKGROUND = { light: 'rgb(218, 251, 225)', dark: 'rgb(18, 38, 26)' };
+
+/** Waits for the learner's cell to read "Passed" and to be green in the theme the page shows. */
+async function passedCell(name: string, theme: keyof typeof PASSED_BACKGROUND) {
+  const cell = row(name).getByRole('cell', { name: /Passed/ });
+  await cell.waitFor({ timeout: 30_000 });
+  await expect.poll(() => cell.evaluate((td) => getComputedStyle(td).backgroundColor)).toBe(PASSED_BACKGROUND[theme]);
+  return cell;
+}
 
 describe('the workshop dashboard', () => {
   it('is where a new workshop created on the instructor page leads, with the token kept out of the URL', async () => {
@@ -82,7 +93,15 @@ describe('the workshop dashboard', () => {
     await dashboard.screenshot({ path: join(SHOTS, 'workshop-new.png'), fullPage: true });
     expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    await created.getByRole('link', { name: 'Open the dashboard' }).click();
+    const [response] = await Promise.all([
+      dashboard.waitForResponse((r) => /\/workshops\/[0-9a-f]{16}\/dashboard$/.test(r.url())),
+      created.getByRole('link', { name: 'Open the dashboard' }).click(),
+    ]);
+    // The site's page, sent by the server at the workshop's address: the site's policy, and no referrer at all.
+    expect(response.status()).toBe(200);
+    expect(await response.headerValue('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await response.headerValue('referrer-policy')).toBe('no-referrer');
+    await dashboard.getByRole('button', { name: 'Dark theme' }).waitFor();
 
     await dashboard.getByRole('heading', { level: 1, name: 'Sidecars in the browser' }).waitFor();
     const id = /\/workshops\/([0-9a-f]{16})\/dashboard/.exec(dashboard.url())?.[1] ?? '';
@@ -147,9 +166,8 @@ describe('the workshop dashboard', () => {
       return response.json();
     }, ada.sandbox);
     expect(report.status).toBe('pass');
-    await row('Ada')
-      .getByRole('cell', { name: /Passed/ })
-      .waitFor({ timeout: 30_000 });
+    // Pushed over the event stream: the page is not reloaded, the cell turns green where it is.
+    await passedCell('Ada', 'light');
 
     const failed = await grace.learner.request('POST', `/api/sandboxes/${grace.sandbox}/checks/first-sidecar`, {});
     expect(failed.json.status).toBe('fail');
@@ -168,6 +186,26 @@ describe('the workshop dashboard', () => {
     await dashboard.screenshot({ path: join(SHOTS, 'workshop-dashboard.png'), fullPage: true });
   });
 
+  it('turns a cell green live in the dark theme too', async () => {
+    const toggle = dashboard.getByRole('button', { name: 'Dark theme' });
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    // The grid the stream drew in light keeps its state: Ada's cell is now green in the dark palette.
+    await passedCell('Ada', 'dark');
+    const namespace = `sbx-${grace.sandbox}`;
+    await kubectl(['-n', namespace, 'apply', '-f', 'exercises/first-sidecar/solution/pod.yaml']);
+    await waitForPod(namespace, 'first-sidecar');
+    const passed = await grace.learner.request('POST', `/api/sandboxes/${grace.sandbox}/checks/first-sidecar`, {});
+    expect(passed.json.status).toBe('pass');
+    const cell = await passedCell('Grace', 'dark');
+    expect(await cell.textContent()).toContain('2 tries');
+    expect(await grid().getByRole('columnheader').allTextContents()).toContain('Your first sidecar2 / 2 passed');
+    // Nobody fails first-sidecar any more; the key still says what each colour means, in words.
+    expect(await dashboard.getByText('How to read the grid:').count()).toBe(1);
+    await dashboard.waitForTimeout(300);
+    await dashboard.screenshot({ path: join(SHOTS, 'workshop-dashboard-dark.png'), fullPage: true });
+  });
+
   it('exports the grid as CSV', async () => {
     const [download] = await Promise.all([
       dashboard.waitForEvent('download'),
@@ -177,7 +215,7 @@ describe('the workshop dashboard', () => {
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(csv).toMatch(/^learner,exercise,passed,attempts,first_pass_at\r\n/);
     expect(csv).toMatch(/\r\nAda,first-sidecar,true,1,\d{4}-\d\d-\d\dT[\d:.]+Z\r\n/);
-    expect(csv).toContain('\r\nGrace,first-sidecar,false,1,\r\n');
+    expect(csv).toMatch(/\r\nGrace,first-sidecar,true,2,\d{4}-\d\d-\d\dT[\d:.]+Z\r\n/);
     expect(csv.trimEnd().split('\r\n')).toHaveLength(1 + 2 * exerciseIds.length); // a row per learner and exercise
   });
 

@@ -179,3 +179,28 @@ describe('lesson frontmatter validation', () => {
     }
   });
 });
+
+describe('instructor pages (new workshop, dashboard)', () => {
+  it('load their own budget of JavaScript, never the terminal', async () => {
+    // The dashboard checks each pushed grid against the shared zod schema, and zod is most of its JavaScript.
+    const INSTRUCTOR_BUDGET = 128 * 1024;
+    const sizes: Record<string, string> = {};
+    for (const page of ['new', 'dashboard']) {
+      const html = await readFile(join(outDir, 'workshops', page, 'index.html'), 'utf8');
+      const js = await initialJavaScript(html);
+      let total = 0;
+      for (const [file, bytes] of js) {
+        total += bytes;
+        if (file.startsWith('/')) {
+          const code = await readFile(join(outDir, file), 'utf8');
+          expect(code.includes('xterm-helper-textarea'), `${page} loads the terminal through ${file}`).toBe(false);
+        }
+      }
+      sizes[page] = `${(total / 1024).toFixed(1)} KB in ${js.size} files`;
+      expect(total, `${page}: ${[...js].map(([f, n]) => `${f} ${n}`).join(', ')}`).toBeLessThanOrEqual(
+        INSTRUCTOR_BUDGET,
+      );
+    }
+    console.log('JavaScript of the instructor pages:', sizes);
+  });
+});

@@ -28,6 +28,7 @@ import { saveRoutes } from './routes/saves.ts';
 import { workshopRoutes } from './routes/workshops.ts';
 import { workspaceRoutes } from './routes/workspace.ts';
 import { SESSION_COOKIE, type SessionSigner, sessionCookieOptions } from './session.ts';
+import { type SiteOptions, sitePage } from './static-site.ts';
 
 export interface AppDeps {
   kube: Kube;
@@ -52,9 +53,13 @@ export interface AppDeps {
   saves?: Saves;
   /** Sign-in with an OpenID Connect provider, when one is configured. */
   oidc?: { settings: OidcSettings; cookieSecret: string };
+  /** The built course site, for the site pages a route sends itself (the workshop dashboard); dist/site when not given. */
+  site?: SiteOptions;
 }
 
 const MAX_BODY_BYTES = 96 * 1024;
+/** The instructor's dashboard as Astro builds it (site/pages/workshops/dashboard.astro). */
+const DASHBOARD_PAGE = 'workshops/dashboard/index.html';
 export function createApp(deps: AppDeps) {
   const { sandboxes, log } = deps;
   const app = new Hono<AppEnv>();
@@ -127,7 +132,10 @@ export function createApp(deps: AppDeps) {
     return c.text(await deps.metrics.registry.metrics(), 200, { 'Content-Type': deps.metrics.registry.contentType });
   });
 
-  if (deps.workshops) app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log }));
+  if (deps.workshops) {
+    const dashboardPage = sitePage(deps.site ?? { root: 'dist/site' }, DASHBOARD_PAGE);
+    app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log, dashboardPage }));
+  }
   if (deps.saves) app.route('/', saveRoutes({ saves: deps.saves, sandboxes, log }));
   if (deps.oidc) {
     app.route(

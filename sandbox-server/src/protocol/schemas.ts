@@ -53,6 +53,15 @@ export const checkBody = z
   })
   .strict();
 
+/**
+ * One line of `POST /api/sandboxes/:id/checks/:exerciseId/stream` (NDJSON): each check's result as it finishes, in
+ * the exercise's order, then the whole report — or an error, when the run broke off after the answer began.
+ */
+export type CheckStreamLine<Result, Report> =
+  | { check: Result }
+  | { report: Report }
+  | { error: { code: ErrorCode; message: string } };
+
 /** A file the course writes into the learner's home folder (`<CreateFile>`). */
 export const writeFileBody = z
   .object({

@@ -1,7 +1,7 @@
 // Runs an exercise's checks against a sandbox as the checker identity, and keeps every verdict with its evidence.
 
 import { parseManifests } from '../../../exercises/manifests.ts';
-import type { ExerciseReport } from '../../../exercises/model.ts';
+import type { CheckResult, ExerciseReport } from '../../../exercises/model.ts';
 import { getExercise } from '../../../exercises/registry.ts';
 import { overallBound, runExercise } from '../../../exercises/runner.ts';
 import { createCheckContext } from '../cluster/check-context.ts';
@@ -32,11 +32,15 @@ export class CheckService {
     exerciseId: string,
     answer?: string,
     trigger: CheckTrigger = 'manual',
+    onResult?: (result: CheckResult) => void,
   ): Promise<ExerciseReport> {
     const exercise = getExercise(exerciseId);
     if (!exercise) throw new UnknownExerciseError(`no exercise "${exerciseId}"`);
     const ctx = createCheckContext(this.kc, namespace, { impersonate: CHECKER_USER, ...(answer ? { answer } : {}) });
-    const report = await runExercise(exercise, ctx, { overallTimeoutMs: overallBound(exercise, 30_000) });
+    const report = await runExercise(exercise, ctx, {
+      overallTimeoutMs: overallBound(exercise, 30_000),
+      ...(onResult ? { onResult } : {}),
+    });
     this.observe(exerciseId, report.durationMs / 1000, report.status);
     const run = await this.repo.recordCheck({
       session,

@@ -1,4 +1,5 @@
-// Server-rendered workshop pages (join, full, ended, dashboard): plain HTML, every value escaped, one nonce'd script.
+// Server-rendered workshop pages, where the status code matters (join, full, ended, unknown): plain HTML, every value
+// escaped, one nonce'd script. The instructor's pages (new workshop, dashboard) are the site's.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
@@ -14,16 +15,16 @@ const CSS = readFileSync(new URL('./workshops.css', import.meta.url), 'utf8');
 const SCRIPT = readFileSync(new URL('./workshops.client.js', import.meta.url), 'utf8');
 
 /** Which script behaviour a page gets (the client script switches on it). */
-export type PageKind = 'join' | 'join-code' | 'info' | 'dashboard';
+export type PageKind = 'join' | 'join-code' | 'info';
 
 /**
  * Sends a page with a strict Content Security Policy: only this response's nonce'd script and style run, nothing is
- * framed, and no referrer leaves (the dashboard's URL fragment carries the token for a moment).
+ * framed, and no referrer leaves (a join page's URL carries the join code).
  */
 export function sendPage(
   c: Context,
   status: ContentfulStatusCode,
-  options: { title: string; kind: PageKind; body: Markup; wide?: boolean; data?: { workshop?: string; code?: string } },
+  options: { title: string; kind: PageKind; body: Markup; data?: { code?: string } },
 ) {
   const nonce = randomBytes(16).toString('base64');
   c.header(
@@ -44,9 +45,9 @@ export function sendPage(
       ${raw(CSS)}
     </style>
   </head>
-  <body data-page="${options.kind}" data-workshop="${options.data?.workshop ?? ''}" data-code="${options.data?.code ?? ''}">
+  <body data-page="${options.kind}" data-code="${options.data?.code ?? ''}">
     <header class="site"><a href="/">Sidecar Lab</a><span>Workshops</span></header>
-    <main id="main" class="${options.wide ? 'wide' : ''}">${options.body}</main>
+    <main id="main">${options.body}</main>
     <script nonce="${nonce}">
       ${raw(SCRIPT)}
     </script>
@@ -103,61 +104,4 @@ export function fullBody(workshop: WorkshopRecord): Markup {
     'This workshop is full',
     `All ${workshop.capacity} places in "${workshop.name}" are taken. Ask your instructor for a place or another workshop's code.`,
   );
-}
-
-/** The dashboard shell; the script fills it from the API and keeps it live. */
-export function dashboardBody(): Markup {
-  return html`<div class="dash-head">
-      <div>
-        <p class="eyebrow">Workshop dashboard</p>
-        <h1 id="ws-title">Loading…</h1>
-      </div>
-      <p class="live" id="live" role="status">Connecting…</p>
-    </div>
-    <section id="token-panel" class="card" hidden aria-labelledby="token-title">
-      <h2 id="token-title">Instructor token</h2>
-      <form class="stack" id="token-form">
-        <div class="field">
-          <label for="token">Paste the instructor token of this workshop</label>
-          <input id="token" type="password" autocomplete="off" spellcheck="false" required />
-          <p class="hint">It was shown once when the workshop was created. It stays in this tab only.</p>
-        </div>
-        <div><button type="submit" class="primary">Open dashboard</button></div>
-      </form>
-    </section>
-    <div id="board" hidden>
-      <dl class="facts card" aria-label="Workshop facts">
-        <div><dt>Status</dt><dd id="ws-status"></dd></div>
-        <div><dt>Time left</dt><dd id="ws-time"></dd></div>
-        <div><dt>Learners</dt><dd id="ws-count"></dd></div>
-        <div><dt>Join code</dt><dd><code id="ws-code"></code><button type="button" class="small" id="copy-link">Copy join link</button></dd></div>
-      </dl>
-      <div class="actions" role="toolbar" aria-label="Workshop actions">
-        <label class="minutes">Minutes to add <input id="minutes" type="number" min="1" max="240" value="15" /></label>
-        <button type="button" id="extend-all">Extend everyone</button>
-        <span class="spacer"></span>
-        <button type="button" id="export-csv">Export CSV</button>
-        <button type="button" id="export-json">Export JSON</button>
-        <button type="button" id="end" class="danger">End workshop</button>
-      </div>
-      <p class="status" id="message" role="status" aria-live="polite"></p>
-      <div class="grid-wrap">
-        <table class="grid" id="grid">
-          <caption>Learner progress</caption>
-          <thead><tr id="grid-head"></tr><tr id="grid-stuck" class="stuck-row"></tr></thead>
-          <tbody id="grid-body"></tbody>
-        </table>
-      </div>
-      <p class="muted" id="empty" hidden>No learners yet. Share the join code or the join link.</p>
-    </div>
-    <dialog id="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">
-      <form method="dialog">
-        <h2 id="confirm-title"></h2>
-        <p id="confirm-text"></p>
-        <div class="buttons">
-          <button value="cancel" id="confirm-cancel">Cancel</button>
-          <button value="ok" id="confirm-ok" class="danger solid"></button>
-        </div>
-      </form>
-    </dialog>`;
 }

@@ -1,17 +1,20 @@
 // The learner's sandbox API under /api/sandboxes: create or reuse, status, delete, extend, files, live changes, exercise
 // setup and checks. Routes are chained so their types reach the site's typed client (AppType).
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import { stream, streamSSE } from 'hono/streaming';
 import { rateLimiter } from 'hono-rate-limiter';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { CheckResult, ExerciseReport } from '../../../../exercises/model.ts';
 import { getExercise } from '../../../../exercises/registry.ts';
+import { apiSchemaSource } from '../../cluster/api-schema.ts';
 import { validateManifests } from '../../cluster/dry-run.ts';
 import { execCollect } from '../../cluster/exec.ts';
 import type { Kube } from '../../cluster/kube.ts';
 import { TOOLBOX_CONTAINER, TOOLBOX_POD } from '../../cluster/labels.ts';
 import { watchNamespace } from '../../cluster/namespace-watch.ts';
 import {
+  type CheckStreamLine,
   checkBody,
   createSandboxBody,
   extendSandboxBody,
@@ -78,6 +81,8 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
   };
 
   const own = (c: Context<AppEnv>, id: string) => ownSandbox(sandboxes, c.get('session'), id);
+  // The cluster's field tree is the same for every learner: one fetch for the server's life.
+  const apiSchema = apiSchemaSource(deps.kube.rest);
 
   const createLimiter = rateLimiter<AppEnv>({
     windowMs: 60_000,
@@ -227,6 +232,12 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
         const content = c.req.valid('json').content;
         return c.json({ diagnostics: await validateManifests(deps.kube, sandbox.namespace, content) }, 200);
       })
+      // The editor's completion: the fields of the kinds learners write, from the cluster's own OpenAPI schema.
+      .get('/:id/schema', valid('param', idParam), async (c) => {
+        await own(c, c.req.valid('param').id);
+        c.header('Cache-Control', 'private, max-age=3600');
+        return c.json(await apiSchema(), 200);
+      })
       .get('/:id/changes', valid('param', idParam), async (c) => {
         const sandbox = await own(c, c.req.valid('param').id);
         return streamSSE(c, async (stream) => {
@@ -259,6 +270,44 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
           deps.checks.run(c.get('session'), sandbox.id, sandbox.namespace, exerciseId, body.answer, body.trigger),
         );
         return c.json(report, 200);
+      })
+      // The same run, told as it goes: the page shows each check's verdict as it comes and which one is still waiting
+      // for the learner's Pods to behave, instead of one answer after the slowest check.
+      .post('/:id/checks/:exerciseId/stream', valid('param', exerciseParam), jsonBody(checkBody), async (c) => {
+        const { id, exerciseId } = c.req.valid('param');
+        const body = c.req.valid('json');
+        const sandbox = await own(c, id);
+        if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+        if (!getExercise(exerciseId)) throw new ApiError('not_found', `no exercise "${exerciseId}"`);
+        c.header('content-type', 'application/x-ndjson; charset=utf-8');
+        c.header('cache-control', 'no-store');
+        return stream(c, async (out) => {
+          // A learner who leaves mid-run still gets the verdict stored; only the lines are dropped.
+          const send = (line: CheckStreamLine<CheckResult, ExerciseReport>) =>
+            out.aborted
+              ? Promise.resolve()
+              : out.write(`${JSON.stringify(line)}\n`).then(
+                  () => undefined,
+                  () => undefined,
+                );
+          try {
+            const report = await deps.checks.run(
+              c.get('session'),
+              sandbox.id,
+              sandbox.namespace,
+              exerciseId,
+              body.answer,
+              body.trigger,
+              (check) => void send({ check }),
+            );
+            await send({ report });
+          } catch (error) {
+            deps.log.error({ err: error, requestId: c.get('requestId') }, 'a streamed check run failed');
+            await send({
+              error: { code: 'internal', message: 'the checks broke off on our side; it has been logged' },
+            });
+          }
+        });
       })
   );
 }

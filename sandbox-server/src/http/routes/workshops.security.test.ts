@@ -1,4 +1,7 @@
 // Workshop routes through app.request() with an in-memory cluster: who may see and do what, and bad input.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { exerciseIds } from '../../../../exercises/registry.ts';
@@ -56,6 +59,13 @@ class FakeSandboxes implements SandboxPort {
   }
 }
 
+/** A built site with only the dashboard page in it, as Astro writes it (site/pages/workshops/dashboard.astro). */
+const siteDir = mkdtempSync(join(tmpdir(), 'workshop-site-'));
+const DASHBOARD_HTML = '<!doctype html><title>Workshop dashboard</title><h1 id="ws-title">Loading…</h1>';
+mkdirSync(join(siteDir, 'workshops', 'dashboard'), { recursive: true });
+writeFileSync(join(siteDir, 'workshops', 'dashboard', 'index.html'), DASHBOARD_HTML);
+const SITE_POLICY = "default-src 'self'; script-src 'self'; frame-ancestors 'none'";
+
 let repo: Repository;
 let fake: FakeSandboxes;
 let app: ReturnType<typeof createApp>;
@@ -71,6 +81,7 @@ beforeEach(() => {
       sandboxes: { toView: (s: Sandbox) => ({ id: s.id, namespace: s.namespace, status: s.status }) } as never,
       log,
       workshops,
+      site: { root: siteDir, contentSecurityPolicy: SITE_POLICY },
     }),
   );
 });
@@ -220,6 +231,41 @@ describe('what learners can see', () => {
     const csv = await browser().call('GET', `/api/workshops/${w.id}/export.csv`, undefined, bearer(w.token));
     expect(csv.status).toBe(200);
     expect(csv.text).toContain(`"'=cmd|""/c calc""!A1",first-sidecar,false,0,`);
+  });
+});
+
+describe('the dashboard page', () => {
+  it("is the site's page, holding no data, sent with the site's policy, no caching and no referrer at all", async () => {
+    const w = await newWorkshop();
+    await browser().call('POST', '/api/workshops/join', { code: w.code, name: 'Ada' });
+    const page = await browser().call('GET', `/workshops/${w.id}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.text).toBe(DASHBOARD_HTML); // the same bytes for everyone: no name, no code, no token
+    expect(page.headers.get('content-security-policy')).toBe(SITE_POLICY);
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+  });
+
+  it('answers an unknown workshop with the 404 page, and a server without a built site with a 503 page', async () => {
+    const unknown = await browser().call('GET', '/workshops/ffffffffffffffff/dashboard');
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toContain('No such workshop');
+    expect(unknown.text).not.toContain('ws-title');
+
+    const log = pino({ level: 'silent' });
+    const bare = createApp(
+      appDeps(repo, signer, {
+        log,
+        workshops: new WorkshopService(repo, fake, { maxMinutes: 240, maxSandboxes: 30 }, log),
+        site: { root: mkdtempSync(join(tmpdir(), 'no-site-')) },
+      }),
+    );
+    const w = await newWorkshop();
+    const missing = await bare.request(`/workshops/${w.id}/dashboard`);
+    expect(missing.status).toBe(503);
+    expect(await missing.text()).toContain('The dashboard is not available');
   });
 });
 

@@ -1,4 +1,4 @@
-// Workshop routes: the join flow for learners, the instructor's dashboard, its API and event stream, and exports.
+// Workshop routes: the join flow for learners, the instructor's dashboard page, its API and event stream, and exports.
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { HTTPException } from 'hono/http-exception';
@@ -14,7 +14,7 @@ import { formatJoinCode, TicketSigner } from '../../workshops/secrets.ts';
 import { isOpenFor, type WorkshopService } from '../../workshops/workshops.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
-import { dashboardBody, fullBody, infoBody, joinBody, joinCodeBody, sendPage } from '../pages/workshops.ts';
+import { fullBody, infoBody, joinBody, joinCodeBody, sendPage } from '../pages/workshops.ts';
 import { clientAddress } from '../peer.ts';
 import { jsonBody, valid } from '../validate.ts';
 
@@ -26,6 +26,8 @@ export interface WorkshopRouteDeps {
   workshops: WorkshopService;
   sandboxes: Pick<Sandboxes, 'toView'>;
   log: Logger;
+  /** The site's dashboard page with the site's headers (static-site.ts `sitePage`); undefined when it is not built. */
+  dashboardPage: (c: Context) => Promise<Response | undefined>;
 }
 
 const idParam = z.object({ id: z.string().max(64) });
@@ -221,14 +223,17 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
             body: infoBody('No such workshop', 'Check the dashboard link.'),
           });
         }
-        // The shell holds no data: everything comes from the API with the token, which stays in the browser.
-        return sendPage(c, 200, {
-          title: 'Workshop dashboard',
-          kind: 'dashboard',
-          wide: true,
-          body: dashboardBody(),
-          data: { workshop: workshop.id },
-        });
+        // The site's page (site/pages/workshops/dashboard.astro) holds no data: everything comes from the API with
+        // the token, which stays in the browser. Its URL names the workshop, so no referrer at all leaves it.
+        const page = await deps.dashboardPage(c);
+        if (!page) {
+          log.error({ workshop: workshop.id }, 'the dashboard page is not in the built site; run npm run build');
+          const body = infoBody('The dashboard is not available', 'This server has no built course site.');
+          return sendPage(c, 503, { title: 'Dashboard not available', kind: 'info', body });
+        }
+        page.headers.set('Referrer-Policy', 'no-referrer');
+        page.headers.set('Cache-Control', 'no-store');
+        return page;
       })
       .get('/api/workshops/:id', valid('param', idParam), instructor, async (c) =>
         c.json(await workshops.state(c.var.workshop.id)),
