@@ -27,6 +27,8 @@ function testServerEnv(dataDir: string): Record<string, string> {
     // The cap counts every sandbox on the cluster; tests that are not about it must not trip on another file's.
     SIDECAR_LAB_MAX_SANDBOXES: '500',
     LOG_LEVEL: 'warn',
+    // Set in the environment, the servers under test keep their state in that PostgreSQL database instead of SQLite.
+    ...(process.env.SIDECAR_LAB_DATABASE_URL ? { SIDECAR_LAB_DATABASE_URL: process.env.SIDECAR_LAB_DATABASE_URL } : {}),
   };
 }
 

@@ -2,8 +2,6 @@
 // grid (pushed over SSE), attempts that count presses of Check and not live re-checks, where the room is stuck,
 // exports that match, a server restart that loses nothing, a reset, and an end that deletes.
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlRaw, waitFor, waitForPod } from '../../tests/support/kubectl.ts';
 import { LABELS } from '../src/cluster/labels.ts';
@@ -220,19 +218,13 @@ describe('a workshop of capacity 3', () => {
       title: 'Pod "logging-sidecar" exists',
       learners: [{ id: state.learners[0].id, name: 'Learner 1' }],
     });
-    // Every run was stored, each marked with what started it.
-    const db = new DatabaseSync(join(dataDir, 'sidecar-lab.db'), { readOnly: true });
-    const stored = db
-      .prepare(
-        `SELECT triggered_by, COUNT(*) AS n FROM check_runs WHERE sandbox = ? AND exercise = 'logging-sidecar'
-         GROUP BY triggered_by ORDER BY triggered_by`,
-      )
-      .all(id);
-    db.close();
-    expect(stored.map((r) => [r.triggered_by, r.n])).toEqual([
-      ['auto', 10],
-      ['manual', 2],
-    ]);
+    // Every run was stored, each marked with what started it (read through the server's store, SQLite or PostgreSQL).
+    const member = await server.repo.learner(workshop.id, state.learners[0].id);
+    const runs = (await server.repo.checkHistory(member!.session, 'logging-sidecar', 100)).filter(
+      (r) => r.sandbox === id,
+    );
+    const count = (trigger: string) => runs.filter((r) => r.trigger === trigger).length;
+    expect([count('auto'), count('manual')]).toEqual([10, 2]);
 
     const csv = await fetch(`${server.url}/api/workshops/${workshop.id}/export.csv`, {
       headers: { authorization: `Bearer ${workshop.token}` },
