@@ -1,6 +1,6 @@
 // The dashboard's grid of learners × exercises, drawn from the workshop state the server pushes: every status has a
 // word and a mark as well as a colour, rows and cells are kept between pushes (focus stays put) and changed cells flash.
-import type { GridCell, LearnerRow, WorkshopState } from '../../sandbox-server/src/protocol/workshops.ts';
+import type { GridCell, LearnerRow, WorkshopState } from '../../sandbox-server/src/protocol/workshop-state.ts';
 
 /** "1 h 05 min", "12 min", "time is up". */
 export function timeLeft(ms: number): string {

@@ -2,7 +2,11 @@
 // updates from the event stream (checked against the shared zod schema), and the actions: extend, reset, end, export.
 import { type ClientResponse, hc } from 'hono/client';
 import type { WorkshopAppType } from '../../sandbox-server/src/http/routes/workshops.ts';
-import { type LearnerRow, type WorkshopState, workshopState } from '../../sandbox-server/src/protocol/workshops.ts';
+import {
+  type LearnerRow,
+  type WorkshopState,
+  workshopState,
+} from '../../sandbox-server/src/protocol/workshop-state.ts';
 import { ApiRequestError, call, describeError, type Success } from './api.ts';
 import { backoffDelay } from './backoff.ts';
 import { el, Grid, timeLeft } from './dashboard-grid.ts';

@@ -1,9 +1,9 @@
 // The wire contract between the site and the server: API bodies and terminal control frames (zod only).
 import { z } from 'zod';
-import { MAX_TERMINAL_TABS } from './limits.ts';
+import { MAX_TERMINAL_TABS, SANDBOX_STATUSES } from './limits.ts';
 
 /** Lifecycle of a sandbox as the learner sees it. */
-export const sandboxStatus = z.enum(['provisioning', 'ready', 'expired', 'deleting', 'failed']);
+export const sandboxStatus = z.enum(SANDBOX_STATUSES);
 export type SandboxStatus = z.infer<typeof sandboxStatus>;
 
 export const sandboxView = z.object({

@@ -1,6 +1,5 @@
-// The workshop wire contract: request bodies, the instructor's grid view, and export rows (zod only).
+// The workshop wire contract's request bodies (zod); what the server sends back is in workshop-state.ts.
 import { z } from 'zod';
-import { sandboxStatus } from './schemas.ts';
 
 /** "2h", "90m", "1h30m" or a bare number of minutes → minutes. */
 export function parseDurationMinutes(text: string): number | undefined {
@@ -87,81 +86,3 @@ export const extendWorkshopBody = z
       .optional(),
   })
   .strict();
-
-export const workshopStatus = z.enum(['running', 'over', 'ended']);
-export type WorkshopStatus = z.infer<typeof workshopStatus>;
-
-/** One cell of the grid: a learner's attempts at one exercise. */
-export const gridCell = z.object({
-  attempts: z.number().int(),
-  passed: z.boolean(),
-  /** Verdict of the latest check, if any. */
-  last: z.enum(['pass', 'fail', 'error']).optional(),
-  firstPassAt: z.string().optional(),
-});
-export type GridCell = z.infer<typeof gridCell>;
-
-export const learnerRow = z.object({
-  id: z.string(),
-  name: z.string(),
-  joinedAt: z.string(),
-  /** When this learner's sandbox goes away: the workshop's end, or later after a personal extension. */
-  deadline: z.string(),
-  sandbox: z.object({ id: z.string(), namespace: z.string(), status: sandboxStatus, expiresAt: z.string() }).nullable(),
-  cells: z.record(z.string(), gridCell),
-});
-export type LearnerRow = z.infer<typeof learnerRow>;
-
-/**
- * Where the room is stuck in one exercise: the check that most learners fail in their latest verdict (a check only
- * reported failing because an earlier one failed does not count), and who they are, in join order.
- */
-export const stuckCheck = z.object({
-  check: z.string(),
-  title: z.string(),
-  learners: z.array(z.object({ id: z.string(), name: z.string() })).min(1),
-});
-export type StuckCheck = z.infer<typeof stuckCheck>;
-
-/** Everything the instructor's dashboard shows; pushed again on every change. */
-export const workshopState = z.object({
-  id: z.string(),
-  name: z.string(),
-  code: z.string(),
-  status: workshopStatus,
-  capacity: z.number().int(),
-  createdAt: z.string(),
-  endsAt: z.string(),
-  endedAt: z.string().optional(),
-  /** The server's clock, so the page can count down without trusting the browser's. */
-  now: z.string(),
-  exercises: z.array(
-    z.object({
-      id: z.string(),
-      title: z.string(),
-      passed: z.number().int(),
-      /** Nobody fails a check of it right now: null. */
-      stuck: stuckCheck.nullable(),
-    }),
-  ),
-  learners: z.array(learnerRow),
-});
-export type WorkshopState = z.infer<typeof workshopState>;
-
-/** What a learner learns about their own workshop: no other learner, no code, no token. */
-export const learnerWorkshopView = z.object({
-  workshop: z.object({ name: z.string(), status: workshopStatus, endsAt: z.string(), exercises: z.array(z.string()) }),
-  learner: z.object({ name: z.string(), deadline: z.string() }),
-  sandbox: z.object({ id: z.string(), namespace: z.string(), status: sandboxStatus, expiresAt: z.string() }).optional(),
-});
-export type LearnerWorkshopView = z.infer<typeof learnerWorkshopView>;
-
-/** One line of the export: a learner's result on one exercise. */
-export const resultRow = z.object({
-  learner: z.string(),
-  exercise: z.string(),
-  passed: z.boolean(),
-  attempts: z.number().int(),
-  firstPassAt: z.string().nullable(),
-});
-export type ResultRow = z.infer<typeof resultRow>;

@@ -1,5 +1,5 @@
 // Turns stored learners and check history into the grid and the export rows; CSV written here (pure, no I/O).
-import type { GridCell, ResultRow } from '../protocol/workshops.ts';
+import type { GridCell, ResultRow } from '../protocol/workshop-state.ts';
 
 /** A learner's aggregated checks of one exercise, as the repository returns them. */
 export interface ExerciseTally {

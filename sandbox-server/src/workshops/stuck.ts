@@ -1,6 +1,6 @@
 // Where the room is stuck: per exercise, the check most learners fail in their latest verdict (pure, no I/O).
 import { ExerciseReportSchema } from '../../../exercises/model.ts';
-import type { StuckCheck } from '../protocol/workshops.ts';
+import type { StuckCheck } from '../protocol/workshop-state.ts';
 import { distinctNames, type NamedLearner } from './results.ts';
 
 /** A learner's latest verdict on one exercise, as the repository's tallies carry it. */

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { exerciseIds, getExercise } from '../../../exercises/registry.ts';
 import { LABELS, managedSelector } from '../cluster/labels.ts';
-import type { LearnerWorkshopView, ResultRow, WorkshopState, WorkshopStatus } from '../protocol/workshops.ts';
+import type { LearnerWorkshopView, ResultRow, WorkshopState, WorkshopStatus } from '../protocol/workshop-state.ts';
 import {
   ownerHash,
   type Sandbox,
