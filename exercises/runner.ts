@@ -65,7 +65,12 @@ function errorMessage(error: unknown): string {
   return `checker error: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-async function runOne(check: CheckDefinition, ctx: CheckContext, deadline: number): Promise<CheckResult> {
+/** One check's result, and whether it was cut off at its deadline. */
+async function runOne(
+  check: CheckDefinition,
+  ctx: CheckContext,
+  deadline: number,
+): Promise<{ result: CheckResult; overran: boolean }> {
   const started = Date.now();
   const scoped = makeCheckContext(ctx, {
     namespace: ctx.namespace,
@@ -82,7 +87,7 @@ async function runOne(check: CheckDefinition, ctx: CheckContext, deadline: numbe
   const base = { id: check.id, title: check.title };
   try {
     const outcome = CheckOutcomeSchema.parse(await Promise.race([check.run(scoped), overrun]));
-    return {
+    const result: CheckResult = {
       ...base,
       status: outcome.status,
       message: outcome.message,
@@ -90,9 +95,17 @@ async function runOne(check: CheckDefinition, ctx: CheckContext, deadline: numbe
       evidence: boundEvidence(outcome.evidence),
       durationMs: Date.now() - started,
     };
+    return { result, overran: false };
   } catch (error) {
     const evidence: Evidence = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-    return { ...base, status: 'error', message: errorMessage(error), evidence, durationMs: Date.now() - started };
+    const result: CheckResult = {
+      ...base,
+      status: 'error',
+      message: errorMessage(error),
+      evidence,
+      durationMs: Date.now() - started,
+    };
+    return { result, overran: error instanceof DeadlineError };
   } finally {
     clearTimeout(timer);
   }
@@ -132,12 +145,15 @@ export async function runExercise(
   const overallDeadline = startedAt.getTime() + (options.overallTimeoutMs ?? overallBound(exercise, 90_000));
   const results: CheckResult[] = [];
   const byId = new Map<string, CheckResult>();
+  // A check cut off at the run's own deadline ends the run, whatever the clock says next: timers and Date.now() may
+  // disagree by a millisecond, and a check must not start in that sliver.
+  let outOfTime = false;
   for (const check of exercise.checks) {
     const blocker = check.requires.map((id) => byId.get(id)).find((r) => r !== undefined && r.status !== 'pass');
     let result: CheckResult;
     if (blocker) {
       result = notRun(check, blocker);
-    } else if (Date.now() >= overallDeadline) {
+    } else if (outOfTime || Date.now() >= overallDeadline) {
       result = {
         id: check.id,
         title: check.title,
@@ -147,7 +163,10 @@ export async function runExercise(
         durationMs: 0,
       };
     } else {
-      result = await runOne(check, ctx, Math.min(Date.now() + check.timeoutMs, overallDeadline));
+      const deadline = Math.min(Date.now() + check.timeoutMs, overallDeadline);
+      const run = await runOne(check, ctx, deadline);
+      result = run.result;
+      outOfTime = run.overran && deadline === overallDeadline;
     }
     results.push(result);
     byId.set(check.id, result);
