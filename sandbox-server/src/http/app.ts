@@ -134,7 +134,16 @@ export function createApp(deps: AppDeps) {
 
   if (deps.workshops) {
     const dashboardPage = sitePage(deps.site ?? { root: 'dist/site' }, DASHBOARD_PAGE);
-    app.route('/', workshopRoutes({ workshops: deps.workshops, sandboxes, log, dashboardPage }));
+    app.route(
+      '/',
+      workshopRoutes({
+        workshops: deps.workshops,
+        sandboxes,
+        log,
+        dashboardPage,
+        ticketKey: deps.signer.derivedKey('workshop stream tickets'),
+      }),
+    );
   }
   if (deps.saves) app.route('/', saveRoutes({ saves: deps.saves, sandboxes, log }));
   if (deps.oidc) {

@@ -15,6 +15,14 @@ export class SessionSigner {
     this.#secret = secret;
   }
 
+  /**
+   * A key for another purpose, derived from the session secret so that every replica has the same one without another
+   * setting, and distinct per purpose so that a MAC of one kind never passes for another.
+   */
+  derivedKey(purpose: string): Buffer {
+    return createHmac('sha256', this.#secret).update(`sidecar-lab derived key: ${purpose}`).digest();
+  }
+
   /** 128 random bits, base64url. */
   newId(): string {
     return randomBytes(16).toString('base64url');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CODE_ALPHABET,
@@ -68,15 +69,18 @@ describe('instructor tokens', () => {
 });
 
 describe('stream tickets', () => {
-  it('open one workshop for a minute, and only tickets this process signed', () => {
-    const signer = new TicketSigner(60_000);
+  it('open one workshop for a minute, with any signer of the same key and no other', () => {
+    const key = randomBytes(32);
+    const signer = new TicketSigner(key, 60_000);
     const now = Date.now();
     const { ticket, expiresAt } = signer.mint('0123456789abcdef', now);
     expect(Date.parse(expiresAt)).toBe(now + 60_000);
     expect(signer.verify(ticket, '0123456789abcdef', now + 1000)).toBe(true);
     expect(signer.verify(ticket, 'fedcba9876543210', now + 1000)).toBe(false);
     expect(signer.verify(ticket, '0123456789abcdef', now + 60_001)).toBe(false);
-    expect(new TicketSigner().verify(ticket, '0123456789abcdef', now + 1000)).toBe(false);
+    // Another replica (same key) accepts it; a server with another key does not.
+    expect(new TicketSigner(Buffer.from(key)).verify(ticket, '0123456789abcdef', now + 1000)).toBe(true);
+    expect(new TicketSigner(randomBytes(32)).verify(ticket, '0123456789abcdef', now + 1000)).toBe(false);
     const [expires, mac] = ticket.split('.');
     expect(signer.verify(`${Number(expires) + 999_999}.${mac}`, '0123456789abcdef', now)).toBe(false);
     for (const bad of [undefined, '', 'x', `${expires}.`, `${expires}.${mac}x`]) {

@@ -44,14 +44,17 @@ export function tokenMatches(token: string | undefined, storedHash: string | und
 
 /**
  * Tickets let the dashboard open its event stream: EventSource cannot send an Authorization header, and the token
- * itself must not travel in a URL (URLs end up in logs and history). A ticket names one workshop, lives a minute,
- * and is signed with a key that exists only in this process, so a restart simply makes the page ask for a new one.
+ * itself must not travel in a URL (URLs end up in logs and history). A ticket names one workshop and lives a minute.
+ * Its key is derived from the session secret that every replica shares, so a ticket minted by one replica opens the
+ * stream on another (behind a load balancer the two requests rarely meet the same one).
  */
 export class TicketSigner {
-  readonly #key = randomBytes(32);
+  readonly #key: Buffer;
   readonly ttlMs: number;
 
-  constructor(ttlMs = 60_000) {
+  constructor(key: Buffer, ttlMs = 60_000) {
+    if (key.length < 32) throw new Error('TicketSigner: the key must have at least 32 bytes');
+    this.#key = key;
     this.ttlMs = ttlMs;
   }
 

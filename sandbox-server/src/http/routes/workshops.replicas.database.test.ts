@@ -1,5 +1,5 @@
-// Two server replicas on one PostgreSQL database: a check stored through replica A redraws the dashboard stream that
-// replica B serves. The apps run through app.request(); no sandbox is involved, so the cluster is an empty list.
+// Two server replicas on one PostgreSQL database: a ticket minted by replica A opens the dashboard stream on replica B,
+// and a check stored through A redraws that stream. The apps run through app.request(); no sandbox is involved, so the cluster is an empty list.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../tests/support/store-backends.ts';
@@ -67,7 +67,7 @@ async function readStates(body: ReadableStream<Uint8Array>, done: (state: Record
 }
 
 describe('workshop dashboards across replicas', () => {
-  it('shows on the stream served by replica B a check stored through replica A', async () => {
+  it('opens on replica B with a ticket from replica A, and shows there a check stored through A', async () => {
     const url = await freshDatabase();
     const a = await replica(url);
     const b = await replica(url);
@@ -77,7 +77,8 @@ describe('workshop dashboards across replicas', () => {
       5,
     );
 
-    const instructor = browserWith(() => b.app, signedCookie(signer));
+    // The page asks replica A for a ticket and opens its stream on replica B, as a load balancer may send them.
+    const instructor = browserWith(() => a.app, signedCookie(signer));
     const minted = await instructor.call(
       'POST',
       `/api/workshops/${workshop.id}/tickets`,
@@ -90,7 +91,7 @@ describe('workshop dashboards across replicas', () => {
     const stream = await b.app.request(`/api/workshops/${workshop.id}/events?ticket=${minted.json.ticket}`, {
       headers: { cookie: instructor.cookie! },
     });
-    expect(stream.status).toBe(200);
+    expect(stream.status, 'a ticket minted by A opens the stream on B').toBe(200);
     const passed = (state: Record<string, unknown>) =>
       (state.exercises as Array<{ id: string; passed: number }>).find((e) => e.id === 'first-sidecar')?.passed === 1;
     // B hears of the change only through A's NOTIFY; its stream also redraws every 10 s on its own, and this tells

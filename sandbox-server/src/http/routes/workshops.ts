@@ -28,6 +28,8 @@ export interface WorkshopRouteDeps {
   log: Logger;
   /** The site's dashboard page with the site's headers (static-site.ts `sitePage`); undefined when it is not built. */
   dashboardPage: (c: Context) => Promise<Response | undefined>;
+  /** Signs the dashboard's stream tickets; the same on every replica (derived from the session secret). */
+  ticketKey: Buffer;
 }
 
 const idParam = z.object({ id: z.string().max(64) });
@@ -79,7 +81,7 @@ const slug = (name: string) =>
 /** The workshop routes (pages and API); chained, so the instructor pages' typed client gets them (WorkshopAppType). */
 export function workshopRoutes(deps: WorkshopRouteDeps) {
   const { workshops, log } = deps;
-  const tickets = new TicketSigner();
+  const tickets = new TicketSigner(deps.ticketKey);
 
   /** Rate limits answer like the route they guard: a page for pages, the error shape for the API. */
   const limit = (options: {
