@@ -42,7 +42,8 @@ export default defineConfig({
           name: 'cluster',
           include: ['**/*.cluster.test.ts'],
           exclude: ignored,
-          globalSetup: ['./tests/support/cluster-global-setup.ts'],
+          // A throwaway PostgreSQL too, for the tests of replicas sharing one database.
+          globalSetup: ['./tests/support/cluster-global-setup.ts', './tests/support/database-global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
           // One real cluster serves every file; files run one after another so they don't starve 2 cores.
