@@ -55,7 +55,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['tests/e2e/**/*.e2e.test.ts'],
           exclude: ignored,
-          globalSetup: ['./tests/support/e2e-global-setup.ts'],
+          globalSetup: ['./tests/support/e2e-global-setup.ts', './tests/support/database-global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 900_000,
           // One browser session walks one learner's journey; files share one server and one cluster.
