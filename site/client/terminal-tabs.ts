@@ -2,9 +2,8 @@
 // tab's session on its first attach). Loaded with ./terminal.ts when the panel opens. The tabs that exist come from
 // the toolbox itself (`GET …/terminals`), so they survive a reload and a server restart as the first terminal does.
 import { MAX_TERMINAL_TABS } from '../../sandbox-server/src/protocol/limits.ts';
-import type { TerminalTabs } from '../../sandbox-server/src/protocol/schemas.ts';
 import { announce } from './announce.ts';
-import { callUntyped } from './api.ts';
+import { call, segment, server } from './api.ts';
 import { readItem, writeItem } from './storage.ts';
 import { type ConnectionState, mountTerminal, type TerminalHandle, type TerminalOptions } from './terminal.ts';
 
@@ -37,7 +36,8 @@ export function mountTerminalTabs(elements: TabsElements, options: TerminalOptio
   /** The tab on screen before a reload; restored once the list of tabs arrives, unless the learner chose one. */
   const wanted = Number(readItem(ACTIVE_KEY, 'session') ?? '1');
   let chosen = false;
-  const base = () => `/api/sandboxes/${encodeURIComponent(sandboxId)}/terminals`;
+  const terminals = server.api.sandboxes[':id'].terminals;
+  const id = segment(sandboxId);
 
   function sorted(): Tab[] {
     return [...tabs.values()].sort((a, b) => a.n - b.n);
@@ -145,7 +145,7 @@ export function mountTerminalTabs(elements: TabsElements, options: TerminalOptio
     if (n === 1) return;
     remove(n);
     // The tmux session and whatever runs in it end too; a failure leaves a session that the next "New tab" reuses.
-    await callUntyped('DELETE', `${base()}/${n}`).catch((error) =>
+    await call(() => terminals[':tab'].$delete({ param: { id, tab: String(n) } })).catch((error) =>
       console.warn('sidecar-lab: closing a tab failed', error),
     );
   };
@@ -155,7 +155,7 @@ export function mountTerminalTabs(elements: TabsElements, options: TerminalOptio
   add(1);
   select(1);
   // Tabs opened earlier (this page before a reload, another browser tab, before a server restart) come back.
-  callUntyped<TerminalTabs>('GET', base())
+  call(() => terminals.$get({ param: { id } }))
     .then(({ tabs: existing }) => {
       for (const n of existing) if (n !== 1) add(n);
       if (!chosen) select(tabs.has(wanted) ? wanted : active);

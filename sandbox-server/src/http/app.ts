@@ -111,16 +111,16 @@ export function createApp(deps: AppDeps) {
   const api = app
     .route('/api/sandboxes', sandboxRoutes({ ...deps, probes }))
     .route('/api', courseRoutes(deps.repo))
-    .route('/', resumeRoutes({ repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies }));
-  // The workspace (the live Pod picture, terminal tabs) streams and lists; the site calls it with plain fetch.
-  app.route(
-    '/',
-    workspaceRoutes({
-      kube: deps.kube,
-      log,
-      ownSandbox: (c) => ownSandbox(deps.sandboxes, c.get('session'), c.req.param('id') ?? ''),
-    }),
-  );
+    .route('/', resumeRoutes({ repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies }))
+    // The workspace beyond the first terminal: the live Pod picture and the terminal tabs.
+    .route(
+      '/',
+      workspaceRoutes({
+        kube: deps.kube,
+        log,
+        ownSandbox: (c) => ownSandbox(deps.sandboxes, c.get('session'), c.req.param('id') ?? ''),
+      }),
+    );
 
   // A Pod's web page, outside /api/ so that a Pod's own 404 never counts as a guessed sandbox id.
   app.get(`${PREVIEW_PREFIX}/:id/pods/:pod/:port/*`, previewRoute({ kube: deps.kube, probes, sandboxes }));

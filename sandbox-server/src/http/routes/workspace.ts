@@ -30,48 +30,44 @@ const closableTab = z.object({ tab: z.coerce.number().int().min(2).max(MAX_TERMI
 
 const KEEP_ALIVE_MS = 15_000;
 
-export function workspaceRoutes(deps: WorkspaceDeps): Hono {
-  const app = new Hono();
-
-  app.get('/api/sandboxes/:id/pods', async (c) => {
-    const sandbox = await deps.ownSandbox(c);
-    return streamSSE(c, async (stream) => {
-      let seq = 0;
-      const stop = watchPodViews(deps.kube, sandbox.namespace, (pods) => {
-        const frame: PodsFrame = { pods, at: Date.now() };
-        seq++;
-        void stream.writeSSE({ event: 'pods', data: JSON.stringify(frame), id: String(seq) });
+/** Chained, so that the site's typed client (`hc<AppType>`) knows these routes too. */
+export function workspaceRoutes(deps: WorkspaceDeps) {
+  return new Hono()
+    .get('/api/sandboxes/:id/pods', async (c) => {
+      const sandbox = await deps.ownSandbox(c);
+      return streamSSE(c, async (stream) => {
+        let seq = 0;
+        const stop = watchPodViews(deps.kube, sandbox.namespace, (pods) => {
+          const frame: PodsFrame = { pods, at: Date.now() };
+          seq++;
+          void stream.writeSSE({ event: 'pods', data: JSON.stringify(frame), id: String(seq) });
+        });
+        stream.onAbort(stop);
+        while (!stream.aborted && !stream.closed) {
+          await stream.sleep(KEEP_ALIVE_MS);
+          await stream.write(': keep-alive\n\n');
+        }
+        stop();
       });
-      stream.onAbort(stop);
-      while (!stream.aborted && !stream.closed) {
-        await stream.sleep(KEEP_ALIVE_MS);
-        await stream.write(': keep-alive\n\n');
-      }
-      stop();
+    })
+    .get('/api/sandboxes/:id/terminals', async (c) => {
+      const sandbox = await deps.ownSandbox(c);
+      const result = await execCollect(
+        deps.kube,
+        sandbox.namespace,
+        TOOLBOX_POD,
+        TOOLBOX_CONTAINER,
+        listSessionsCommand(),
+      );
+      const answer: TerminalTabs = { tabs: tabsOf(result.stdout) };
+      return c.json(answer, 200);
+    })
+    .delete('/api/sandboxes/:id/terminals/:tab', async (c) => {
+      const { tab } = parseOrExplain(closableTab, { tab: c.req.param('tab') }, 'path');
+      const sandbox = await deps.ownSandbox(c);
+      if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
+      await execCollect(deps.kube, sandbox.namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, killSessionCommand(tab));
+      deps.log.debug({ sandbox: sandbox.id, tab }, 'closed a terminal tab');
+      return c.body(null, 204);
     });
-  });
-
-  app.get('/api/sandboxes/:id/terminals', async (c) => {
-    const sandbox = await deps.ownSandbox(c);
-    const result = await execCollect(
-      deps.kube,
-      sandbox.namespace,
-      TOOLBOX_POD,
-      TOOLBOX_CONTAINER,
-      listSessionsCommand(),
-    );
-    const answer: TerminalTabs = { tabs: tabsOf(result.stdout) };
-    return c.json(answer);
-  });
-
-  app.delete('/api/sandboxes/:id/terminals/:tab', async (c) => {
-    const { tab } = parseOrExplain(closableTab, { tab: c.req.param('tab') }, 'path');
-    const sandbox = await deps.ownSandbox(c);
-    if (sandbox.status !== 'ready') throw new ApiError('conflict', `the sandbox is ${sandbox.status}`);
-    await execCollect(deps.kube, sandbox.namespace, TOOLBOX_POD, TOOLBOX_CONTAINER, killSessionCommand(tab));
-    deps.log.debug({ sandbox: sandbox.id, tab }, 'closed a terminal tab');
-    return c.body(null, 204);
-  });
-
-  return app;
 }
