@@ -5,8 +5,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { Learner } from '../sandbox-server/test/harness.ts';
-import { kubectl, kubectlRaw } from '../tests/support/kubectl.ts';
+import { LOCAL_NODE_IP } from '../tests/support/database-global-setup.ts';
+import { kubectl, kubectlRaw, waitFor } from '../tests/support/kubectl.ts';
+import { freshDatabase } from '../tests/support/store-backends.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const URL_LINE = /^Sidecar Lab is deployed: (http:\/\/\S+)$/m;
@@ -103,5 +106,99 @@ describe('npm run deploy:local', () => {
     expect(await can('impersonate', 'serviceaccounts/learner', '-n', 'some-sandbox')).toBe(true);
     expect(await can('impersonate', 'serviceaccounts/default', '-n', 'some-sandbox')).toBe(false);
     expect(await can('impersonate', 'users')).toBe(false);
+  });
+});
+
+describe('two replicas on PostgreSQL', () => {
+  it("keep a learner's sandbox, progress and terminal screen while a rolling update replaces every Pod", async () => {
+    // The tests' throwaway PostgreSQL also listens on the node's address for the cluster's Pods.
+    const database = new URL(await freshDatabase());
+    database.hostname = LOCAL_NODE_IP;
+    await kubectl([
+      '-n',
+      'sidecar-lab',
+      'create',
+      'secret',
+      'generic',
+      'sidecar-lab-database',
+      `--from-literal=url=${database.href}`,
+    ]);
+    // NetworkPolicies add up: the local overlay lets the server reach the API server; this one lets it reach the database.
+    await kubectl(
+      ['-n', 'sidecar-lab', 'apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'sidecar-lab-server-database', namespace: 'sidecar-lab' },
+        spec: {
+          podSelector: { matchLabels: { 'app.kubernetes.io/component': 'server' } },
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ ipBlock: { cidr: `${LOCAL_NODE_IP}/32` } }], ports: [{ port: Number(database.port) }] }],
+        },
+      }),
+    );
+    const deployment = ['-n', 'sidecar-lab', 'deployment/sidecar-lab-server'];
+    await kubectl([
+      'patch',
+      ...deployment,
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        spec: { replicas: 2, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } } },
+      }),
+    ]);
+    const rollOut = async () => {
+      await kubectl(['rollout', 'restart', ...deployment]);
+      await kubectl(['rollout', 'status', ...deployment, '--timeout=300s'], undefined, 330_000);
+    };
+    await rollOut();
+    const serverPods = async () =>
+      JSON.parse(
+        await kubectl(['-n', 'sidecar-lab', 'get', 'pod', '-l', 'app.kubernetes.io/component=server', '-o', 'json']),
+      ).items.filter((p: { metadata: { deletionTimestamp?: string } }) => !p.metadata.deletionTimestamp) as {
+        metadata: { name: string };
+      }[];
+    expect(await serverPods()).toHaveLength(2);
+
+    const learner = new Learner(url);
+    const created = await learner.request('POST', '/api/sandboxes', {});
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const { id, namespace } = created.json as { id: string; namespace: string };
+    expect((await learner.request('POST', '/api/progress/lessons/introduction')).status).toBe(204);
+    const terminal = await learner.terminal(id, url);
+    terminal.type('echo before-the-rollout-$((6*7))\r');
+    await terminal.waitFor('before-the-rollout-42');
+    const before = (await serverPods()).map((p) => p.metadata.name);
+
+    // Every Pod is replaced, one at a time; the terminal's connection goes with the Pod that held it.
+    await rollOut();
+    const after = (await serverPods()).map((p) => p.metadata.name);
+    expect(after.filter((name) => before.includes(name))).toEqual([]);
+    await waitFor(
+      'the terminal connection to end with its Pod',
+      async () => terminal.ws.readyState === WebSocket.CLOSED,
+    );
+
+    const again = await learner.terminal(id, url);
+    await again.waitFor('before-the-rollout-42');
+    again.type('echo after-the-rollout-$((6*7))\r');
+    await again.waitFor('after-the-rollout-42');
+    await again.close();
+    const found = await learner.request('GET', `/api/sandboxes/${id}`);
+    expect(found.json).toMatchObject({ id, namespace, status: 'ready' });
+    expect((await learner.request('GET', '/api/progress')).json.lessonsRead).toContain('introduction');
+    // The Lease that elects the pool keeper moved to one of the new Pods.
+    await waitFor('a new Pod to hold the pool Lease', async () => {
+      const holder = await kubectl([
+        '-n',
+        'sidecar-lab',
+        'get',
+        'lease',
+        '-o',
+        'jsonpath={.items[*].spec.holderIdentity}',
+      ]);
+      return after.some((name) => holder.includes(name));
+    });
+    expect((await learner.request('DELETE', `/api/sandboxes/${id}`)).status).toBe(204);
   });
 });

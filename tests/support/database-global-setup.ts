@@ -2,8 +2,8 @@
 // free port, handed to the tests as a URL and removed at the end. Debian's `postgresql` is installed when missing,
 // the way the e2e tests install Chromium; where it cannot be, the tests fail saying what to install.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort } from './e2e-global-setup.ts';
@@ -16,6 +16,12 @@ declare module 'vitest' {
 }
 
 const PG_ROOT = '/usr/lib/postgresql';
+/** The embedded local cluster's node address and Pod network (sandbox-server/cluster/local/lib.sh). */
+export const LOCAL_NODE_IP = '10.240.0.1';
+const LOCAL_POD_CIDR = '10.244.0.0/16';
+
+const hasAddress = (ip: string) =>
+  Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === ip));
 const MISSING =
   'the PostgreSQL tests need the PostgreSQL server binaries (Debian package `postgresql`, e.g. ' +
   '`apt-get install postgresql`; any PostgreSQL >= 13 whose initdb and pg_ctl are in /usr/lib/postgresql/<version>/bin)';
@@ -67,8 +73,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-locale', '-E', 'UTF8']);
+    // On the local cluster's node address too, so the server's Pods can share it (deploy/deploy.cluster.test.ts runs
+    // two replicas on it); only that cluster's Pod network may connect there.
+    const addresses = ['127.0.0.1', ...(hasAddress(LOCAL_NODE_IP) ? [LOCAL_NODE_IP] : [])];
+    if (addresses.includes(LOCAL_NODE_IP)) {
+      appendFileSync(join(data, 'pg_hba.conf'), `host all all ${LOCAL_POD_CIDR} trust\n`);
+    }
     // Durability is pointless for a cluster thrown away at the end; without fsync the tests wait less on the disk.
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off`;
+    const options = `-p ${port} -k ${dir} -c listen_addresses=${addresses.join(',')} -c fsync=off -c synchronous_commit=off`;
     run('pg_ctl', ['-D', data, '-l', log, '-o', options, '-w', '-t', '120', 'start']);
   } catch (error) {
     const serverLog = existsSync(log) ? readFileSync(log, 'utf8') : '';
