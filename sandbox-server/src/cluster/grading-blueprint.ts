@@ -15,7 +15,7 @@ import {
   type SandboxBudget,
 } from './blueprint.ts';
 import { discoverEgress } from './cluster-setup.ts';
-import { createIdempotent, createKube, statusCode } from './kube.ts';
+import { createIdempotent, createKube, type Kube, statusCode } from './kube.ts';
 import type { KubeConfig } from './kubeconfig-file.ts';
 import { LEARNER_SA } from './labels.ts';
 
@@ -122,13 +122,37 @@ export interface ControllerRefusal {
   count: number;
 }
 
+/** How long the grader waits for a held-back ReplicaSet's refusal to be recorded as an event. */
+const REFUSAL_EVENT_WAIT_MS = 30_000;
+
 /**
  * The namespace's FailedCreate events: what the quota, LimitRange or Pod Security refused to controllers (a
  * Deployment's ReplicaSet, a Job) after the manifests themselves were accepted. One per object, its latest message.
+ * The controller manager records events asynchronously, so a ReplicaSet still short of its Pods with no event yet is
+ * waited for (bounded): a quick grade must not report a contained flood as nothing.
  */
-export async function controllerRefusals(kc: KubeConfig, namespace: string): Promise<ControllerRefusal[]> {
-  const { core } = createKube(kc);
-  const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'reason=FailedCreate' });
+export async function controllerRefusals(
+  kc: KubeConfig,
+  namespace: string,
+  waitMs = REFUSAL_EVENT_WAIT_MS,
+): Promise<ControllerRefusal[]> {
+  const kube = createKube(kc);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const refusals = await failedCreates(kube, namespace);
+    const replicaSets = await kube.apps.listNamespacedReplicaSet({ namespace });
+    const unexplained = replicaSets.items.filter(
+      (rs) =>
+        (rs.status?.replicas ?? 0) < (rs.spec?.replicas ?? 1) &&
+        !refusals.some((r) => r.object === `ReplicaSet/${rs.metadata?.name}`),
+    );
+    if (unexplained.length === 0 || Date.now() >= deadline) return refusals;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function failedCreates(kube: Kube, namespace: string): Promise<ControllerRefusal[]> {
+  const events = await kube.core.listNamespacedEvent({ namespace, fieldSelector: 'reason=FailedCreate' });
   const byObject = new Map<string, ControllerRefusal>();
   for (const event of events.items) {
     const object = `${event.involvedObject.kind ?? '?'}/${event.involvedObject.name ?? '?'}`;

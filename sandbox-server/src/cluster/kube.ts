@@ -1,7 +1,9 @@
 // The server's handle on one cluster: typed API clients built from a KubeConfig, and error classification.
 import {
   type AdmissionV1,
+  type AppsV1,
   admissionV1,
+  appsV1,
   type BatchV1,
   batchV1,
   type CoordinationV1,
@@ -28,6 +30,7 @@ export interface Kube {
   net: NetworkingV1;
   admission: AdmissionV1;
   discovery: DiscoveryV1;
+  apps: AppsV1;
   batch: BatchV1;
   coordination: CoordinationV1;
   exec: Exec;
@@ -44,6 +47,7 @@ export function createKube(kc: KubeConfig, requestTimeoutMs?: number): Kube {
     net: networkingV1(rest),
     admission: admissionV1(rest),
     discovery: discoveryV1(rest),
+    apps: appsV1(rest),
     batch: batchV1(rest),
     coordination: coordinationV1(rest),
     exec: new Exec(kc),
