@@ -97,20 +97,24 @@ describe('terminals opened and closed again and again', () => {
     const learner = new Learner(server.url);
     const { json: sandbox } = await learner.request('POST', '/api/sandboxes', {});
     created.add(sandbox.namespace);
+    // Guards against a hang, not measurements: a loaded 2-core machine can take seconds for an echo.
+    const ANSWER_MS = 60_000;
     for (let i = 0; i < 10; i++) {
       const terminal = await learner.terminal(sandbox.id);
       terminal.type(`echo round-$((${i}+100))\r`);
-      await terminal.waitFor(`round-${i + 100}`);
+      await terminal.waitFor(`round-${i + 100}`, ANSWER_MS);
       await terminal.close();
     }
     const first = await learner.terminal(sandbox.id);
     const second = await learner.terminal(sandbox.id);
     second.type('echo from-second-$((2*21))\r');
-    await first.waitFor('from-second-42'); // the same tmux session, shown in both tabs
-    expect(await tmuxClients(sandbox.namespace)).toBe(2);
+    await first.waitFor('from-second-42', ANSWER_MS); // the same tmux session, shown in both tabs
+    // The last round's client goes when its detach has run, a moment after its connection closed; one that stayed
+    // would keep the count above two.
+    await waitFor('exactly the two tabs attached', async () => (await tmuxClients(sandbox.namespace)) === 2, ANSWER_MS);
     await first.close();
     await second.close();
-    await waitFor('every tmux client to be gone', async () => (await tmuxClients(sandbox.namespace)) === 0, 20_000);
+    await waitFor('every tmux client to be gone', async () => (await tmuxClients(sandbox.namespace)) === 0, ANSWER_MS);
     // Nor the files that name each connection's client.
     const left = await kubectl(['-n', sandbox.namespace, 'exec', 'toolbox', '-c', 'shell', '--', 'ls', '-a', '/tmp']);
     expect(left.split('\n').filter((f) => f.startsWith('.sidecar-lab-client-'))).toEqual([]);
