@@ -14,11 +14,13 @@ import {
   type Repository,
   type Row,
   type SaveRecord,
+  saveValues,
   type TallyRecord,
   toLearner,
   toSave,
   toWorkshop,
   type WorkshopRecord,
+  workshopValues,
 } from './repository.ts';
 
 /**
@@ -270,17 +272,7 @@ export class PostgresRepository implements Repository {
     await this.#pool.query(
       `INSERT INTO workshops (id, name, code, token_hash, capacity, exercises, created_at, ends_at, ended_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        w.id,
-        w.name,
-        w.code,
-        w.tokenHash,
-        w.capacity,
-        JSON.stringify(w.exercises),
-        w.createdAt,
-        w.endsAt,
-        w.endedAt ?? null,
-      ],
+      [...workshopValues(w)],
     );
   }
 
@@ -454,17 +446,7 @@ export class PostgresRepository implements Repository {
          created_at = excluded.created_at, expires_at = excluded.expires_at, reason = excluded.reason,
          files = excluded.files, manifests = excluded.manifests, size = excluded.size, mac = excluded.mac,
          restored_into = excluded.restored_into`,
-      [
-        save.owner,
-        save.createdAt,
-        save.expiresAt,
-        save.reason,
-        save.files,
-        save.manifests,
-        save.size,
-        save.mac,
-        save.restoredInto ?? null,
-      ],
+      [...saveValues(save)],
     );
   }
 

@@ -103,6 +103,21 @@ export function toWorkshop(r: Row): WorkshopRecord {
   };
 }
 
+/** A workshop's columns in table order (id … ended_at), as both stores insert them; `toWorkshop` reads them back. */
+export function workshopValues(w: WorkshopRecord) {
+  return [
+    w.id,
+    w.name,
+    w.code,
+    w.tokenHash,
+    w.capacity,
+    JSON.stringify(w.exercises),
+    w.createdAt,
+    w.endsAt,
+    w.endedAt ?? null,
+  ] as const;
+}
+
 export function toLearner(r: Row): LearnerRecord {
   const until = optional(r.until);
   const sandbox = optional(r.sandbox);
@@ -130,6 +145,21 @@ export function toSave(r: Row): SaveRecord {
     mac: String(r.mac),
     ...(restoredInto ? { restoredInto } : {}),
   };
+}
+
+/** A save's columns in table order (owner … restored_into), as both stores insert them; `toSave` reads them back. */
+export function saveValues(save: SaveRecord) {
+  return [
+    save.owner,
+    save.createdAt,
+    save.expiresAt,
+    save.reason,
+    save.files,
+    save.manifests,
+    save.size,
+    save.mac,
+    save.restoredInto ?? null,
+  ] as const;
 }
 
 /** A learner and whether this call added them (false: the session had joined before). */

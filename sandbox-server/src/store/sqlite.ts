@@ -12,11 +12,13 @@ import {
   type ProgressRecord,
   type Repository,
   type SaveRecord,
+  saveValues,
   type TallyRecord,
   toLearner,
   toSave,
   toWorkshop,
   type WorkshopRecord,
+  workshopValues,
 } from './repository.ts';
 
 const SCHEMA = `
@@ -175,17 +177,7 @@ export class SqliteRepository implements Repository {
         `INSERT INTO workshops (id, name, code, token_hash, capacity, exercises, created_at, ends_at, ended_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        w.id,
-        w.name,
-        w.code,
-        w.tokenHash,
-        w.capacity,
-        JSON.stringify(w.exercises),
-        w.createdAt,
-        w.endsAt,
-        w.endedAt ?? null,
-      );
+      .run(...workshopValues(w));
   }
 
   async workshop(id: string): Promise<WorkshopRecord | undefined> {
@@ -377,17 +369,7 @@ export class SqliteRepository implements Repository {
         `INSERT OR REPLACE INTO saves (owner, created_at, expires_at, reason, files, manifests, size, mac, restored_into)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        save.owner,
-        save.createdAt,
-        save.expiresAt,
-        save.reason,
-        save.files,
-        save.manifests,
-        save.size,
-        save.mac,
-        save.restoredInto ?? null,
-      );
+      .run(...saveValues(save));
   }
 
   /** A learner's save, unless its retention ended. */
