@@ -50,6 +50,9 @@ async function deletedOrDeleting(name: string): Promise<boolean> {
   }
 }
 
+/** How many Pods beyond its hard limit a quota may admit while its controller recounts from a stale cache. */
+const QUOTA_RECOUNT_SLACK = 2;
+
 const namespaceIn = (text: string) => text.match(/namespace (ex-first-sidecar-[0-9a-f]{8})/)?.[1] ?? '';
 
 describe.concurrent('npm run grade with an untrusted submission', () => {
@@ -99,7 +102,11 @@ describe.concurrent('npm run grade with an untrusted submission', () => {
     const phases = pods.items.map(
       (p) => `${p.metadata?.name}: ${p.status?.phase}${p.status?.reason ? ` (${p.status.reason})` : ''}`,
     );
-    expect(counted.length, phases.join('\n')).toBeLessThanOrEqual(GRADING_BUDGET.pods);
+    // Kubernetes enforces the quota at admission against the quota's recorded usage, and its quota controller, when it
+    // recounts (every five minutes, or when a Pod ends), writes the usage it sees in its cache; a cache that has not yet
+    // seen the newest Pods lets a few more in until the next count (kubernetes/kubernetes#123434, open). On a loaded
+    // machine that is a Pod or two; a fence that failed would show hundreds.
+    expect(counted.length, phases.join('\n')).toBeLessThanOrEqual(GRADING_BUDGET.pods + QUOTA_RECOUNT_SLACK);
     expect(body.passed).toBe(true);
     expect(body.contained).toEqual([
       {
