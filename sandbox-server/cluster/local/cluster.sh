@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The embedded local cluster: a real single-node Kubernetes run from upstream components as local processes.
-#   cluster.sh up          build (cached) and start everything; idempotent
-#   cluster.sh down        stop everything; no process, mount, interface or iptables rule of ours is left
-#   cluster.sh status      exit 0 only when every component runs and the node is Ready
+#   cluster.sh up [--nodes 2]  build (cached) and start everything; idempotent; --nodes 2 adds a second node
+#   cluster.sh down [--node 2] stop everything; no process, mount, interface or iptables rule of ours is left
+#                              (--node 2: only the second node, and its Node object; node 1 keeps running)
+#   cluster.sh status      exit 0 only when every component runs and the node(s) are Ready
 #   cluster.sh kubeconfig  print the admin kubeconfig path
 #   cluster.sh reset       down, then forget all cluster state (etcd data, certificates)
 set -euo pipefail
@@ -10,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$HERE/pki.sh"
 source "$HERE/configs.sh"
 source "$HERE/registry.sh"
+source "$HERE/node2.sh"
 
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy coredns kube-router)
 
@@ -144,6 +146,13 @@ node_ready() {
 # --- commands -------------------------------------------------------------------------------------------------------
 
 cmd_up() {
+  local nodes=1
+  case "${1:-}" in
+    --nodes) nodes=${2:-}; [[ $nodes == 1 || $nodes == 2 ]] || die "--nodes takes 1 or 2" ;;
+    --nodes=*) nodes=${1#--nodes=}; [[ $nodes == 1 || $nodes == 2 ]] || die "--nodes takes 1 or 2" ;;
+    "") ;;
+    *) die "unknown option for up: $1" ;;
+  esac
   mkdir -p "$LOGS" "$PIDS"
   check_host
   check_ports
@@ -161,6 +170,8 @@ cmd_up() {
   start_control_plane
   say "node: containerd, kubelet, kube-proxy, CoreDNS, kube-router (network policies)"
   start_node
+  # A second node already up stays up (and is brought in line with its config) when `up` runs without --nodes.
+  if ((nodes == 2)) || node2_configured; then node2_up; fi
   say "cluster ready in $((SECONDS - t0))s"
   say "kubeconfig: $ADMIN_KUBECONFIG"
   say "logs: $LOGS"
@@ -219,7 +230,15 @@ unmount_ours() {
 
 cmd_down() {
   mkdir -p "$LOGS" "$PIDS"
-  say "stopping node components"
+  if [[ ${1:-} == --node && ${2:-} == 2 ]]; then
+    say "stopping node 2"
+    node2_down forget
+    say "node 2 stopped"
+    return 0
+  fi
+  [[ -z ${1:-} ]] || die "down takes no option but --node 2"
+  say "stopping node 2 (if any) and node components"
+  node2_down forget
   for c in kube-router kube-proxy coredns kubelet; do stop_bg "$c"; done
   kill_pod_processes
   stop_bg containerd
@@ -254,12 +273,13 @@ cmd_status() {
   done
   if [[ -f "$ADMIN_KUBECONFIG" ]] && node_ready; then printf '  %-24s Ready\n' "node $NODE_NAME"
   else printf '  %-24s not ready\n' "node $NODE_NAME"; ok=1; fi
+  if node2_configured; then node2_status || ok=1; fi
   return $ok
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
-  down) cmd_down ;;
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
   kubeconfig) echo "$ADMIN_KUBECONFIG" ;;
   reset) cmd_down; rm -rf "$STATE"; say "state removed" ;;
