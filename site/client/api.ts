@@ -139,15 +139,3 @@ function failure(status: number, text: string): ApiRequestError {
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-/**
- * For the few routes outside the typed chain (the workspace's terminal tabs, saved work): a plain same-origin fetch, with the same
- * errors as `call`. The shape is the caller's word, checked by the server's tests rather than by the compiler.
- */
-export function callUntyped<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method, credentials: 'same-origin' };
-  if (body !== undefined)
-    Object.assign(init, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const send = () => fetch(path, init) as unknown as Promise<ClientResponse<T, 200, 'json'>>;
-  return call(send) as Promise<T>;
-}

@@ -1,7 +1,7 @@
 // The sandbox's time left in the terminal bar, the warning before it stops with a one-click "Extend", and the
 // learner's saved work: "Save and stop" while it runs, download or delete once it ended.
 
-import { ApiRequestError, callUntyped, describeError } from './api.ts';
+import { ApiRequestError, call, describeError, server } from './api.ts';
 import { on } from './bus.ts';
 import { countdown, extensionMinutes, refreshDelayMs } from './lifetime.ts';
 import { extendSandbox, refreshSandbox, type SandboxState, sandboxState, saveAndStop } from './sandbox.ts';
@@ -103,7 +103,7 @@ function initSavedWork(panel: HTMLElement): void {
 
   async function showSaved(): Promise<void> {
     try {
-      await callUntyped('GET', '/api/saves/mine');
+      await call(() => server.api.saves.mine.$get());
       saved.hidden = false;
     } catch (error) {
       saved.hidden = true;
@@ -129,7 +129,7 @@ function initSavedWork(panel: HTMLElement): void {
   });
   forget.addEventListener('click', async () => {
     if (!window.confirm('Delete your saved work? It will not come back.')) return;
-    await callUntyped('DELETE', '/api/saves/mine').catch((error: unknown) =>
+    await call(() => server.api.saves.mine.$delete()).catch((error: unknown) =>
       console.warn('sidecar-lab: delete', error),
     );
     saved.hidden = true;

@@ -1,5 +1,5 @@
 // The resume page: make or revoke this learner's resume code, or continue here as the learner of a code.
-import { call, callUntyped, describeError, server } from './api.ts';
+import { call, describeError, server } from './api.ts';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const status = $('[data-resume-status]');
@@ -75,7 +75,7 @@ const signIn = $('[data-account-signin]');
 const signOut = $<HTMLButtonElement>('[data-account-signout]');
 
 async function showAccount(): Promise<void> {
-  const state = await callUntyped<{ signInAvailable: boolean; signedInAs?: string }>('GET', '/api/account');
+  const state = await call(() => server.api.account.$get());
   account.hidden = !state.signInAvailable;
   accountStatus.textContent = state.signedInAs ? `Signed in as ${state.signedInAs}.` : 'You are not signed in.';
   signIn.hidden = Boolean(state.signedInAs);
@@ -84,7 +84,7 @@ async function showAccount(): Promise<void> {
 
 signOut.addEventListener('click', async () => {
   try {
-    await callUntyped('POST', '/api/logout');
+    await call(() => server.api.logout.$post());
     await showAccount();
     await refresh();
   } catch (error) {

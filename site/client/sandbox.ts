@@ -2,16 +2,7 @@
 
 import type { CheckResult, ExerciseReport } from '../../exercises/model.ts';
 import type { CheckStreamLine, SandboxView } from '../../sandbox-server/src/protocol/schemas.ts';
-import {
-  ApiRequestError,
-  call,
-  callIdempotent,
-  callLines,
-  callUntyped,
-  describeError,
-  segment,
-  server,
-} from './api.ts';
+import { ApiRequestError, call, callIdempotent, callLines, describeError, segment, server } from './api.ts';
 import { emit } from './bus.ts';
 import { readItem, writeItem } from './storage.ts';
 
@@ -266,6 +257,8 @@ export async function extendSandbox(minutes: number): Promise<SandboxView> {
 /** Saves the learner's files and objects, then ends the sandbox ("Save and stop"); the next sandbox restores them. */
 export async function saveAndStop(): Promise<void> {
   const sandbox = readySandbox();
-  await callUntyped('POST', `/api/sandboxes/${encodeURIComponent(sandbox.id)}/save`, { stop: true });
+  await call(() =>
+    server.api.sandboxes[':id'].save.$post({ param: { id: segment(sandbox.id) }, json: { stop: true } }),
+  );
   markEnded('Your work is saved and the sandbox stopped. Start a sandbox to get it back.');
 }

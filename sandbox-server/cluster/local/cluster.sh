@@ -52,10 +52,13 @@ check_ports() { # a port held by someone else is a clear error, not a crash loop
     [[ -z "$owner" ]] && continue
     local pid=${owner%%/*} ours=0 group
     group=$(ps -o pgid= -p "$pid" | tr -d ' ')
-    for c in registry "${COMPONENTS[@]}"; do
-      local mine; mine=$(pid_of "$c" || true)
+    local mine
+    for c in "${COMPONENTS[@]}"; do
+      mine=$(pid_of "$c" || true)
       [[ -n "$mine" && ( "$mine" == "$pid" || "$mine" == "$group" ) ]] && ours=1
     done
+    mine=$(_registry_pid "$STATE" || true)
+    [[ -n "$mine" && "$mine" == "$pid" ]] && ours=1
     ((ours)) && continue
     # A component of ours whose supervisor died (killed by hand, say) still holds its port: replace it.
     if [[ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" == "$BIN"/* || "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" == */containerd ]]; then
@@ -93,7 +96,8 @@ start_control_plane() {
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
     --initial-cluster sidecar-lab=http://127.0.0.1:2380 --listen-metrics-urls http://127.0.0.1:2381 \
     --quota-backend-bytes 2147483648 --log-level warn
-  wait_for etcd 30 curl -fsS http://127.0.0.1:2381/health
+  # A large data directory (after a day of test runs) takes etcd over 30 s to replay on a busy 2-core machine.
+  wait_for etcd 180 curl -fsS http://127.0.0.1:2381/health
 
   start_bg kube-apiserver "$BIN/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 \
     --bind-address="$NODE_IP" --advertise-address="$NODE_IP" --secure-port=6443 \

@@ -37,6 +37,9 @@ pid_of() { # prints the pid of a component started by us, when it is alive
   [[ -f "$f" ]] || return 1
   local pid; pid=$(<"$f")
   kill -0 "$pid" 2>/dev/null || return 1
+  # After a reboot the number may belong to another process (the registry took CoreDNS's once): only our supervisor,
+  # which carries the component's name as an argument, counts.
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$1" || return 1
   echo "$pid"
 }
 

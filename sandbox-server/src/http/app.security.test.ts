@@ -388,3 +388,36 @@ describe('WEB-9: headers on every answer', () => {
     }
   });
 });
+
+describe('routes of features this server was built without', () => {
+  it('without a sign-in provider: the account says so, and signing out is 404, keeping the session', async () => {
+    const learner = browser();
+    const account = await learner.call('GET', '/api/account');
+    expect(account.status).toBe(200);
+    expect(account.json).toEqual({ signInAvailable: false });
+    const logout = await learner.call('POST', '/api/logout');
+    expect(logout.status).toBe(404);
+    expect(logout.json).toMatchObject({
+      error: { code: 'not_found', message: 'sign-in is not available on this server' },
+    });
+    expect(logout.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('without saves: every saved-work route is 404 with a message naming why', async () => {
+    const learner = browser();
+    const sandbox = sandboxOf(learner);
+    for (const [method, path, body] of [
+      ['GET', '/api/saves/mine', undefined],
+      ['GET', '/api/saves/mine.tar.gz', undefined],
+      ['DELETE', '/api/saves/mine', undefined],
+      ['POST', `/api/sandboxes/${sandbox.id}/save`, '{"stop":true}'],
+    ] as const) {
+      const response = await learner.call(method, path, body);
+      expect(response.status, path).toBe(404);
+      expect(response.json, path).toMatchObject({
+        error: { code: 'not_found', message: 'this server keeps no saved work' },
+      });
+    }
+    expect(fake.byId.has(sandbox.id)).toBe(true);
+  });
+});

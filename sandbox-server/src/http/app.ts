@@ -21,7 +21,7 @@ import { PREVIEW_PREFIX } from './preview.ts';
 import { previewRoute } from './preview-route.ts';
 import { ProbeLimiter } from './probe-limit.ts';
 import { courseRoutes } from './routes/course.ts';
-import { type OidcSettings, oidcRoutes } from './routes/oidc.ts';
+import { accountRoutes, type OidcSettings, oidcRoutes } from './routes/oidc.ts';
 import { resumeRoutes } from './routes/resume.ts';
 import { ownSandbox, sandboxRoutes } from './routes/sandboxes.ts';
 import { saveRoutes } from './routes/saves.ts';
@@ -120,6 +120,16 @@ export function createApp(deps: AppDeps) {
         log,
         ownSandbox: (c) => ownSandbox(deps.sandboxes, c.get('session'), c.req.param('id') ?? ''),
       }),
+    )
+    .route('/', saveRoutes({ saves: deps.saves, sandboxes, log }))
+    .route(
+      '/',
+      accountRoutes({
+        signInAvailable: Boolean(deps.oidc),
+        repo: deps.repo,
+        signer: deps.signer,
+        secureCookies: deps.secureCookies,
+      }),
     );
 
   // A Pod's web page, outside /api/ so that a Pod's own 404 never counts as a guessed sandbox id.
@@ -145,14 +155,12 @@ export function createApp(deps: AppDeps) {
       }),
     );
   }
-  if (deps.saves) app.route('/', saveRoutes({ saves: deps.saves, sandboxes, log }));
+  // The sign-in flow is browser navigation (redirects), not API calls, so it stays outside the typed chain.
   if (deps.oidc) {
     app.route(
       '/',
       oidcRoutes({ ...deps.oidc, repo: deps.repo, signer: deps.signer, secureCookies: deps.secureCookies, log }),
     );
-  } else {
-    app.get('/api/account', (c) => c.json({ signInAvailable: false }));
   }
   return api;
 }
