@@ -14,7 +14,14 @@ export default defineConfig({
           // Pure logic is fast; the few tests that start a fresh Node (CLIs, import probes) need slack on a loaded
           // 2-core machine. A time-out is a guard against a hang, not a measurement.
           testTimeout: 30_000,
-          exclude: [...ignored, '**/*.cluster.test.ts', '**/*.e2e.test.ts', '**/*.database.test.ts', 'tests/site/**'],
+          exclude: [
+            ...ignored,
+            '**/*.cluster.test.ts',
+            '**/*.nodes.test.ts',
+            '**/*.e2e.test.ts',
+            '**/*.database.test.ts',
+            'tests/site/**',
+          ],
         },
       },
       {
@@ -47,6 +54,19 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 600_000,
           // One real cluster serves every file; files run one after another so they don't starve 2 cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // The local cluster with a second node (cluster.sh up --nodes 2): sandboxes spread over both, isolation
+          // across them. Its global setup brings node 2 up and its teardown takes it down again.
+          name: 'nodes',
+          include: ['**/*.nodes.test.ts'],
+          exclude: ignored,
+          globalSetup: ['./tests/support/nodes-global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },
