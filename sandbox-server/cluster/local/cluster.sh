@@ -265,8 +265,9 @@ cmd_down() {
 }
 
 component_running() { # the supervisor alone (its component crashed and is restarting) does not count
+  # The registry has no supervisor: its pid file names docker-registry itself, which pid_of does not take for ours.
+  if [[ $1 == registry ]]; then _registry_pid "$STATE" >/dev/null; return; fi
   local pid; pid=$(pid_of "$1") || return 1
-  [[ $1 == registry ]] && return 0
   (( $(pgrep -g "$pid" | wc -l) >= 2 ))
 }
 
