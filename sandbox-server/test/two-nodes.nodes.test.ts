@@ -3,13 +3,16 @@
 // Sandboxes are placed by cordoning the other node while the server makes them, as an operator would steer them.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, kubectlRaw, waitFor } from '../../tests/support/kubectl.ts';
+import { createNamespace, kubectl, kubectlRaw, waitFor } from '../../tests/support/kubectl.ts';
 import { SECOND_NODE } from '../../tests/support/nodes-global-setup.ts';
 import type { RunningServer } from '../src/server.ts';
 import { Learner, startTestServer } from './harness.ts';
 
 const FIRST_NODE = 'sidecar-lab';
 const SOLUTION = readFileSync('exercises/first-sidecar/solution/pod.yaml', 'utf8');
+
+/** Asks the registry, at the address node 2's containerd uses as its mirror, for its catalogue. */
+const REGISTRY_PROBE = "printf 'GET /v2/_catalog HTTP/1.0\\r\\n\\r\\n' | nc -w 3 10.240.1.254 5000";
 
 interface Sandbox {
   id: string;
@@ -127,6 +130,27 @@ describe('two sandboxes on two nodes', () => {
     await waitFor('B reaching its Service on node 1 by name', async () => {
       return (await statusFrom(b.namespace, 'http://back/')) === '200';
     });
+  });
+
+  it("a Pod on node 2 cannot reach the image registry node 2's containerd pulls from", async () => {
+    // The registry takes pushes: a Pod that reached it could replace the busybox every learner pulls. A namespace of
+    // our own, without the sandboxes' NetworkPolicies, so only the node's own rule stands in the way.
+    const namespace = await createNamespace('node2-registry');
+    namespaces.push(namespace);
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata: {name: probe}
+spec:
+  nodeSelector: {kubernetes.io/hostname: ${SECOND_NODE}}
+  terminationGracePeriodSeconds: 1
+  containers: [{name: c, image: busybox, imagePullPolicy: Always, command: [sleep, "3600"]}]
+`;
+    await kubectl(['-n', namespace, 'apply', '-f', '-'], manifest);
+    // Pulled with policy Always: node 2's containerd does reach the registry through the same address.
+    await kubectl(['-n', namespace, 'wait', '--for=condition=Ready', 'pod/probe', '--timeout=120s']);
+    const probe = await kubectlRaw(['-n', namespace, 'exec', 'probe', '--', 'sh', '-c', REGISTRY_PROBE]);
+    expect(probe.stdout).not.toContain('repositories');
+    expect(probe.stderr).toMatch(/can't connect|timed out/);
   });
 
   it('the terminal works for the sandbox on node 2', async () => {

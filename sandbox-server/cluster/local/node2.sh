@@ -20,7 +20,9 @@ N2_CGROUP_ROOT="/sidecar-lab-2"
 N2_COMPONENTS=(containerd kubelet kube-proxy kube-router)
 # The registry listens on the host's loopback only. Node 2 reaches it at the host's end of the veth, where one DNAT
 # rule (with route_localnet on that interface alone) forwards port 5000 to 127.0.0.1:5000: no extra process to run.
-N2_REGISTRY_RULE=(PREROUTING -i "$N2_HOST_IFACE" -d "$N2_HOST_IP" -p tcp --dport 5000
+# Only node 2's own address may use it: its Pods' traffic comes from their own addresses, and must not reach a
+# registry that takes pushes (a learner could replace the busybox every other learner pulls).
+N2_REGISTRY_RULE=(PREROUTING -i "$N2_HOST_IFACE" -s "$N2_IP" -d "$N2_HOST_IP" -p tcp --dport 5000
   -m comment --comment sidecar-lab-node2-registry -j DNAT --to-destination "$REGISTRY_ADDR")
 
 n2() { nsenter --net="/run/netns/$N2_NETNS" -- "$@"; } # runs a command inside node 2's network namespace
