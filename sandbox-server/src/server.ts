@@ -184,13 +184,15 @@ export async function startServer(
   });
   metrics.leader.set(0);
   leader.start();
-  // Saves past their retention are never restored (the query skips them); this frees their space.
-  const purge = setInterval(
-    () => void repo.purgeSaves().catch((error) => log.warn({ err: error }, 'could not purge saves')),
-    3_600_000,
-  );
+  // Saves past their retention are never restored (the query skips them), and rate limit windows that ended never
+  // count again (the longest lasts an hour): this frees their space.
+  const purge = setInterval(() => {
+    void repo.purgeSaves().catch((error) => log.warn({ err: error }, 'could not purge saves'));
+    void repo.purgeRateLimits().catch((error) => log.warn({ err: error }, 'could not purge rate limit windows'));
+  }, 3_600_000);
   purge.unref();
   await repo.purgeSaves();
+  await repo.purgeRateLimits();
   const port = (server.address() as AddressInfo).port;
   log.info(
     { port, cluster: config.SIDECAR_LAB_CLUSTER, pool: config.SIDECAR_LAB_POOL_SIZE },

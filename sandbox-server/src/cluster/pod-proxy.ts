@@ -1,6 +1,5 @@
 // A Pod's web page, fetched through the API server's `pods/proxy` as the sandbox's learner: the server's own rights
 // never reach a learner's Pod, and a Pod in another namespace is out of the learner's reach by RBAC as well.
-import { ensureLearnerClusterRole } from './cluster-setup.ts';
 import type { Kube } from './kube.ts';
 import { LEARNER_SA } from './labels.ts';
 import { type BytesResponse, RestClient } from './rest.ts';
@@ -58,23 +57,8 @@ export function fetchPodPage(
   }
   const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${pod}:${port}/proxy/`;
   const path = `${base}${page.path.replace(/^\/+/, '')}${page.search ? `?${page.search}` : ''}`;
-  const get = () =>
-    learnerClient(kube, namespace).bytes({ path, accept: '*/*', timeoutMs: PREVIEW_TIMEOUT_MS }, PREVIEW_MAX_BYTES);
-  return get().then(async (answer) => {
-    if (answer?.status !== 403 || !isRbacRefusal(answer.body)) return answer;
-    // The learner's role lost `pods/proxy` to an older server's start-up: restore it and ask again, while RBAC's
-    // cache catches up (it follows a watch, so a moment).
-    // When this server may not write the role (a Deployment's role is the manifest's), the retry just says 403 again.
-    await ensureLearnerClusterRole(kube).catch(() => undefined);
-    for (let attempt = 0; ; attempt++) {
-      const again = await get();
-      if (again?.status !== 403 || attempt === 5) return again;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  });
-}
-
-/** A 403 Status naming the `pods/proxy` resource: RBAC's refusal, not the Pod's own 403 page. */
-function isRbacRefusal(body: Buffer): boolean {
-  return /"kind"\s*:\s*"Status"/.test(body.toString('utf8')) && body.includes('pods/proxy');
+  return learnerClient(kube, namespace).bytes(
+    { path, accept: '*/*', timeoutMs: PREVIEW_TIMEOUT_MS },
+    PREVIEW_MAX_BYTES,
+  );
 }

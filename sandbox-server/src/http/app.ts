@@ -152,6 +152,7 @@ export function createApp(deps: AppDeps) {
         log,
         dashboardPage,
         ticketKey: deps.signer.derivedKey('workshop stream tickets'),
+        repo: deps.repo,
       }),
     );
   }

@@ -6,17 +6,22 @@ import { z } from 'zod';
 import {
   type CheckRunRecord,
   type CheckTrigger,
+  countHitSql,
   type JoinResult,
   type LearnerRecord,
   LocalChanges,
   optional,
   type ProgressRecord,
+  type RateLimitCount,
+  type RateLimitHit,
   type Repository,
   type Row,
+  rateLimitHitValues,
   type SaveRecord,
   saveValues,
   type TallyRecord,
   toLearner,
+  toRateLimitCount,
   toSave,
   toWorkshop,
   type WorkshopRecord,
@@ -71,6 +76,14 @@ const MIGRATIONS: readonly string[] = [
      linked_at TEXT COLLATE "C" NOT NULL,
      PRIMARY KEY (issuer, subject)
    );`,
+  // 2: rate limit counters, one window per limiter and key, shared by the replicas (SQLite's step 5).
+  `CREATE TABLE rate_limit_hits (
+     limiter TEXT NOT NULL, client_key TEXT NOT NULL,
+     window_start TEXT COLLATE "C" NOT NULL, window_end TEXT COLLATE "C" NOT NULL,
+     hits INTEGER NOT NULL CHECK (hits >= 0),
+     PRIMARY KEY (limiter, client_key)
+   );
+   CREATE INDEX rate_limit_hits_by_end ON rate_limit_hits (window_end);`,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
@@ -465,6 +478,35 @@ export class PostgresRepository implements Repository {
 
   async purgeSaves(now = new Date()): Promise<number> {
     return this.#count('DELETE FROM saves WHERE expires_at <= $1', [now.toISOString()]);
+  }
+
+  async countHit(hit: RateLimitHit): Promise<RateLimitCount> {
+    // One statement: upserts of the same key queue on its row, so hits counted at once by replicas are all kept.
+    const row = await this.#row(countHitSql(['$1', '$2', '$3', '$4']), [...rateLimitHitValues(hit)]);
+    return toRateLimitCount(row ?? {});
+  }
+
+  async uncountHit(limiter: string, key: string): Promise<void> {
+    await this.#pool.query(
+      'UPDATE rate_limit_hits SET hits = hits - 1 WHERE limiter = $1 AND client_key = $2 AND hits > 0',
+      [limiter, key],
+    );
+  }
+
+  async hits(limiter: string, key: string, now = new Date()): Promise<RateLimitCount | undefined> {
+    const row = await this.#row(
+      'SELECT hits, window_end FROM rate_limit_hits WHERE limiter = $1 AND client_key = $2 AND window_end > $3',
+      [limiter, key, now.toISOString()],
+    );
+    return row ? toRateLimitCount(row) : undefined;
+  }
+
+  async resetHits(limiter: string, key: string): Promise<void> {
+    await this.#pool.query('DELETE FROM rate_limit_hits WHERE limiter = $1 AND client_key = $2', [limiter, key]);
+  }
+
+  async purgeRateLimits(now = new Date()): Promise<number> {
+    return this.#count('DELETE FROM rate_limit_hits WHERE window_end <= $1', [now.toISOString()]);
   }
 
   async close(): Promise<void> {

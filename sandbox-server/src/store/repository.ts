@@ -162,6 +162,72 @@ export function saveValues(save: SaveRecord) {
   ] as const;
 }
 
+/**
+ * A hit on one rate limit for one key (a session, an address). Each limiter has its own name, so two limits on the
+ * same key count apart. A key's window starts at its first hit and lasts `windowMs`, as the library's in-memory store
+ * counts; `now` is the caller's clock.
+ */
+export interface RateLimitHit {
+  limiter: string;
+  key: string;
+  windowMs: number;
+  now: Date;
+}
+
+/** A key's live window: its hits so far and when they stop counting. */
+export interface RateLimitCount {
+  hits: number;
+  resetAt: Date;
+}
+
+/** The rate limits' hit counters, which every instance on the same database shares (so replicas share one budget). */
+export interface RateLimitCounters {
+  /**
+   * Counts a hit in the key's window, or in a new one when its last window ended; returns the window after the hit.
+   * One atomic statement, so hits counted at once (from any instance) are all kept.
+   */
+  countHit(hit: RateLimitHit): Promise<RateLimitCount>;
+  /** Takes a hit back from the key's window (the request turned out not to count), never below zero. */
+  uncountHit(limiter: string, key: string): Promise<void>;
+  /** The key's window at `now`, unless it has none live. */
+  hits(limiter: string, key: string, now?: Date): Promise<RateLimitCount | undefined>;
+  /** Forgets the key's window in the named limiter. */
+  resetHits(limiter: string, key: string): Promise<void>;
+  /** Deletes windows that ended; returns how many. */
+  purgeRateLimits(now?: Date): Promise<number>;
+}
+
+/** The window a counter row (`hits`, `window_end`) describes. */
+export const toRateLimitCount = (r: Row): RateLimitCount => ({
+  hits: Number(r.hits),
+  resetAt: new Date(String(r.window_end)),
+});
+
+/**
+ * The counting upsert both stores run, given their four placeholders for `rateLimitHitValues`: a window that ended
+ * (its end is not after this hit) starts again at this hit. Every SET reads the row as it was before the update.
+ */
+export const countHitSql = (placeholders: readonly string[]) =>
+  `INSERT INTO rate_limit_hits (limiter, client_key, window_start, window_end, hits)
+   VALUES (${placeholders.join(', ')}, 1)
+   ON CONFLICT (limiter, client_key) DO UPDATE SET
+     hits = CASE WHEN rate_limit_hits.window_end <= excluded.window_start THEN 1 ELSE rate_limit_hits.hits + 1 END,
+     window_start = CASE WHEN rate_limit_hits.window_end <= excluded.window_start
+                         THEN excluded.window_start ELSE rate_limit_hits.window_start END,
+     window_end = CASE WHEN rate_limit_hits.window_end <= excluded.window_start
+                       THEN excluded.window_end ELSE rate_limit_hits.window_end END
+   RETURNING hits, window_end`;
+
+/** A hit's columns as both stores insert them (limiter, client_key, window_start, window_end). */
+export function rateLimitHitValues(hit: RateLimitHit) {
+  return [
+    hit.limiter,
+    hit.key,
+    hit.now.toISOString(),
+    new Date(hit.now.getTime() + hit.windowMs).toISOString(),
+  ] as const;
+}
+
 /** A learner and whether this call added them (false: the session had joined before). */
 export type JoinResult = { learner: LearnerRecord; joined: boolean } | 'full';
 
@@ -169,7 +235,7 @@ export type JoinResult = { learner: LearnerRecord; joined: boolean } | 'full';
  * The store, whichever database holds it. Every method is async so SQLite (synchronous underneath) and PostgreSQL
  * (a network round trip) fit the same callers; each method that writes more than one row is one transaction.
  */
-export interface Repository {
+export interface Repository extends RateLimitCounters {
   markLessonRead(session: string, lesson: string): Promise<void>;
   /** Stores a verdict; `trigger` defaults to manual, as every run was before automatic re-checks were told apart. */
   recordCheck(

@@ -6,15 +6,20 @@ import { DatabaseSync } from 'node:sqlite';
 import {
   type CheckRunRecord,
   type CheckTrigger,
+  countHitSql,
   type LearnerRecord,
   LocalChanges,
   optional,
   type ProgressRecord,
+  type RateLimitCount,
+  type RateLimitHit,
   type Repository,
+  rateLimitHitValues,
   type SaveRecord,
   saveValues,
   type TallyRecord,
   toLearner,
+  toRateLimitCount,
   toSave,
   toWorkshop,
   type WorkshopRecord,
@@ -73,6 +78,13 @@ const MIGRATIONS: readonly string[] = [
      issuer TEXT NOT NULL, subject TEXT NOT NULL, session TEXT NOT NULL, name TEXT, linked_at TEXT NOT NULL,
      PRIMARY KEY (issuer, subject)
    );`,
+  // 5: rate limit counters, one window per limiter and key (PostgreSQL's step 2 makes the same table).
+  `CREATE TABLE rate_limit_hits (
+     limiter TEXT NOT NULL, client_key TEXT NOT NULL, window_start TEXT NOT NULL, window_end TEXT NOT NULL,
+     hits INTEGER NOT NULL CHECK (hits >= 0),
+     PRIMARY KEY (limiter, client_key)
+   );
+   CREATE INDEX rate_limit_hits_by_end ON rate_limit_hits (window_end);`,
 ];
 
 /** The version a database file has once every migration ran (its `PRAGMA user_version`). */
@@ -391,6 +403,32 @@ export class SqliteRepository implements Repository {
   /** Deletes saves past their retention; returns how many. */
   async purgeSaves(now = new Date()): Promise<number> {
     return Number(this.#db.prepare('DELETE FROM saves WHERE expires_at <= ?').run(now.toISOString()).changes);
+  }
+
+  async countHit(hit: RateLimitHit): Promise<RateLimitCount> {
+    const row = this.#db.prepare(countHitSql(['?', '?', '?', '?'])).get(...rateLimitHitValues(hit));
+    return toRateLimitCount(row ?? {});
+  }
+
+  async uncountHit(limiter: string, key: string): Promise<void> {
+    this.#db
+      .prepare('UPDATE rate_limit_hits SET hits = hits - 1 WHERE limiter = ? AND client_key = ? AND hits > 0')
+      .run(limiter, key);
+  }
+
+  async hits(limiter: string, key: string, now = new Date()): Promise<RateLimitCount | undefined> {
+    const row = this.#db
+      .prepare('SELECT hits, window_end FROM rate_limit_hits WHERE limiter = ? AND client_key = ? AND window_end > ?')
+      .get(limiter, key, now.toISOString());
+    return row ? toRateLimitCount(row) : undefined;
+  }
+
+  async resetHits(limiter: string, key: string): Promise<void> {
+    this.#db.prepare('DELETE FROM rate_limit_hits WHERE limiter = ? AND client_key = ?').run(limiter, key);
+  }
+
+  async purgeRateLimits(now = new Date()): Promise<number> {
+    return Number(this.#db.prepare('DELETE FROM rate_limit_hits WHERE window_end <= ?').run(now.toISOString()).changes);
   }
 
   async announceWorkshopChange(workshop: string): Promise<void> {

@@ -11,6 +11,7 @@ import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
 import { clientAddress } from '../peer.ts';
 import { SESSION_COOKIE, type SessionSigner, sessionCookieOptions } from '../session.ts';
+import { SharedRateLimitStore } from '../shared-rate-limit.ts';
 import { jsonBody } from '../validate.ts';
 
 type Env = AppEnv;
@@ -33,6 +34,7 @@ export function resumeRoutes(deps: ResumeRouteDeps) {
     limit: deps.wrongCodesPer10Minutes ?? 30,
     standardHeaders: 'draft-7',
     keyGenerator: clientAddress,
+    store: new SharedRateLimitStore(deps.repo, 'resume-redeem'),
     skipSuccessfulRequests: true,
     requestWasSuccessful: (c) => c.res.status < 400,
     handler: (c) => errorJson(c, 'rate_limited', 'too many wrong resume codes from your network; wait ten minutes'),

@@ -27,12 +27,14 @@ import { type CheckService, UnknownExerciseError } from '../../sandboxes/checks.
 import type { WarmPool } from '../../sandboxes/pool.ts';
 import { ownerHash, type Sandbox, SandboxError, type Sandboxes } from '../../sandboxes/sandboxes.ts';
 import type { Saves } from '../../saves/saves.ts';
+import type { RateLimitCounters } from '../../store/repository.ts';
 import type { WorkshopService } from '../../workshops/workshops.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { clientAddress } from '../peer.ts';
 import type { ProbeLimiter } from '../probe-limit.ts';
+import { SharedRateLimitStore } from '../shared-rate-limit.ts';
 import { jsonBody, valid } from '../validate.ts';
 
 export interface SandboxRouteDeps {
@@ -45,6 +47,8 @@ export interface SandboxRouteDeps {
   maxSandboxes: number;
   createRatePerMinute: number;
   probes: ProbeLimiter;
+  /** Where the create limit counts, so replicas on one database share it. */
+  repo: RateLimitCounters;
   workshops?: WorkshopService;
   /** Records the learner's activity (files written, exercises set up) so their sandbox stays alive. */
   activity?: ActivityRecorder;
@@ -89,6 +93,7 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
     limit: deps.createRatePerMinute,
     standardHeaders: 'draft-7',
     keyGenerator: (c) => c.get('session'),
+    store: new SharedRateLimitStore(deps.repo, 'sandbox-create'),
     handler: (c) => errorJson(c, 'rate_limited', 'too many sandboxes requested; wait a minute and try again'),
   });
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createWorkshopBody, extendWorkshopBody, joinWorkshopBody } from '../../protocol/workshops.ts';
 import type { Sandboxes } from '../../sandboxes/sandboxes.ts';
-import type { WorkshopRecord } from '../../store/repository.ts';
+import type { RateLimitCounters, WorkshopRecord } from '../../store/repository.ts';
 import { toCsv } from '../../workshops/results.ts';
 import { formatJoinCode, TicketSigner } from '../../workshops/secrets.ts';
 import { isOpenFor, type WorkshopService } from '../../workshops/workshops.ts';
@@ -16,6 +16,7 @@ import type { AppEnv } from '../env.ts';
 import { ApiError, errorJson } from '../errors.ts';
 import { fullBody, infoBody, joinBody, joinCodeBody, sendPage } from '../pages/workshops.ts';
 import { clientAddress } from '../peer.ts';
+import { SharedRateLimitStore } from '../shared-rate-limit.ts';
 import { jsonBody, valid } from '../validate.ts';
 
 type Env = AppEnv;
@@ -30,6 +31,8 @@ export interface WorkshopRouteDeps {
   dashboardPage: (c: Context) => Promise<Response | undefined>;
   /** Signs the dashboard's stream tickets; the same on every replica (derived from the session secret). */
   ticketKey: Buffer;
+  /** Where the join and create limits count, so replicas on one database share them. */
+  repo: RateLimitCounters;
 }
 
 const idParam = z.object({ id: z.string().max(64) });
@@ -85,6 +88,8 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
 
   /** Rate limits answer like the route they guard: a page for pages, the error shape for the API. */
   const limit = (options: {
+    /** Keeps this limit's counts apart from the others' on the same key. */
+    name: string;
     windowMs: number;
     limit: number;
     key: (c: Context<Env>) => string;
@@ -96,6 +101,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
       limit: options.limit,
       standardHeaders: 'draft-7',
       keyGenerator: options.key,
+      store: new SharedRateLimitStore(deps.repo, options.name),
       ...(options.onlyFailures
         ? { skipSuccessfulRequests: true, requestWasSuccessful: (c) => c.res.status !== 404 }
         : {}),
@@ -114,18 +120,21 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
   // years, while a room's typos do not lock it out.
   const joinLimits = [
     limit({
+      name: 'workshop-join-session',
       windowMs: 60_000,
       limit: 20,
       key: (c) => c.get('session'),
       message: 'too many join attempts; wait a minute',
     }),
     limit({
+      name: 'workshop-join-address',
       windowMs: 60_000,
       limit: 240,
       key: clientAddress,
       message: 'too many join attempts from your network; wait a minute',
     }),
     limit({
+      name: 'workshop-join-unknown-code',
       windowMs: 10 * 60_000,
       limit: 100,
       key: clientAddress,
@@ -134,6 +143,7 @@ export function workshopRoutes(deps: WorkshopRouteDeps) {
     }),
   ];
   const createLimit = limit({
+    name: 'workshop-create',
     windowMs: 60 * 60_000,
     limit: 20,
     key: clientAddress,
