@@ -152,7 +152,7 @@ n2_kill_pods() { # every container process of node 2 is in its cgroup tree; kill
 node2_down() {
   local c m
   if [[ ${1:-} == forget && -f "$ADMIN_KUBECONFIG" ]]; then
-    kubectl_admin delete node "$N2_NAME" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    kubectl_admin delete node "$N2_NAME" --ignore-not-found --wait=false --request-timeout=10s >/dev/null 2>&1 || true
   fi
   for c in kube-router kube-proxy kubelet; do stop_bg "node2-$c"; done
   n2_kill_pods
