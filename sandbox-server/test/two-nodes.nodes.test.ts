@@ -114,6 +114,11 @@ describe('two sandboxes on two nodes', () => {
     await waitFor('same-namespace traffic from node 1 to node 2', async () => {
       return (await statusFrom(a.namespace, `http://${ownIp}/`)) === '200';
     });
+    // B's Pod does answer its own namespace, so what A gets below is the policy, not a Pod that is not serving.
+    await waitFor(
+      "B's own traffic on node 2",
+      async () => (await statusFrom(b.namespace, `http://${otherIp}/`)) === '200',
+    );
     expect(await statusFrom(a.namespace, `http://${otherIp}/`)).toBe('000');
     // And the other way: B's toolbox on node 2 cannot reach A's Pod on node 2 either.
     expect(await statusFrom(b.namespace, `http://${ownIp}/`)).toBe('000');
