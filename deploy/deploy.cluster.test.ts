@@ -187,7 +187,13 @@ describe("a learner's browser through the Service", () => {
     await page.keyboard.type('echo typed-before-$((40+2))\n');
     await expect.poll(terminalText, { timeout: 120_000, interval: 250 }).toContain('typed-before-42');
     const sandboxId = await page.evaluate(() => localStorage.getItem('sidecar-lab:sandbox-id'));
+    // Progress to keep: the lesson marked read, as the page does when the learner finishes it.
+    const read = await page.evaluate(
+      async () => (await fetch('/api/progress/lessons/introduction', { method: 'POST' })).status,
+    );
+    expect(read).toBe(204);
     const progressBefore = await page.evaluate(async () => (await fetch('/api/progress')).json());
+    expect(progressBefore.lessonsRead).toContain('introduction');
 
     // The replica the Service sent the terminal's WebSocket to: the one whose metrics count it.
     const holder = await waitFor('one replica to hold the terminal', async () => {
