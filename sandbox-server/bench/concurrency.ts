@@ -1,7 +1,7 @@
 // Concurrency: N learners, each with a live terminal typing five keys a second into `cat`; every keystroke's echo is
 // timed. Compared with one learner typing alone on the same server; the server's CPU and RSS are read from /proc.
 import type { Lab } from './lib/lab.ts';
-import type { BenchLearner, SandboxView } from './lib/learner.ts';
+import { BenchLearner, type SandboxView } from './lib/learner.ts';
 import { cpuSeconds, peakRssMiB, pidsByName, resetPeakRss, rssMiB, sampleProcess } from './lib/proc.ts';
 import { type BenchResult, resultOf, summarize, withTarget } from './lib/results.ts';
 import type { ServerProcess } from './lib/server.ts';
@@ -44,19 +44,17 @@ export async function toolboxesThatFit(lab: Pick<Lab, 'kube'>): Promise<number> 
   return Math.max(0, Math.floor((allocatable - requested) / TOOLBOX_CPU_MILLI));
 }
 
-/** Provisions up to `wanted` sandboxes, a few at a time; failures are counted, not fatal. */
+/** Provisions up to `wanted` sandboxes with `newSeat`, a few at a time; failures are counted, not fatal. */
 async function provisionSeats(
   lab: Lab,
-  server: ServerProcess,
+  newSeat: () => Promise<Seat>,
   wanted: number,
 ): Promise<{ seats: Seat[]; errors: string[] }> {
   const seats: Seat[] = [];
   const errors: string[] = [];
   const batch = lab.quick ? wanted : 5;
   for (let i = 0; i < wanted; i += batch) {
-    const made = await Promise.allSettled(
-      Array.from({ length: Math.min(batch, wanted - i) }, () => lab.newSandbox(server)),
-    );
+    const made = await Promise.allSettled(Array.from({ length: Math.min(batch, wanted - i) }, newSeat));
     for (const m of made) {
       if (m.status === 'fulfilled') seats.push(m.value);
       else errors.push(String(m.reason));
@@ -157,6 +155,7 @@ async function freshServer(lab: Lab, server: ServerProcess): Promise<{ server: S
 }
 
 export async function concurrency(lab: Lab): Promise<BenchResult[]> {
+  if (lab.options.url) return concurrencyAt(lab, lab.options.url);
   const levels = lab.options.levels ?? (lab.quick ? [2] : [10, 25, 50]);
   const durationMs = (lab.options.seconds ?? (lab.quick ? 3 : 20)) * 1000;
   let server = await lab.startServer(0);
@@ -165,7 +164,7 @@ export async function concurrency(lab: Lab): Promise<BenchResult[]> {
   const fit = await toolboxesThatFit(lab);
   const wanted = Math.min(Math.max(...levels), fit);
   lab.log(`concurrency: ${fit} more toolboxes fit by CPU requests; provisioning ${wanted}`);
-  const provisioned = await provisionSeats(lab, server, wanted);
+  const provisioned = await provisionSeats(lab, () => lab.newSandbox(server), wanted);
   const errors = provisioned.errors;
   if (provisioned.seats.length === 0) throw new Error(`no sandbox could be provisioned: ${errors.join('; ')}`);
   // Every session runs `cat` from now on, so the levels differ only in how many type at once.
@@ -259,32 +258,10 @@ interface LevelRun {
 
 /** The rows of one level: echo (a key with no echo is a failure in the row), server CPU, RSS, RSS per terminal. */
 function levelRows(run: LevelRun): BenchResult[] {
-  const { level, n, typed, solo, usage, memory } = run;
+  const { level, n, usage, memory } = run;
   const label = n < level ? `${n} (of ${level})` : String(n);
-  const lost = typed.lost ? `${typed.lost} keystrokes got no echo within 5 s (failures, counted in p50/p95)` : '';
   return [
-    withTarget(
-      resultOf(
-        {
-          name: 'concurrency',
-          metric: `${label} learners typing: echo`,
-          unit: 'ms',
-          failures: typed.lost,
-          details: { learners: n, lost: typed.lost, soloLost: solo.lost, apiServerCores: run.apiCores, ...run.errors },
-          ...(run.short || lost ? { note: [run.short, lost].filter(Boolean).join('; ') } : {}),
-        },
-        typed.samples,
-        {
-          name: 'one learner typing alone on the same server, just before and just after this level',
-          value: summarize(solo.samples, solo.lost),
-        },
-        'p95',
-      ),
-      'p95 ≤ 100 ms',
-      'p95',
-      '<=',
-      100,
-    ),
+    echoRow(run, label, { apiServerCores: run.apiCores }),
     resultOf(
       {
         name: 'concurrency',
@@ -313,4 +290,95 @@ function levelRows(run: LevelRun): BenchResult[] {
       1,
     ),
   ];
+}
+
+/** A level's echo row: every keystroke's round trip, compared with one learner typing alone around it. */
+function echoRow(
+  run: Pick<LevelRun, 'n' | 'typed' | 'solo' | 'short' | 'errors'>,
+  label: string,
+  details: Record<string, unknown>,
+  target = 'the same server',
+): BenchResult {
+  const { n, typed, solo } = run;
+  const lost = typed.lost ? `${typed.lost} keystrokes got no echo within 5 s (failures, counted in p50/p95)` : '';
+  return withTarget(
+    resultOf(
+      {
+        name: 'concurrency',
+        metric: `${label} learners typing: echo`,
+        unit: 'ms',
+        failures: typed.lost,
+        details: { learners: n, lost: typed.lost, soloLost: solo.lost, ...details, ...run.errors },
+        ...(run.short || lost ? { note: [run.short, lost].filter(Boolean).join('; ') } : {}),
+      },
+      typed.samples,
+      {
+        name: `one learner typing alone on ${target}, just before and just after this level`,
+        value: summarize(solo.samples, solo.lost),
+      },
+      'p95',
+    ),
+    'p95 ≤ 100 ms',
+    'p95',
+    '<=',
+    100,
+  );
+}
+
+/**
+ * The same levels against a server the bench did not start (--url), e.g. the deployment's Service spreading the
+ * learners over its replicas. Its processes are out of reach, so only echo rows: no restart between levels, no CPU
+ * or RSS. The server must allow the bench's Origin and enough sandboxes (README: "Running in Kubernetes").
+ */
+async function concurrencyAt(lab: Lab, url: string): Promise<BenchResult[]> {
+  const levels = lab.options.levels ?? (lab.quick ? [2] : [10, 25, 50]);
+  const durationMs = (lab.options.seconds ?? (lab.quick ? 3 : 20)) * 1000;
+  const fit = await toolboxesThatFit(lab);
+  const wanted = Math.min(Math.max(...levels), fit);
+  lab.log(`concurrency at ${url}: ${fit} more toolboxes fit by CPU requests; provisioning ${wanted}`);
+  const provisioned = await provisionSeats(
+    lab,
+    async () => {
+      const learner = new BenchLearner(url);
+      const sandbox = await learner.createSandbox();
+      lab.tracker.track(sandbox.namespace);
+      return { learner, sandbox };
+    },
+    wanted,
+  );
+  if (provisioned.seats.length === 0)
+    throw new Error(`no sandbox could be provisioned: ${provisioned.errors.join('; ')}`);
+  const { seats, setupErrors } = await seatInCat(lab, provisioned.seats);
+  if (seats.length === 0) throw new Error(`no terminal answered: ${setupErrors.join('; ')}`);
+  const solos = [await typeAlone(lab, seats[0]!, durationMs)];
+  const rows: BenchResult[] = [];
+  for (const level of levels) {
+    const n = Math.min(level, seats.length);
+    const terminals = await openAll(lab, seats.slice(0, n));
+    const typed = await typeTogether(terminals, durationMs);
+    await Promise.all(terminals.map((t) => t.close()));
+    solos.push(await typeAlone(lab, seats[0]!, durationMs));
+    const around = solos.slice(-2);
+    lab.log(`concurrency ${n} at ${url}: echo p95 ${summarize(typed.samples, typed.lost).p95.toFixed(1)} ms`);
+    const short =
+      n < level
+        ? `only ${n} of ${level} learners: ${fit} toolboxes fit by CPU requests, ${provisioned.errors.length} failed ` +
+          `to provision, ${setupErrors.length} terminals did not answer`
+        : '';
+    rows.push(
+      echoRow(
+        {
+          n,
+          typed,
+          solo: { samples: around.flatMap((s) => s.samples), lost: around.reduce((sum, s) => sum + s.lost, 0) },
+          short,
+          errors: { provisionErrors: provisioned.errors.slice(0, 3), setupErrors: setupErrors.slice(0, 3) },
+        },
+        n < level ? `${n} (of ${level})` : String(n),
+        { url },
+        url,
+      ),
+    );
+  }
+  return rows;
 }

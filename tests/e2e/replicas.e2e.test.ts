@@ -12,7 +12,7 @@ import {
   startChildServer,
   testInstance,
 } from '../../sandbox-server/test/harness.ts';
-import { endSandbox, launchChromium } from '../support/e2e-browser.ts';
+import { endSandbox, launchChromium, recordPanelStates } from '../support/e2e-browser.ts';
 import { type FailoverProxy, failoverProxy } from '../support/failover-proxy.ts';
 import { freshDatabase } from '../support/store-backends.ts';
 
@@ -71,17 +71,9 @@ it('reconnects the terminal through B to the same screen when A dies, with the s
   const progressBefore = await page.evaluate(async () => (await fetch('/api/progress')).json());
 
   // Every state the panel goes through from here on, to see it leave "connected" and come back.
-  await page.evaluate(() => {
-    const terminalPanel = document.getElementById('terminal-panel')!;
-    const states: string[] = [];
-    (window as unknown as { panelStates: string[] }).panelStates = states;
-    new MutationObserver(() => states.push(terminalPanel.dataset.status ?? '')).observe(terminalPanel, {
-      attributeFilter: ['data-status'],
-    });
-  });
+  const states = await recordPanelStates(page);
   const killedAt = Date.now();
   await a.kill('SIGKILL');
-  const states = () => page.evaluate(() => (window as unknown as { panelStates: string[] }).panelStates);
   await expect.poll(states, { timeout: 120_000, interval: 100 }).toContain('reconnecting');
   await expect.poll(async () => (await states()).at(-1), { timeout: 120_000, interval: 100 }).toBe('connected');
   await page.locator('.xterm').click();

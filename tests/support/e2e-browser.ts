@@ -31,3 +31,16 @@ export async function recordFailure(page: Page, file: string): Promise<void> {
   const panel = page.getByRole('complementary', { name: 'Terminal' });
   console.error('terminal panel at failure:', await panel.textContent().catch(() => '(unavailable)'));
 }
+
+/** Records every state the terminal panel goes through from now on; returns a reader of the states so far. */
+export async function recordPanelStates(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const terminalPanel = document.getElementById('terminal-panel')!;
+    const states: string[] = [];
+    (window as unknown as { panelStates: string[] }).panelStates = states;
+    new MutationObserver(() => states.push(terminalPanel.dataset.status ?? '')).observe(terminalPanel, {
+      attributeFilter: ['data-status'],
+    });
+  });
+  return () => page.evaluate(() => (window as unknown as { panelStates: string[] }).panelStates);
+}

@@ -47,6 +47,7 @@ describe('parseOptions', () => {
       '--seconds',
       '--ramp-step',
       '--ramp-max',
+      '--url',
       '--out',
     ])
       expect(USAGE).toContain(flag);
@@ -56,6 +57,16 @@ describe('parseOptions', () => {
     expect(() => parseOptions(['--only', 'ready,nope,zap'])).toThrow(
       /no benchmark named "nope", "zap" \(there are: ready/,
     );
+  });
+
+  it('takes --url for the concurrency benchmark only, as a base address', () => {
+    expect(parseOptions(['--only', 'concurrency', '--url', 'http://10.240.0.1:30080/']).url).toBe(
+      'http://10.240.0.1:30080',
+    );
+    expect(() => parseOptions(['--url', 'http://10.240.0.1:30080'])).toThrow(/add --only concurrency/);
+    expect(() => parseOptions(['--only', 'concurrency,echo', '--url=http://a:1'])).toThrow(/--only concurrency/);
+    expect(() => parseOptions(['--only', 'concurrency', '--url', '10.240.0.1:30080'])).toThrow(/--url wants/);
+    expect(() => parseOptions(['--only', 'concurrency', '--url', 'http://a:1/api'])).toThrow(/--url wants/);
   });
 
   it('names an unknown flag', () => {

@@ -33,6 +33,8 @@ export interface Options {
   /** Learners added per capacity step, and the most it ramps to. */
   rampStep?: number;
   rampMax?: number;
+  /** A server already running (e.g. the deployment's Service) for `concurrency`, instead of starting one. */
+  url?: string;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -47,6 +49,9 @@ Runs the benchmarks against the real cluster (KUBECONFIG, or the local cluster),
   --seconds N          seconds each concurrency level and capacity step types (default: 20)
   --ramp-step N        learners added per capacity step (default: 5)
   --ramp-max N         most learners the capacity ramp seats (default: what the node fits)
+  --url BASE           concurrency against a server already running there (e.g. the deployment's
+                       Service, http://10.240.0.1:30080) instead of one it starts; echo rows only,
+                       as the bench cannot read that server's CPU and memory (only with --only concurrency)
   --out DIR            where the JSON goes (default: bench-results/)
   --help               this text
 `;
@@ -122,9 +127,20 @@ export function parseOptions(argv: readonly string[]): Options {
       case '--ramp-max':
         options.rampMax = positiveInt(flag, value());
         break;
+      case '--url': {
+        const url = value();
+        if (!/^https?:\/\/[^/]+\/?$/.test(url)) {
+          throw new UsageError(`--url wants a server's base address like http://10.240.0.1:30080, not "${url}"`);
+        }
+        options.url = url.replace(/\/$/, '');
+        break;
+      }
       default:
         throw new UsageError(`unknown argument "${arg}" (see --help)`);
     }
+  }
+  if (options.url && (options.only.length !== 1 || options.only[0] !== 'concurrency')) {
+    throw new UsageError('--url is for the concurrency benchmark only: add --only concurrency');
   }
   return options;
 }

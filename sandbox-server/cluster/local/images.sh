@@ -5,12 +5,14 @@
 #
 #   images.sh KUBECTL_PATH K8S_VERSION
 #   images.sh --server APP_DIR        only the server image, from an application staged by deploy/build-image.sh
+#   images.sh --postgres ENTRYPOINT   only the PostgreSQL image deploy:local runs (ENTRYPOINT: deploy/postgres/start.sh)
 #
 #   127.0.0.1:5000/library/busybox:latest          image: busybox
 #   127.0.0.1:5000/library/nginx:1.26              image: nginx:1.26 (Debian's nginx, laid out like the official image)
 #   127.0.0.1:5000/pause:3.10                      registry.k8s.io/pause:3.10 (pause/pause.c)
 #   127.0.0.1:5000/sidecar-lab/toolbox:K8S_VERSION and :latest
 #   127.0.0.1:5000/sidecar-lab/server:CONTENT_HASH and :latest   (--server; the tag is printed on stdout)
+#   127.0.0.1:5000/sidecar-lab/postgres:RECIPE_HASH and :latest  (--postgres; Debian's PostgreSQL; tag on stdout)
 #
 # Each image is rebuilt only when its recipe (this file plus its inputs) changed or the registry lost the tag,
 # so a warm run only asks the registry a few questions. Debootstrapped root filesystems and downloaded .debs
@@ -26,11 +28,19 @@ die() {
 }
 
 if [[ $# -ne 2 ]]; then
-  printf 'usage: %s KUBECTL_PATH K8S_VERSION\n       %s --server APP_DIR\n' "${0##*/}" "${0##*/}" >&2
+  printf 'usage: %s KUBECTL_PATH K8S_VERSION\n       %s --server APP_DIR\n       %s --postgres ENTRYPOINT\n' \
+    "${0##*/}" "${0##*/}" "${0##*/}" >&2
   exit 2
 fi
 SERVER_APP=
-if [[ $1 == --server ]]; then
+POSTGRES_ENTRYPOINT=
+if [[ $1 == --postgres ]]; then
+  POSTGRES_ENTRYPOINT=$2
+  [[ -f $POSTGRES_ENTRYPOINT ]] || {
+    printf '[images] error: no entrypoint script at %s\n' "$POSTGRES_ENTRYPOINT" >&2
+    exit 2
+  }
+elif [[ $1 == --server ]]; then
   SERVER_APP=$2
   [[ -f $SERVER_APP/package.json && -x $SERVER_APP/node ]] || {
     printf '[images] error: %s is not a staged server (no package.json or node)\n' "$SERVER_APP" >&2
@@ -62,7 +72,7 @@ need curl curl
 need gcc gcc
 need flock util-linux
 need chroot coreutils
-[[ -n $SERVER_APP || (-x $KUBECTL && -f $KUBECTL) ]] || die "no executable kubectl at '$KUBECTL'"
+[[ -n $SERVER_APP || -n $POSTGRES_ENTRYPOINT || (-x $KUBECTL && -f $KUBECTL) ]] || die "no executable kubectl at '$KUBECTL'"
 [[ "$(gcc -print-file-name=libc.a)" == /* ]] ||
   die "gcc cannot link statically (no libc.a); install it with: apt-get install libc6-dev"
 [[ -x /bin/busybox ]] || die "/bin/busybox not found; install it with: apt-get install busybox-static"
@@ -493,8 +503,49 @@ build_server() { # staged-app-dir
   printf '%s\n' "$tag"
 }
 
+# Debian's PostgreSQL for deploy:local: the server binaries and an entrypoint that makes the database cluster on
+# first start. Tagged by its recipe (Debian suite, mirror, this script, the entrypoint), so a rebuild is skipped
+# while none of them changed.
+build_postgres() { # entrypoint-script
+  local entry=$1 repo=sidecar-lab/postgres rcp ctr m base tag version
+  rcp=$(recipe postgres "$SUITE" "$MIRROR" "$(hash_of "$entry")")
+  tag=${rcp:0:12}
+  if up_to_date postgres "$rcp" "$repo" "$tag" latest; then
+    say "postgres:$tag up to date"
+    printf '%s\n' "$tag"
+    return
+  fi
+  base=$(base_rootfs postgres postgresql-15)
+  say "building postgres:$tag ..."
+  new_container postgres
+  ctr=$CTR
+  m=$(mount_container "$ctr")
+  cp -a "$base/." "$m/"
+  version=$(ls "$m/usr/lib/postgresql")
+  [[ -x $m/usr/lib/postgresql/$version/bin/postgres ]] || die "no postgres binary in the PostgreSQL root filesystem"
+  # The package's own cluster and configuration are for a host with a service manager; the entrypoint makes its own.
+  rm -rf "$m"/var/lib/postgresql/* "$m"/etc/postgresql/*
+  # A fixed numeric user, so the Pod can require a non-root one (runAsNonRoot cannot check a user by name).
+  chroot "$m" groupmod --gid 10002 postgres
+  chroot "$m" usermod --uid 10002 --gid 10002 postgres
+  install -d -m 0700 -o 10002 -g 10002 "$m/var/lib/postgresql/data"
+  install -m 0755 "$entry" "$m/usr/local/bin/sidecar-lab-postgres"
+  slim_rootfs "$m"
+  "${BUILDAH[@]}" umount "$ctr" >/dev/null
+  "${BUILDAH[@]}" config --user 10002:10002 --workingdir /var/lib/postgresql \
+    --env "PATH=/usr/lib/postgresql/$version/bin:$PATH_ENV" --env LANG=C.UTF-8 \
+    --env PGDATA=/var/lib/postgresql/data/pgdata --port 5432 --stop-signal SIGINT \
+    --cmd '["/usr/local/bin/sidecar-lab-postgres"]' "$ctr"
+  publish "$ctr" postgres "$rcp" "$repo" "$tag" latest
+  printf '%s\n' "$tag"
+}
+
 if [[ -n $SERVER_APP ]]; then
   build_server "$SERVER_APP"
+  exit 0
+fi
+if [[ -n $POSTGRES_ENTRYPOINT ]]; then
+  build_postgres "$POSTGRES_ENTRYPOINT"
   exit 0
 fi
 build_busybox
