@@ -195,17 +195,17 @@ restart_stale() { # a running component whose config file changed is stopped her
   done
 }
 
-kill_pod_processes() {
-  # Every container process lives in a kubepods cgroup; killing them there leaves no orphan behind the shims.
-  local procs
+kill_pod_processes() { # kill_pod_processes [CGROUP]: node 1's Pods live under /kubepods, node 2's under its own root
+  # Every container process lives in the node's Pod cgroups; killing them there leaves no orphan behind the shims.
+  local root=${1:-/kubepods} procs ctl
   for ctl in pids memory cpu; do
-    [[ -d /sys/fs/cgroup/$ctl/kubepods ]] || continue
-    procs=$(find "/sys/fs/cgroup/$ctl/kubepods" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u || true)
+    [[ -d /sys/fs/cgroup/$ctl$root ]] || continue
+    procs=$(find "/sys/fs/cgroup/$ctl$root" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u || true)
     [[ -n "$procs" ]] && kill -KILL $procs 2>/dev/null || true
   done
   sleep 0.5
   for ctl in /sys/fs/cgroup/*/; do
-    [[ -d "$ctl/kubepods" ]] && find "$ctl/kubepods" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    [[ -d "$ctl${root#/}" ]] && find "$ctl${root#/}" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
 }
 

@@ -31,14 +31,7 @@ state = "$RUN_DIR/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$STATE/containerd/certs.d"
 TOML
-  # No registry on the internet is reachable: docker.io and registry.k8s.io both resolve to the local registry.
-  for upstream in docker.io registry.k8s.io; do
-    mkdir -p "$STATE/containerd/certs.d/$upstream"
-    write_if_changed "$STATE/containerd/certs.d/$upstream/hosts.toml" <<TOML
-[host."http://$REGISTRY_ADDR"]
-  capabilities = ["pull", "resolve"]
-TOML
-  done
+  write_registry_mirrors "$STATE/containerd/certs.d" "$REGISTRY_ADDR"
 
   write_if_changed "$STATE/cni/net.d/10-sidecar-lab.conflist" <<JSON
 {
@@ -135,6 +128,19 @@ YAML
     loop
 }
 COREFILE
+}
+
+# write_registry_mirrors CERTS_DIR ADDR: no registry on the internet is reachable, so containerd resolves docker.io
+# and registry.k8s.io through the local registry at ADDR.
+write_registry_mirrors() {
+  local upstream
+  for upstream in docker.io registry.k8s.io; do
+    mkdir -p "$1/$upstream"
+    write_if_changed "$1/$upstream/hosts.toml" <<TOML
+[host."http://$2"]
+  capabilities = ["pull", "resolve"]
+TOML
+  done
 }
 
 has_cap_sys_resource() { # CAP_SYS_RESOURCE is capability bit 24

@@ -78,14 +78,7 @@ n2_configs() {
   printf '[plugins."io.containerd.nri.v1.nri"]\n  disable = true\n' >>"$N2_STATE/containerd.toml.new"
   write_if_changed "$N2_STATE/containerd/config.toml" node2-containerd <"$N2_STATE/containerd.toml.new"
   rm -f "$N2_STATE/containerd.toml.new"
-  local upstream
-  for upstream in docker.io registry.k8s.io; do
-    mkdir -p "$N2_STATE/containerd/certs.d/$upstream"
-    write_if_changed "$N2_STATE/containerd/certs.d/$upstream/hosts.toml" <<TOML
-[host."http://$N2_HOST_IP:5000"]
-  capabilities = ["pull", "resolve"]
-TOML
-  done
+  write_registry_mirrors "$N2_STATE/containerd/certs.d" "$N2_HOST_IP:5000"
   sed -e "s|$NODE_POD_CIDR|$N2_POD_CIDR|; s|$STATE/cni/ipam|$N2_STATE/cni/ipam|" \
     "$STATE/cni/net.d/10-sidecar-lab.conflist" | write_if_changed "$N2_STATE/cni/net.d/10-sidecar-lab.conflist"
   # The kubelet's Pod logs default to /var/log/pods, where node 1's kubelet would delete node 2's as unknown Pods.
@@ -134,19 +127,6 @@ node2_up() {
   say "node 2 ready in $((SECONDS - t0))s"
 }
 
-n2_kill_pods() { # every container process of node 2 is in its cgroup tree; killing them there leaves no orphan
-  local ctl procs
-  for ctl in pids memory cpu; do
-    [[ -d /sys/fs/cgroup/$ctl$N2_CGROUP_ROOT ]] || continue
-    procs=$(find "/sys/fs/cgroup/$ctl$N2_CGROUP_ROOT" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u || true)
-    [[ -n "$procs" ]] && kill -KILL $procs 2>/dev/null || true
-  done
-  sleep 0.5
-  for ctl in /sys/fs/cgroup/*/; do
-    [[ -d "$ctl${N2_CGROUP_ROOT#/}" ]] && find "$ctl${N2_CGROUP_ROOT#/}" -depth -type d -exec rmdir {} + 2>/dev/null || true
-  done
-}
-
 # node2_down [forget]: stops node 2 and removes its processes, mounts, namespace, interfaces, route and rule. With
 # `forget` (the control plane stays up) its Node object is deleted too, so its Pods are not left waiting for it.
 node2_down() {
@@ -155,7 +135,7 @@ node2_down() {
     kubectl_admin delete node "$N2_NAME" --ignore-not-found --wait=false --request-timeout=10s >/dev/null 2>&1 || true
   fi
   for c in kube-router kube-proxy kubelet; do stop_bg "node2-$c"; done
-  n2_kill_pods
+  kill_pod_processes "$N2_CGROUP_ROOT"
   stop_bg node2-containerd
   pkill -KILL -f "containerd-shim-runc-v2 .*-address $N2_SOCK" 2>/dev/null || true
   for m in $(findmnt -rn -o TARGET | grep -E "^($N2_STATE|$N2_RUN)/" | sort -r); do umount -l "$m" 2>/dev/null || true; done
