@@ -88,8 +88,17 @@ function boundedSink(limit: number): { stream: Writable; text: () => string } {
   return { stream, text };
 }
 
+/**
+ * What the runtime answers when an exec meets a container that is not running, or is stopping as it is asked: containerd
+ * closes its connection to the container's shim ("ttrpc: closed") while the container exits, and the process table
+ * is gone ("task … not found", "process already finished"). A container that stops is the learner's Pod at work, not
+ * an unavailable cluster.
+ */
+const CONTAINER_NOT_RUNNING =
+  /container not found|not running|stopped container|deleted container|in a stopped state|no running task|ttrpc: closed|task [0-9a-f]+ not found|process already finished/i;
+
 /** Turns the exec status frame into an exit code, or says the command could not run. */
-function exitFromStatus(status: V1Status | undefined): { exitCode: number | null; note?: string } {
+export function exitFromStatus(status: V1Status | undefined): { exitCode: number | null; note?: string } {
   if (!status) return { exitCode: null, note: 'the exec stream closed without an exit status' };
   if (status.status === 'Success') return { exitCode: 0 };
   if (status.reason === 'NonZeroExitCode') {
@@ -98,11 +107,7 @@ function exitFromStatus(status: V1Status | undefined): { exitCode: number | null
   }
   const message = status.message ?? '';
   if (/executable file not found|no such file or directory/i.test(message)) return { exitCode: 127, note: message };
-  if (
-    /container not found|not running|stopped container|deleted container|in a stopped state|no running task/i.test(
-      message,
-    )
-  ) {
+  if (CONTAINER_NOT_RUNNING.test(message)) {
     return { exitCode: null, note: `the container is not running (${message})` };
   }
   throw new ClusterUnavailableError(`exec failed: ${message || JSON.stringify(status)}`);
