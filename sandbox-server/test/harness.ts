@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 
 export const ORIGIN = 'http://lab.test';
@@ -193,7 +194,7 @@ export async function startChildServer(
         probe.close(() => resolve(p));
       });
     }));
-  const child = spawn(process.execPath, ['sandbox-server/src/main.ts'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'sandbox-server/src/main.ts'], {
     env: {
       ...process.env,
       PORT: String(freePort),

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { SERVER_NODE_FLAGS } from '../../sandbox-server/src/node-flags.ts';
 import bringUpCluster from './cluster-global-setup.ts';
 
 declare module 'vitest' {
@@ -81,7 +82,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, 'e2e-server.log');
   const log = createWriteStream(logFile);
-  const server = spawn(process.execPath, ['sandbox-server/src/main.ts'], {
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'sandbox-server/src/main.ts'], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../../src/node-flags.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO, 'sandbox-server', 'src', 'main.ts');
@@ -63,7 +64,7 @@ export class ServerProcess {
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'slab-bench-'));
     this.secret = options.secret ?? randomBytes(24).toString('base64url');
     this.instance = options.instance ?? `bench-${randomBytes(4).toString('hex')}`;
-    this.child = spawn(process.execPath, [MAIN], {
+    this.child = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN], {
       cwd: REPO,
       env: {
         ...process.env,

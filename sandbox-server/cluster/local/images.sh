@@ -498,7 +498,7 @@ build_server() { # staged-app-dir
   "${BUILDAH[@]}" config --user 10001:10001 --workingdir /app \
     --env "PATH=$PATH_ENV" --env NODE_ENV=production --env LANG=C.UTF-8 \
     --env SIDECAR_LAB_SITE_DIR=/app/dist/site --env SIDECAR_LAB_DATA_DIR=/data \
-    --port 4321 --cmd '["node","sandbox-server/src/main.ts"]' "$ctr"
+    --port 4321 --cmd '["node","--max-semi-space-size=4","sandbox-server/src/main.ts"]' "$ctr"
   publish "$ctr" server "$rcp" "$repo" "$tag" latest
   printf '%s\n' "$tag"
 }
