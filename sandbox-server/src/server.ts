@@ -110,7 +110,7 @@ export async function startServer(
     if (run.trigger === 'manual') activity.touch(run.sandbox);
   });
 
-  const probes = new ProbeLimiter();
+  const probes = new ProbeLimiter({ counters: repo });
   const site = {
     root: config.SIDECAR_LAB_SITE_DIR,
     contentSecurityPolicy: livePolicy(config.SIDECAR_LAB_SITE_DIR, config.allowedOrigins),

@@ -48,7 +48,7 @@ beforeEach(() => {
         { maxMinutes: 240, maxSandboxes: 30 },
         pino({ level: 'silent' }),
       ),
-      probes: new ProbeLimiter(),
+      probes: new ProbeLimiter({ counters: repo }),
     }),
   );
 });

@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  const probes = deps.probes ?? new ProbeLimiter();
+  const probes = deps.probes ?? new ProbeLimiter({ counters: deps.repo });
   const api = app
     .route('/api/sandboxes', sandboxRoutes({ ...deps, probes }))
     .route('/api', courseRoutes(deps.repo))

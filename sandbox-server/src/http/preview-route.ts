@@ -32,7 +32,7 @@ export function previewRoute(deps: PreviewDeps): Handler<AppEnv> {
   return async (c) => {
     const session = c.get('session');
     const address = clientAddress(c);
-    const wait = deps.probes.retryAfter(session, address);
+    const wait = await deps.probes.retryAfter(session, address);
     if (wait !== undefined)
       return previewRefusal(429, `Too many previews of sandboxes that do not exist; wait ${wait} s.`);
     // The caller's own sandbox only; anyone else's is missing, exactly like one that never existed.
@@ -45,7 +45,7 @@ export function previewRoute(deps: PreviewDeps): Handler<AppEnv> {
             throw error; // the cluster did not answer: not a miss
           });
     if (!sandbox) {
-      deps.probes.miss(session, address);
+      await deps.probes.miss(session, address);
       return previewRefusal(404, 'No such sandbox.');
     }
     if (sandbox.status !== 'ready') return previewRefusal(409, `The sandbox is ${sandbox.status}.`);

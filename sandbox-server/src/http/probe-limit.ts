@@ -1,5 +1,7 @@
 // Guessing sandbox ids: lookups that find nothing (or someone else's sandbox) are budgeted per session and per address.
-import { MemoryStore } from 'hono-rate-limiter';
+import { type HonoConfigType, MemoryStore, type Store } from 'hono-rate-limiter';
+import type { RateLimitCounters } from '../store/repository.ts';
+import { SharedRateLimitStore } from './shared-rate-limit.ts';
 
 export interface ProbeBudget {
   /** Misses one session may have per window… */
@@ -23,26 +25,49 @@ export const DEFAULT_PROBE_BUDGET: ProbeBudget = {
 
 type StoreOptions = Parameters<MemoryStore['init']>[0];
 
-/** Counts misses in fixed windows (hono-rate-limiter's store); lookups stop once either budget is spent. */
+/** One budget's counts, in the database under `name` when there are counters, else in this process. */
+function missStore(counters: RateLimitCounters | undefined, name: string, windowMs: number): Store {
+  const options = { windowMs } as StoreOptions;
+  if (!counters) {
+    const store = new MemoryStore();
+    store.init(options);
+    return store;
+  }
+  const store = new SharedRateLimitStore(counters, name);
+  store.init(options as HonoConfigType);
+  return store;
+}
+
+export interface ProbeLimiterOptions {
+  /**
+   * Where misses are counted: the server's database, so that replicas on one PostgreSQL spend one budget (an
+   * enumeration spread over the replicas behind a load balancer gets no more guesses). Without it, this process's
+   * memory.
+   */
+  counters?: RateLimitCounters;
+  budget?: ProbeBudget;
+}
+
+/** Counts misses in fixed windows (hono-rate-limiter's stores); lookups stop once either budget is spent. */
 export class ProbeLimiter {
-  readonly #sessions = new MemoryStore();
-  readonly #addresses = new MemoryStore();
+  readonly #sessions: Store;
+  readonly #addresses: Store;
   readonly #budget: ProbeBudget;
-  constructor(budget: ProbeBudget = DEFAULT_PROBE_BUDGET) {
+  constructor({ counters, budget = DEFAULT_PROBE_BUDGET }: ProbeLimiterOptions = {}) {
     this.#budget = budget;
-    this.#sessions.init({ windowMs: budget.sessionWindowMs } as StoreOptions);
-    this.#addresses.init({ windowMs: budget.addressWindowMs } as StoreOptions);
+    this.#sessions = missStore(counters, 'probe-session', budget.sessionWindowMs);
+    this.#addresses = missStore(counters, 'probe-address', budget.addressWindowMs);
   }
 
   /** Whole seconds until lookups may resume when a budget is spent; undefined while they may go ahead. */
-  retryAfter(session: string, address: string): number | undefined {
+  async retryAfter(session: string, address: string): Promise<number | undefined> {
+    const [perSession, perAddress] = await Promise.all([this.#sessions.get?.(session), this.#addresses.get?.(address)]);
     const now = Date.now();
     let wait = 0;
-    for (const [store, key, limit] of [
-      [this.#sessions, session, this.#budget.perSession],
-      [this.#addresses, address, this.#budget.perAddress],
+    for (const [info, limit] of [
+      [perSession, this.#budget.perSession],
+      [perAddress, this.#budget.perAddress],
     ] as const) {
-      const info = store.get(key);
       const reset = info?.resetTime?.getTime() ?? 0;
       if (info && info.totalHits >= limit && reset > now) wait = Math.max(wait, Math.ceil((reset - now) / 1000));
     }
@@ -50,14 +75,13 @@ export class ProbeLimiter {
   }
 
   /** Records a lookup that found no sandbox of the caller's. */
-  miss(session: string, address: string): void {
-    this.#sessions.increment(session);
-    this.#addresses.increment(address);
+  async miss(session: string, address: string): Promise<void> {
+    await Promise.all([this.#sessions.increment(session), this.#addresses.increment(address)]);
   }
 
-  /** Stops the stores' clean-up timers. */
+  /** Stops the in-memory stores' clean-up timers (the database purges ended windows itself). */
   close(): void {
-    this.#sessions.shutdown();
-    this.#addresses.shutdown();
+    this.#sessions.shutdown?.();
+    this.#addresses.shutdown?.();
   }
 }

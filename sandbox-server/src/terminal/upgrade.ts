@@ -97,7 +97,7 @@ export function terminalUpgradeHandler(deps: UpgradeDeps) {
     const session = deps.signer.fromCookieHeader(request.headers.cookie);
     if (!session) return refuse(socket, 401, 'no valid session; reload the page');
     const address = peerAddress(request);
-    const wait = deps.probes.retryAfter(session, address);
+    const wait = await deps.probes.retryAfter(session, address);
     if (wait !== undefined) {
       return refuse(socket, 429, `too many requests for sandboxes that do not exist; wait ${wait} s`, wait);
     }
@@ -108,7 +108,7 @@ export function terminalUpgradeHandler(deps: UpgradeDeps) {
       const sandbox = await deps.sandboxes.get(match[1]!);
       // Someone else's sandbox looks exactly like a missing one, so ids cannot be probed.
       if (!sandbox || sandbox.owner !== ownerHash(session)) {
-        deps.probes.miss(session, address);
+        await deps.probes.miss(session, address);
         return refuse(socket, 404, 'no such sandbox');
       }
       if (sandbox.status === 'expired' || sandbox.status === 'deleting') {

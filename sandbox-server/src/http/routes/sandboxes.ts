@@ -75,13 +75,13 @@ export function sandboxRoutes(deps: SandboxRouteDeps) {
   const probeGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
     const session = c.get('session');
     const address = clientAddress(c);
-    const wait = probes.retryAfter(session, address);
+    const wait = await probes.retryAfter(session, address);
     if (wait !== undefined) {
       c.header('Retry-After', String(wait));
       return errorJson(c, 'rate_limited', `too many requests for sandboxes that do not exist; wait ${wait} s`);
     }
     await next();
-    if (c.res.status === 404) probes.miss(session, address);
+    if (c.res.status === 404) await probes.miss(session, address);
   };
 
   const own = (c: Context<AppEnv>, id: string) => ownSandbox(sandboxes, c.get('session'), id);
