@@ -4,11 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, kubectl, kubectlRaw, waitFor } from '../../tests/support/kubectl.ts';
-import { SECOND_NODE } from '../../tests/support/nodes-global-setup.ts';
+import { FIRST_NODE, nodeOf, SECOND_NODE, withCordoned } from '../../tests/support/nodes.ts';
 import type { RunningServer } from '../src/server.ts';
 import { Learner, startTestServer } from './harness.ts';
 
-const FIRST_NODE = 'sidecar-lab';
 const SOLUTION = readFileSync('exercises/first-sidecar/solution/pod.yaml', 'utf8');
 
 /** Asks the registry, at the address node 2's containerd uses as its mirror, for its catalogue. */
@@ -24,19 +23,6 @@ let server: RunningServer;
 let a: Sandbox;
 let b: Sandbox;
 const namespaces: string[] = [];
-
-const nodeOf = (namespace: string, pod: string) =>
-  kubectl(['-n', namespace, 'get', 'pod', pod, '-o', 'jsonpath={.spec.nodeName}']);
-
-/** Runs `fn` with `node` cordoned, so everything scheduled meanwhile goes to the other node. */
-async function withCordoned<T>(node: string, fn: () => Promise<T>): Promise<T> {
-  await kubectl(['cordon', node]);
-  try {
-    return await fn();
-  } finally {
-    await kubectl(['uncordon', node]);
-  }
-}
 
 async function newSandbox(): Promise<Sandbox> {
   const learner = new Learner(server.url);

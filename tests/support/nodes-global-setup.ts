@@ -4,9 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { kubectlPath } from './kubectl.ts';
+import { SECOND_NODE } from './nodes.ts';
 
 const CLUSTER = 'sandbox-server/cluster/local/cluster.sh';
-export const SECOND_NODE = 'sidecar-lab-2';
 /** Keeps Pods off node 2 while it is up for someone's own work (README, "Two nodes"); the tests lift it. */
 const TAINT = 'sidecar-lab.dev/second-node';
 
