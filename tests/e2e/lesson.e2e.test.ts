@@ -172,16 +172,25 @@ describe('the logging lesson, end to end', () => {
     await exercise().scrollIntoViewIfNeeded();
     const items = exercise().getByRole('list', { name: 'Checks for A logging sidecar' }).getByRole('listitem');
     // Each row's states as the page shows them: the verdicts come one by one, each row marked running before its own.
+    // Several changes can land in one task (two verdicts in one chunk of the stream), and the observer runs after
+    // all of them, so it keeps each change's old value; the states a row went through are those after the first,
+    // then its status now.
     await items.evaluateAll((nodes) => {
-      const seen: Record<string, string[]> = {};
-      (window as unknown as { rowStates: typeof seen }).rowStates = seen;
+      const before: Record<string, string[]> = {};
+      const list = nodes[0]!.parentElement!;
+      (window as unknown as { rowStates: () => Record<string, string[]> }).rowStates = () =>
+        Object.fromEntries(
+          Object.entries(before).map(([id, olds]) => {
+            const row = list.querySelector<HTMLElement>(`[data-check-id="${CSS.escape(id)}"]`)!;
+            return [id, [...olds.slice(1), row.dataset.status!]];
+          }),
+        );
       new MutationObserver((records) => {
         for (const record of records) {
-          const row = record.target as HTMLElement;
-          const id = row.dataset.checkId!;
-          seen[id] = [...(seen[id] ?? []), row.dataset.status!];
+          const id = (record.target as HTMLElement).dataset.checkId!;
+          before[id] = [...(before[id] ?? []), record.oldValue ?? ''];
         }
-      }).observe(nodes[0]!.parentElement!, { subtree: true, attributeFilter: ['data-status'] });
+      }).observe(list, { subtree: true, attributeFilter: ['data-status'], attributeOldValue: true });
     });
     await exercise().getByRole('button', { name: 'Check', exact: true }).click();
     const summary = exercise()
@@ -191,8 +200,8 @@ describe('the logging lesson, end to end', () => {
     const statuses = await items.evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.status));
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.every((s) => s === 'pass')).toBe(true);
-    const rowStates = await page.evaluate(
-      () => (window as unknown as { rowStates: Record<string, string[]> }).rowStates,
+    const rowStates = await page.evaluate(() =>
+      (window as unknown as { rowStates: () => Record<string, string[]> }).rowStates(),
     );
     expect(Object.keys(rowStates)).toHaveLength(statuses.length);
     for (const [row, states] of Object.entries(rowStates)) expect(states, row).toContain('running');
