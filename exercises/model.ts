@@ -334,7 +334,7 @@ export const CheckDefinitionSchema = z.object({
    */
   requires: z.array(KebabIdSchema).default([]),
   /** Per-check deadline; checks that wait for something to happen (a restart, a Job) ask for more. */
-  timeoutMs: z.number().int().positive().max(120_000).default(10_000),
+  timeoutMs: z.number().int().positive().max(240_000).default(10_000),
   run: z.custom<CheckFn>((value) => typeof value === 'function', 'run must be a function'),
 });
 export type CheckDefinition = z.infer<typeof CheckDefinitionSchema>;
