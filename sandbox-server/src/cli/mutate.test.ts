@@ -152,6 +152,12 @@ describe('formatReport and allKilled', () => {
       allKilled([exercise('a', [killed], { baseline: [{ source: 's', passed: false, check: 'c', message: 'm' }] })]),
     ).toBe(false);
     expect(allKilled([exercise('a', [killed], { staleEquivalents: ['rename:gone'] })])).toBe(false);
+    // A solution that passed on its second grading counts as passing, and the report says what the first one saw.
+    const secondTime = { source: 's', passed: true, firstFailure: { check: 'c', message: 'timed out' } };
+    expect(allKilled([exercise('a', [killed], { baseline: [secondTime] })])).toBe(true);
+    expect(formatReport([exercise('a', [killed], { baseline: [secondTime] })], 0)).toContain(
+      'Solutions that passed only when graded a second time (the first grading failed):\n  a  s  — c: timed out',
+    );
     expect(formatReport([exercise('a', [killed], { staleEquivalents: ['rename:gone'] })], 0)).toContain(
       'Stale equivalentMutants declarations (no such mutant is generated):\n  a  rename:gone',
     );
