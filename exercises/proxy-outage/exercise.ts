@@ -44,6 +44,16 @@ done
 kill -STOP $pids
 echo "frozen=$pids"`;
 
+/** Polls the Pod until its Ready condition is `ready`; resolves as `ctx.waitFor` does, with the Pod seen last. */
+const waitForReadiness = (ctx: CheckContext, ready: boolean, timeoutMs: number) =>
+  ctx.waitFor(
+    async () => {
+      const pod = await ctx.getPod(POD);
+      return pod && podReady(pod) === ready ? pod : false;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+
 /** Which run of main-app this is: a stop or a restart changes it, even before the restart count moves. */
 function mainInstance(pod: Pod): string {
   const status = findContainer(pod, MAIN)?.status;
@@ -104,13 +114,7 @@ async function hangTrial(ctx: CheckContext, before: Pod): Promise<HangTrial> {
         evidence,
       );
     }
-    const notReady = await ctx.waitFor(
-      async () => {
-        const pod = await ctx.getPod(POD);
-        return pod && !podReady(pod) ? pod : false;
-      },
-      { timeoutMs: NOT_READY_WITHIN_S * 1000 + SLACK_MS, intervalMs: 500 },
-    );
+    const notReady = await waitForReadiness(ctx, false, NOT_READY_WITHIN_S * 1000 + SLACK_MS);
     const notReadyAfterMs = Date.now() - frozenAt;
     evidence.notReadyAfter = seconds(notReadyAfterMs);
     if (!notReady.ok) {
@@ -262,13 +266,7 @@ is not held against you, one that goes through the proxy restarts \`${MAIN}\` ev
       requires: ['proxy-forwards'],
       timeoutMs: 40_000,
       async run(ctx) {
-        const waited = await ctx.waitFor(
-          async () => {
-            const pod = await ctx.getPod(POD);
-            return pod && podReady(pod) ? pod : false;
-          },
-          { timeoutMs: 35_000, intervalMs: 500 },
-        );
+        const waited = await waitForReadiness(ctx, true, 35_000);
         if (waited.ok) return pass('The Pod is Ready.', { pod: podEvidence(waited.value) });
         const pod = await ctx.getPod(POD);
         return fail(
@@ -295,13 +293,7 @@ is not held against you, one that goes through the proxy restarts \`${MAIN}\` ev
           );
         }
         // A stop the proxy did not cause (a probe that timed out on a busy node) does not come back on a second hang.
-        const recovered = await ctx.waitFor(
-          async () => {
-            const pod = await ctx.getPod(POD);
-            return pod && podReady(pod) ? pod : false;
-          },
-          { timeoutMs: READY_AGAIN_WITHIN_S * 1000 + SLACK_MS, intervalMs: 500 },
-        );
+        const recovered = await waitForReadiness(ctx, true, READY_AGAIN_WITHIN_S * 1000 + SLACK_MS);
         if (!recovered.ok) {
           return fail(
             `${stoppedMessage(first)} The Pod was still not Ready ${READY_AGAIN_WITHIN_S} s after the proxy answered again.`,
@@ -333,13 +325,7 @@ is not held against you, one that goes through the proxy restarts \`${MAIN}\` ev
       requires: ['proxy-hang-handled'],
       timeoutMs: 60_000,
       run: withPod(POD, async (thawed, ctx) => {
-        const waited = await ctx.waitFor(
-          async () => {
-            const pod = await ctx.getPod(POD);
-            return pod && podReady(pod) ? pod : false;
-          },
-          { timeoutMs: READY_AGAIN_WITHIN_S * 1000 + SLACK_MS, intervalMs: 500 },
-        );
+        const waited = await waitForReadiness(ctx, true, READY_AGAIN_WITHIN_S * 1000 + SLACK_MS);
         const pod = waited.ok ? waited.value : await ctx.getPod(POD);
         if (!pod) return fail(`The Pod "${POD}" is gone; create it again.`);
         const evidence = { pod: podEvidence(pod) };
